@@ -1,0 +1,123 @@
+//! The command line (clap derive): one file per subcommand, an explicit
+//! exit-code type. Results go to stdout, diagnostics to stderr.
+
+mod check;
+mod explain;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// Exit codes (CLI.md): 0 clean or warnings only, 1 model errors or denied
+/// findings, 2 bad usage or unreadable input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    ModelErrors = 1,
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Design-time security models compiled to default-deny Kubernetes",
+    long_about = "Palisade reads a `.sec` model of who needs access to what, proves that nothing \
+                  can reach more than the model says, and generates the Kubernetes objects that \
+                  enforce it.",
+    after_help = "Examples:\n  palisade check examples/marketing.sec\n  palisade explain wildcard-grant"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what is done
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and resolve a model and report every problem
+    #[command(
+        after_help = "Examples:\n  palisade check examples/marketing.sec\n  palisade check examples/platform --format json"
+    )]
+    Check(check::CheckArgs),
+    /// Explain a lint: what it finds, why it matters, how to fix it
+    #[command(
+        after_help = "Example:\n  palisade explain namespace-wide-grant\n  palisade explain      (lists every lint)"
+    )]
+    Explain(explain::ExplainArgs),
+}
+
+/// Output formats for diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style messages on stderr
+    Human,
+    /// the JSON document of docs/diagnostics.md on stdout
+    Json,
+}
+
+/// Whether stderr gets ANSI colour.
+pub fn stderr_color(when: ColorWhen) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Ok
+                }
+                _ => Exit::Usage,
+            }
+            .into();
+        }
+    };
+    let exit = match &cli.command {
+        Command::Check(args) => check::run(&cli, args),
+        Command::Explain(args) => explain::run(args),
+    };
+    exit.into()
+}
+
+/// Report a model that could not be read (exit 2).
+pub fn load_error(e: &crate::source::LoadError, color: bool) -> Exit {
+    let (bold_red, reset) = if color {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    eprintln!("{bold_red}error{reset}: {e}");
+    if let Some(help) = e.help() {
+        eprintln!("  = help: {help}");
+    }
+    Exit::Usage
+}

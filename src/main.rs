@@ -1,0 +1,5 @@
+//! The `palisade` binary: parse the command line, run, exit.
+
+fn main() -> std::process::ExitCode {
+    palisade::cli::main()
+}

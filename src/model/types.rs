@@ -1,0 +1,530 @@
+//! The resolved declarations and statements.
+
+use super::{AppId, Entity, EnvId, NsId, PodId, StmtId};
+use crate::span::Span;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+#[derive(Clone, Debug, Default)]
+pub struct System {
+    pub name: String,
+    pub description: Option<String>,
+    pub span: Option<Span>,
+}
+
+/// An IPv4 or IPv6 network in CIDR form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Pods selected by namespace name and labels (ingress controller, DNS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSelector {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiServer {
+    pub address: Cidr,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct Platform {
+    /// Target Kubernetes version, `(1, 30)`.
+    pub kubernetes: (u32, u32),
+    pub ingress: Option<PodSelector>,
+    pub dns: PodSelector,
+    pub private_ranges: Vec<Cidr>,
+    pub label_domain: String,
+    pub workloads: bool,
+    pub registries: Vec<String>,
+    pub api_server: Option<ApiServer>,
+    pub span: Option<Span>,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        let cidr = |a: [u8; 4], prefix| Cidr {
+            addr: IpAddr::from(a),
+            prefix,
+        };
+        Platform {
+            kubernetes: (1, 30),
+            ingress: None,
+            dns: PodSelector {
+                namespace: "kube-system".into(),
+                labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]),
+            },
+            private_ranges: vec![
+                cidr([10, 0, 0, 0], 8),
+                cidr([172, 16, 0, 0], 12),
+                cidr([192, 168, 0, 0], 16),
+            ],
+            label_domain: "palisade.dev".into(),
+            workloads: true,
+            registries: Vec::new(),
+            api_server: None,
+            span: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: String,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum PodSecurity {
+    Privileged,
+    Baseline,
+    #[default]
+    Restricted,
+}
+
+impl PodSecurity {
+    pub const NAMES: &'static [&'static str] = &["restricted", "baseline", "privileged"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Privileged => "privileged",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Restricted => "restricted",
+        }
+    }
+}
+
+/// CPU and memory as Kubernetes quantities (validated, kept as written).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub pods: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub name: String,
+    pub description: Option<String>,
+    pub quota: Option<Quota>,
+    pub limits: Option<Resources>,
+    pub pod_security: PodSecurity,
+    pub pod_security_span: Option<Span>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Classification {
+    Public,
+    #[default]
+    Internal,
+    Confidential,
+    Restricted,
+}
+
+impl Classification {
+    pub const NAMES: &'static [&'static str] =
+        &["public", "internal", "confidential", "restricted"];
+
+    pub fn parse(s: &str) -> Option<Classification> {
+        Some(match s {
+            "public" => Classification::Public,
+            "internal" => Classification::Internal,
+            "confidential" => Classification::Confidential,
+            "restricted" => Classification::Restricted,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// An RBAC subject a persona maps to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    Group(String),
+    User(String),
+    ServiceAccount { namespace: String, name: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Persona {
+    pub name: String,
+    pub description: Option<String>,
+    /// Comes in from outside the cluster; has no RBAC.
+    pub external: bool,
+    pub subjects: Vec<Subject>,
+    pub clearance: Option<Classification>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            "sctp" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    /// As Kubernetes spells it: `TCP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Port {
+    pub name: String,
+    pub number: u16,
+    pub protocol: Protocol,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    Http { path: String, port: u16 },
+    Tcp { port: u16 },
+    Exec { command: Vec<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub name: String,
+    pub description: Option<String>,
+    pub namespace: NsId,
+    pub image: String,
+    pub image_span: Span,
+    pub ports: Vec<Port>,
+    pub replicas: u32,
+    pub resources: Option<Resources>,
+    pub health: Option<Probe>,
+    pub pod: PodId,
+    pub span: Span,
+}
+
+impl App {
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+}
+
+/// Apps that share one pod (network identity). An app in no `pod` is a group of its own.
+#[derive(Clone, Debug)]
+pub struct PodGroup {
+    pub name: String,
+    pub namespace: NsId,
+    pub apps: Vec<AppId>,
+    /// Declared with `pod NAME = [...]` (rather than implied by a lone app).
+    pub explicit: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Engine {
+    Postgres,
+    Mysql,
+    Redis,
+    Mongodb,
+    Kafka,
+    S3,
+    Generic,
+}
+
+impl Engine {
+    pub const NAMES: &'static [&'static str] = &[
+        "postgres", "mysql", "redis", "mongodb", "kafka", "s3", "generic",
+    ];
+
+    pub fn parse(s: &str) -> Option<Engine> {
+        Some(match s {
+            "postgres" => Engine::Postgres,
+            "mysql" => Engine::Mysql,
+            "redis" => Engine::Redis,
+            "mongodb" => Engine::Mongodb,
+            "kafka" => Engine::Kafka,
+            "s3" => Engine::S3,
+            "generic" => Engine::Generic,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            Engine::Postgres => Some(5432),
+            Engine::Mysql => Some(3306),
+            Engine::Redis => Some(6379),
+            Engine::Mongodb => Some(27017),
+            Engine::Kafka => Some(9092),
+            Engine::S3 => Some(443),
+            Engine::Generic => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// Runs in the cluster; its pods carry the pod label.
+    InCluster(NsId),
+    /// Outside the cluster, at these addresses.
+    Outside(Vec<Cidr>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub name: String,
+    pub description: Option<String>,
+    pub engine: Engine,
+    pub port: u16,
+    pub classification: Classification,
+    pub location: StoreLocation,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct External {
+    pub name: String,
+    pub description: Option<String>,
+    pub addresses: Vec<Cidr>,
+    pub ports: Vec<Port>,
+    pub span: Span,
+}
+
+/// Credential levels of a store; each implies the ones below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DataLevel {
+    Read,
+    Write,
+    Admin,
+}
+
+impl DataLevel {
+    pub fn parse(s: &str) -> Option<DataLevel> {
+        Some(match s {
+            "read" => DataLevel::Read,
+            "write" => DataLevel::Write,
+            "admin" => DataLevel::Admin,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataLevel::Read => "read",
+            DataLevel::Write => "write",
+            DataLevel::Admin => "admin",
+        }
+    }
+}
+
+/// Kubernetes API operations a persona may perform on an app's workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    View,
+    Logs,
+    Exec,
+    Portforward,
+    Restart,
+    Scale,
+    Deploy,
+}
+
+impl Operation {
+    pub const NAMES: &'static [&'static str] = &[
+        "view",
+        "logs",
+        "exec",
+        "portforward",
+        "restart",
+        "scale",
+        "deploy",
+    ];
+
+    pub fn parse(s: &str) -> Option<Operation> {
+        Some(match s {
+            "view" => Operation::View,
+            "logs" => Operation::Logs,
+            "exec" => Operation::Exec,
+            "portforward" => Operation::Portforward,
+            "restart" => Operation::Restart,
+            "scale" => Operation::Scale,
+            "deploy" => Operation::Deploy,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// One `VERB RESOURCE` of an app → kube grant.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KubeRule {
+    pub verb: String,
+    /// API group; `""` is the core group.
+    pub group: String,
+    pub resource: String,
+    pub subresource: Option<String>,
+}
+
+/// What a grant permits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    /// A network connection to a port (app → app / external / internet;
+    /// persona → app through the ingress).
+    Port {
+        number: u16,
+        protocol: Protocol,
+        /// The port's name when the statement used one.
+        name: Option<String>,
+    },
+    /// Store credentials of a level (plus, for apps, the network connection).
+    Data(DataLevel),
+    /// A Kubernetes API operation on an app's workload.
+    Op(Operation),
+    /// An app's ServiceAccount calling the Kubernetes API.
+    Kube(KubeRule),
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Access::Port {
+                name: Some(name), ..
+            } => f.write_str(name),
+            Access::Port {
+                number, protocol, ..
+            } => match protocol {
+                Protocol::Tcp => write!(f, "{number}"),
+                p => write!(f, "{number}/{}", p.as_str().to_ascii_lowercase()),
+            },
+            Access::Data(l) => f.write_str(l.as_str()),
+            Access::Op(o) => f.write_str(o.as_str()),
+            Access::Kube(r) => {
+                write!(f, "{} {}", r.verb, r.resource)?;
+                if !r.group.is_empty() {
+                    write!(f, ".{}", r.group)?;
+                }
+                if let Some(s) = &r.subresource {
+                    write!(f, "/{s}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One permitted (subject, target, access), expanded from an `allow`.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub subject: Entity,
+    pub target: Entity,
+    pub access: Access,
+    /// `None`: every environment.
+    pub envs: Option<Vec<EnvId>>,
+    pub stmt: StmtId,
+    /// The access item in the statement.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForbidKind {
+    Direct,
+    Path,
+}
+
+#[derive(Clone, Debug)]
+pub struct Forbid {
+    pub kind: ForbidKind,
+    pub subjects: Vec<Entity>,
+    pub targets: Vec<Entity>,
+    /// Empty: any access.
+    pub access: Vec<Access>,
+    pub envs: Option<Vec<EnvId>>,
+    pub reason: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Accept {
+    pub lint: &'static str,
+    pub subjects: Vec<Entity>,
+    pub targets: Vec<Entity>,
+    pub reason: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "allow" => Level::Allow,
+            "warn" => Level::Warn,
+            "deny" => Level::Deny,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LintLevel {
+    pub lint: &'static str,
+    pub level: Level,
+    pub span: Span,
+}
+
+/// Entities in one app pod group share a pod; used by later stages.
+pub fn same_pod(model: &super::Model, a: AppId, b: AppId) -> bool {
+    model.apps[a.index()].pod == model.apps[b.index()].pod
+}

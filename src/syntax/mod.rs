@@ -1,0 +1,60 @@
+//! Syntax: source text → [`ast::File`] per file, with every syntax error
+//! collected. pest stays inside this module.
+//!
+//! The driver parses one top-level item at a time. After a syntax error it
+//! reports it and resumes at the next line that starts with a keyword, so
+//! one run shows every broken declaration. Before pest sees a file, a cheap
+//! scan rejects nesting deeper than [`MAX_DEPTH`] (pest's parser is
+//! recursive) and locates unterminated strings for a clearer message.
+
+pub mod ast;
+mod convert;
+mod errors;
+mod scan;
+
+use crate::diagnostics::Diagnostics;
+use crate::source::SourceMap;
+use crate::span::FileId;
+use pest::Parser as _;
+
+/// The deepest `{`/`[` nesting accepted.
+pub const MAX_DEPTH: usize = 64;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/sec.pest"]
+struct SecParser;
+
+/// Parse every file of the model.
+pub fn parse_all(sources: &SourceMap, diags: &mut Diagnostics) -> Vec<(FileId, ast::File)> {
+    sources
+        .files()
+        .map(|(id, f)| (id, parse_file(id, &f.text, diags)))
+        .collect()
+}
+
+/// Parse one file; syntax errors go to `diags`, the items that parsed are returned.
+pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::File {
+    let scan = scan::scan(file, text);
+    if let Some(d) = scan.too_deep {
+        diags.push(d);
+        return ast::File::default();
+    }
+    let mut items = Vec::new();
+    let mut pos = scan::skip_trivia(text, 0);
+    while pos < text.len() {
+        match SecParser::parse(Rule::item, &text[pos..]) {
+            Ok(mut pairs) => {
+                let pair = pairs.next().expect("an item");
+                let len = pair.as_span().end();
+                let cx = convert::Cx { file, base: pos };
+                items.push(cx.item(pair, diags));
+                pos = scan::skip_trivia(text, pos + len);
+            }
+            Err(err) => {
+                diags.push(errors::syntax_error(file, text, pos, &err, &scan));
+                pos = scan::next_item_start(text, pos);
+            }
+        }
+    }
+    ast::File { items }
+}
