@@ -1,1 +1,83 @@
-fn main() {}
+//! Benchmarks of the pipeline on synthetic models (`palisade::synth`).
+//!
+//! `cargo bench --bench pipeline [-- SIZES...]` prints, per model size, the
+//! statement count, the source size, the median wall time of parse+resolve
+//! over several runs, and the process's peak memory. docs/performance.md
+//! records the figures. Timing lives here, never in tests.
+
+use palisade::synth::{generate, SynthOptions};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000, 50_000]
+    } else {
+        sizes
+    };
+    println!(
+        "{:>10} {:>11} {:>9} {:>14} {:>12}",
+        "pod groups", "statements", "MB", "parse+resolve", "peak RSS MB"
+    );
+    for n in sizes {
+        let text = generate(&SynthOptions::new(n));
+        let statements = count_statements(&text);
+        let runs = if n >= 50_000 { 3 } else { 7 };
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let start = Instant::now();
+            let c = palisade::compile_str("synthetic.sec", &text);
+            times.push(start.elapsed());
+            assert!(
+                !c.has_errors(),
+                "synthetic model must be valid: {:?}",
+                c.diagnostics.iter().next()
+            );
+            std::hint::black_box(&c);
+        }
+        times.sort();
+        println!(
+            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12}",
+            text.len() as f64 / 1e6,
+            fmt(times[times.len() / 2]),
+            peak_rss_mb().map_or("?".into(), |m| m.to_string())
+        );
+    }
+}
+
+fn count_statements(text: &str) -> usize {
+    const STARTS: &[&str] = &[
+        "system ",
+        "platform ",
+        "environment ",
+        "namespace ",
+        "persona ",
+        "app ",
+        "pod ",
+        "store ",
+        "external ",
+        "allow ",
+        "forbid ",
+        "accept ",
+        "lint ",
+    ];
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| STARTS.iter().any(|s| l.starts_with(s)))
+        .count()
+}
+
+fn fmt(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}

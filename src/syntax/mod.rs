@@ -39,6 +39,18 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
         diags.push(d);
         return ast::File::default();
     }
+    // Fast path: the whole file in one parse. Only a file with syntax errors
+    // takes the item-by-item loop, which recovers after each error.
+    if let Ok(mut pairs) = SecParser::parse(Rule::file, text) {
+        let cx = convert::Cx { file, base: 0 };
+        let file_pair = pairs.next().expect("file");
+        let items = file_pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::item)
+            .map(|p| cx.item(p, diags))
+            .collect();
+        return ast::File { items };
+    }
     let mut items = Vec::new();
     let mut pos = scan::skip_trivia(text, 0);
     while pos < text.len() {

@@ -1,0 +1,180 @@
+//! Language tests as files. Adding a case means adding a file (or a
+//! directory of files) under `tests/corpus/`, never Rust code:
+//!
+//! - `invalid/*`: must fail; the first line says `# expect: CODE ...` and
+//!   that code must be among the errors; the rendered diagnostics (plain,
+//!   no colour) are snapshotted.
+//! - `valid/*` and every model in `examples/`: must have no errors; the
+//!   resolved grants are snapshotted so that expansion is reviewed too.
+//!
+//! Review new snapshots with `cargo insta review`.
+
+use palisade::model::{Entity, Model};
+use std::path::Path;
+
+fn corpus_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Rendered diagnostics with machine-specific path prefixes removed.
+fn rendered(path: &Path) -> (String, palisade::Compilation) {
+    let comp = palisade::compile_path(path).expect("corpus case loads");
+    let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
+    let text = palisade::diagnostics::render::render(&diags, &comp.sources, false);
+    let prefix = format!("{}/", corpus_dir().display());
+    (text.replace(&prefix, ""), comp)
+}
+
+/// The `# expect: CODE` line of a case (its first file for a directory).
+fn expected_code(path: &Path) -> String {
+    let file = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sec"))
+            .collect();
+        files.sort();
+        files.remove(0)
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first = text.lines().next().unwrap_or_default();
+    let code = first
+        .strip_prefix("# expect:")
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: first line must be `# expect: CODE ...`",
+                file.display()
+            )
+        })
+        .split_whitespace()
+        .next()
+        .expect("a code after `# expect:`");
+    code.to_string()
+}
+
+#[test]
+fn invalid_models_fail_with_their_diagnostics() {
+    insta::glob!("corpus/invalid/*", |path| {
+        let (text, comp) = rendered(path);
+        assert!(
+            comp.has_errors(),
+            "{} must not check cleanly",
+            path.display()
+        );
+        let code = expected_code(path);
+        assert!(
+            text.contains(&format!("error[{code}]")),
+            "{}: expected an error {code}, got:\n{text}",
+            path.display()
+        );
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn valid_models_resolve_cleanly() {
+    insta::glob!("corpus/valid/*", |path| {
+        let (text, comp) = rendered(path);
+        assert!(
+            !comp.has_errors(),
+            "{} must check cleanly:\n{text}",
+            path.display()
+        );
+        insta::assert_snapshot!(summary(&comp.model, &text));
+    });
+}
+
+#[test]
+fn examples_resolve_cleanly() {
+    let dir = corpus_dir().join("examples");
+    let mut models: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "sec"))
+        .collect();
+    models.sort();
+    assert!(models.len() >= 3, "the three examples of issue 2");
+    for path in models {
+        let (text, comp) = rendered(&path);
+        assert!(
+            !comp.has_errors(),
+            "{} must check cleanly:\n{text}",
+            path.display()
+        );
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(format!("example-{name}"), summary(&comp.model, &text));
+    }
+}
+
+/// A reviewable digest of the resolved model: pod groups and every grant.
+fn summary(m: &Model, diagnostics: &str) -> String {
+    let mut out = String::new();
+    let ns = |id: palisade::model::NsId| m.namespace(id).name.clone();
+    out.push_str(&format!("system {}\n", m.system.name));
+    for p in &m.pods {
+        let apps: Vec<&str> = p
+            .apps
+            .iter()
+            .map(|a| m.apps[a.index()].name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "pod {} in {} = [{}]\n",
+            p.name,
+            ns(p.namespace),
+            apps.join(", ")
+        ));
+    }
+    for g in &m.grants {
+        let envs = match &g.envs {
+            None => String::new(),
+            Some(list) => {
+                let names: Vec<&str> = list
+                    .iter()
+                    .map(|e| m.environments[e.index()].name.as_str())
+                    .collect();
+                format!(" in {}", names.join(", "))
+            }
+        };
+        out.push_str(&format!(
+            "grant {} -> {}: {}{envs}\n",
+            entity(m, g.subject),
+            entity(m, g.target),
+            g.access
+        ));
+    }
+    for f in &m.forbids {
+        let s: Vec<String> = f.subjects.iter().map(|e| entity(m, *e)).collect();
+        let t: Vec<String> = f.targets.iter().map(|e| entity(m, *e)).collect();
+        out.push_str(&format!(
+            "forbid {:?} [{}] -> [{}]\n",
+            f.kind,
+            s.join(", "),
+            t.join(", ")
+        ));
+    }
+    for a in &m.accepts {
+        out.push_str(&format!(
+            "accept {} ({} subjects, {} targets)\n",
+            a.lint,
+            a.subjects.len(),
+            a.targets.len()
+        ));
+    }
+    for l in &m.lint_levels {
+        out.push_str(&format!("lint {} = {}\n", l.lint, l.level.as_str()));
+    }
+    if !diagnostics.is_empty() {
+        out.push_str("\ndiagnostics:\n");
+        out.push_str(diagnostics);
+    }
+    out
+}
+
+fn entity(m: &Model, e: Entity) -> String {
+    match e {
+        Entity::Internet | Entity::Kube => m.name_of(e).to_string(),
+        _ => format!("{} {}", m.kind_of(e), m.name_of(e)),
+    }
+}
