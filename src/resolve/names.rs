@@ -145,10 +145,8 @@ pub fn label_value_problem(v: &str) -> Option<&'static str> {
     {
         return Some("may contain only letters, digits, `-`, `_` and `.`");
     }
-    if !v.is_empty()
-        && !(v.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
-    {
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    if !v.is_empty() && (!v.starts_with(alnum) || !v.ends_with(alnum)) {
         return Some("must begin and end with a letter or digit");
     }
     None

@@ -199,7 +199,7 @@ fn expand(
                     }
                     Err(d) => {
                         if reported.insert((d.code, d.message.clone())) {
-                            r.diags.push(d);
+                            r.diags.push(*d);
                         }
                     }
                 }
@@ -258,8 +258,18 @@ fn access_text(item: &AccessItem) -> String {
     }
 }
 
+/// An access problem; boxed because a diagnostic is large and errors are rare.
+fn err<T>(d: Diagnostic) -> Result<T, Box<Diagnostic>> {
+    Err(Box::new(d))
+}
+
 /// What `item` means from `s` to `t`, or why it is not valid there.
-fn interpret(m: &Model, s: Entity, t: Entity, item: &AccessItem) -> Result<Access, Diagnostic> {
+fn interpret(
+    m: &Model,
+    s: Entity,
+    t: Entity,
+    item: &AccessItem,
+) -> Result<Access, Box<Diagnostic>> {
     let external_persona =
         matches!(s, Entity::Persona(p) if m.personas[p.index()].external) || s == Entity::Internet;
     match (s, t) {
@@ -271,39 +281,39 @@ fn interpret(m: &Model, s: Entity, t: Entity, item: &AccessItem) -> Result<Acces
         }
         (Entity::App(_), Entity::Internet) => match item {
             AccessItem::Port { .. } => port_access(m, s, t, item, &[], false),
-            _ => Err(invalid_access(m, s, t, item)),
+            _ => err(invalid_access(m, s, t, item)),
         },
         (Entity::App(_) | Entity::Persona(_), Entity::Store(_)) => match item {
             AccessItem::Word(w) => match DataLevel::parse(&w.name) {
-                Some(_) if external_persona => Err(external_rbac(m, s, item)),
+                Some(_) if external_persona => err(external_rbac(m, s, item)),
                 Some(level) => Ok(Access::Data(level)),
-                None => Err(invalid_access(m, s, t, item)),
+                None => err(invalid_access(m, s, t, item)),
             },
-            _ => Err(invalid_access(m, s, t, item)),
+            _ => err(invalid_access(m, s, t, item)),
         },
         (Entity::App(_), Entity::Kube) => match item {
             AccessItem::Kube { verb, resource } => kube_rule(verb, resource).map(Access::Kube),
-            _ => Err(invalid_access(m, s, t, item)),
+            _ => err(invalid_access(m, s, t, item)),
         },
         (Entity::Persona(_) | Entity::Internet, Entity::App(a)) => {
             if let AccessItem::Word(w) = item {
                 if let Some(op) = Operation::parse(&w.name) {
                     return if external_persona {
-                        Err(external_rbac(m, s, item))
+                        err(external_rbac(m, s, item))
                     } else {
                         Ok(Access::Op(op))
                     };
                 }
                 if DataLevel::parse(&w.name).is_some() {
-                    return Err(invalid_access(m, s, t, item));
+                    return err(invalid_access(m, s, t, item));
                 }
             }
             if matches!(item, AccessItem::Port { .. }) {
-                return Err(invalid_access(m, s, t, item));
+                return err(invalid_access(m, s, t, item));
             }
             let access = port_access(m, s, t, item, &m.apps[a.index()].ports, true)?;
             if m.platform.ingress.is_none() {
-                return Err(Diagnostic::error(
+                return err(Diagnostic::error(
                     Code::MissingProperty,
                     item.span(),
                     format!("`{}` reaches `{}` through the ingress, but `platform.ingress` is not set", m.name_of(s), m.name_of(t)),
@@ -313,7 +323,7 @@ fn interpret(m: &Model, s: Entity, t: Entity, item: &AccessItem) -> Result<Acces
             }
             Ok(access)
         }
-        _ => Err(invalid_access(m, s, t, item)),
+        _ => err(invalid_access(m, s, t, item)),
     }
 }
 
@@ -324,11 +334,11 @@ fn port_access(
     item: &AccessItem,
     ports: &[Port],
     literal_must_be_declared: bool,
-) -> Result<Access, Diagnostic> {
+) -> Result<Access, Box<Diagnostic>> {
     match item {
         AccessItem::Word(w) => {
             if Operation::parse(&w.name).is_some() || DataLevel::parse(&w.name).is_some() {
-                return Err(invalid_access(m, s, t, item));
+                return err(invalid_access(m, s, t, item));
             }
             match ports.iter().find(|p| p.name == w.name) {
                 Some(p) => Ok(Access::Port {
@@ -336,7 +346,7 @@ fn port_access(
                     protocol: p.protocol,
                     name: Some(p.name.clone()),
                 }),
-                None => Err(no_such_port(m, t, w, ports)),
+                None => err(no_such_port(m, t, w, ports)),
             }
         }
         AccessItem::Port {
@@ -348,7 +358,7 @@ fn port_access(
             let Some((n, proto)) =
                 check_port("port", *number, protocol.as_deref(), *span, &mut sink)
             else {
-                return Err(sink.into_vec().into_iter().next().unwrap_or_else(|| {
+                return err(sink.into_vec().into_iter().next().unwrap_or_else(|| {
                     Diagnostic::error(Code::NumberTooLarge, *span, "port number too large")
                         .label("out of range")
                 }));
@@ -356,7 +366,7 @@ fn port_access(
             let declared = ports.iter().find(|p| p.number == n && p.protocol == proto);
             if literal_must_be_declared && declared.is_none() {
                 let list = port_list(ports);
-                return Err(Diagnostic::error(
+                return err(Diagnostic::error(
                     Code::InvalidAccess,
                     *span,
                     format!(
@@ -379,7 +389,7 @@ fn port_access(
                 name: declared.map(|p| p.name.clone()),
             })
         }
-        AccessItem::Kube { .. } => Err(invalid_access(m, s, t, item)),
+        AccessItem::Kube { .. } => err(invalid_access(m, s, t, item)),
     }
 }
 
@@ -527,7 +537,7 @@ const VERBS: &[&str] = &[
     "*",
 ];
 
-fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Diagnostic> {
+fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Box<Diagnostic>> {
     if !VERBS.contains(&verb.name.as_str()) {
         let mut d = Diagnostic::error(
             Code::InvalidAccess,
@@ -542,7 +552,7 @@ fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Diagn
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(format!("verbs: {}", backticked(VERBS))),
         };
-        return Err(d);
+        return err(d);
     }
     let text = resource.name.as_str();
     let valid_chars = text.chars().all(|c| {
@@ -561,7 +571,7 @@ fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Diagn
         || sub.is_some_and(|s| s.is_empty() || s.contains('/'))
         || group.ends_with('.');
     if bad {
-        return Err(Diagnostic::error(
+        return err(Diagnostic::error(
             Code::InvalidAccess,
             resource.span,
             format!("`{}` is not a Kubernetes resource", names::shorten(text)),
