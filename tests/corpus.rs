@@ -147,11 +147,20 @@ fn summary(m: &Model, diagnostics: &str) -> String {
     for f in &m.forbids {
         let s: Vec<String> = f.subjects.iter().map(|e| entity(m, *e)).collect();
         let t: Vec<String> = f.targets.iter().map(|e| entity(m, *e)).collect();
+        let envs = f.envs.as_ref().map_or(String::new(), |l| {
+            let names: Vec<&str> = l
+                .iter()
+                .map(|e| m.environments[e.index()].name.as_str())
+                .collect();
+            format!(" in {}", names.join(", "))
+        });
+        let access: Vec<String> = f.access.iter().map(ToString::to_string).collect();
         out.push_str(&format!(
-            "forbid {:?} [{}] -> [{}]\n",
+            "forbid {:?} [{}] -> [{}]: [{}]{envs}\n",
             f.kind,
             s.join(", "),
-            t.join(", ")
+            t.join(", "),
+            access.join(", ")
         ));
     }
     for a in &m.accepts {

@@ -374,7 +374,7 @@ pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
                 .help("external personas come in through the ingress and have no RBAC; remove one of the two"),
             );
         }
-    } else if subject_keys.is_empty() {
+    } else if subject_keys.is_empty() && !props.has("external") {
         diags.push(
             Diagnostic::error(
                 Code::MissingProperty,

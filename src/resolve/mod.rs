@@ -405,7 +405,7 @@ impl Resolver<'_> {
 
     /// "cannot find X" with a suggestion among global names.
     fn undeclared(&self, name: &ast::Ident, what: &str) -> Diagnostic {
-        let mut d = Diagnostic::error(
+        let d = Diagnostic::error(
             Code::Undeclared,
             name.span,
             format!("`{}` is not declared", names::shorten(&name.name)),
@@ -424,10 +424,13 @@ impl Resolver<'_> {
                 .map(String::as_str)
                 .chain(["internet", "kube"]);
             if let Some(s) = crate::suggest::closest(&name.name, candidates) {
-                d = d.help(format!("did you mean `{s}`?"));
+                return d.help(format!("did you mean `{s}`?"));
             }
         }
-        d
+        d.help(format!(
+            "declare it with `{}`",
+            what.replace(", ", "`, `").replace(" or ", "` or `")
+        ))
     }
 }
 

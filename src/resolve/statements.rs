@@ -215,7 +215,8 @@ fn expand(
                 ),
             )
             .label("no subject and target it is valid for")
-            .secondary(stmt_span, "in this statement");
+            .secondary(stmt_span, "in this statement")
+            .help("`*` and `namespace X` skip what an access does not apply to; name the targets instead");
             if let Some(p) = first_problem {
                 d = d.note(format!("for example: {}", p.message));
             }
@@ -437,6 +438,14 @@ fn external_rbac(m: &Model, s: Entity, item: &AccessItem) -> Diagnostic {
     .help("external personas come in through the ingress and may only reach app ports; give the operation to an internal persona")
 }
 
+/// "app `web`", or "`internet`" for the built-ins.
+fn describe(m: &Model, e: Entity) -> String {
+    match e {
+        Entity::Internet | Entity::Kube => format!("`{}`", m.name_of(e)),
+        _ => format!("{} `{}`", m.kind_of(e), m.name_of(e)),
+    }
+}
+
 /// The access items valid from `s` to `t`, for error messages.
 fn valid_access(m: &Model, s: Entity, t: Entity) -> String {
     let ports = |t: Entity| match t {
@@ -502,12 +511,10 @@ fn invalid_access(m: &Model, s: Entity, t: Entity, item: &AccessItem) -> Diagnos
         Code::InvalidAccess,
         item.span(),
         format!(
-            "`{}` is not a valid access from {} `{}` to {} `{}`",
+            "`{}` is not a valid access from {} to {}",
             access_text(item),
-            m.kind_of(s),
-            m.name_of(s),
-            m.kind_of(t),
-            m.name_of(t)
+            describe(m, s),
+            describe(m, t)
         ),
     )
     .label("not valid here")

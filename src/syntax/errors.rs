@@ -24,10 +24,17 @@ pub fn syntax_error(
     pest::set_error_detail(false);
     let err = detailed.as_ref().unwrap_or(err);
 
-    let rel = match err.location {
+    let mut rel = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // pest places the error at the furthest *rule* it tried; a literal
+    // (`:`, `]`, `=`) expected further on is more precise.
+    let attempts = err.parse_attempts();
+    let tokens_only = attempts.as_ref().is_some_and(|a| a.max_position > rel);
+    if let Some(a) = attempts.as_ref().filter(|_| tokens_only) {
+        rel = a.max_position;
+    }
     let pos = (base + rel).min(text.len());
 
     if let Some(&quote) = scan
@@ -45,7 +52,7 @@ pub fn syntax_error(
         .help("strings end on the line they start; close it with `\"`");
     }
 
-    let expected = expected_set(err);
+    let expected = expected_set(err, tokens_only);
     let found = found_at(text, pos);
     let span = Span::new(file, pos, pos + found.len_bytes);
     let expected_text = join_expected(&expected);
@@ -57,6 +64,15 @@ pub fn syntax_error(
     .label(format!("expected {expected_text}"));
     if let Some(help) = hint(text, base, pos, &found, &expected) {
         d = d.help(help);
+    }
+    if found.len_bytes == 0 && pos >= text.trim_end().len() {
+        if let Some(&open) = scan.unclosed.last() {
+            let what = &text[open..open + 1];
+            d = d.secondary(
+                Span::new(file, open, open + 1),
+                format!("this `{what}` is never closed"),
+            );
+        }
     }
     d
 }
@@ -111,9 +127,9 @@ fn found_at(text: &str, pos: usize) -> Found {
     }
 }
 
-fn expected_set(err: &Error<Rule>) -> BTreeSet<(u8, String)> {
+fn expected_set(err: &Error<Rule>, tokens_only: bool) -> BTreeSet<(u8, String)> {
     let mut out = BTreeSet::new();
-    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+    if let (false, ErrorVariant::ParsingError { positives, .. }) = (tokens_only, &err.variant) {
         for r in positives {
             if let Some(e) = describe_rule(*r) {
                 out.insert(e);
@@ -168,7 +184,8 @@ fn describe_rule(r: Rule) -> Option<(u8, String)> {
 }
 
 fn describe_token(t: &str) -> Option<(u8, String)> {
-    if t.trim().is_empty() || t == "#" || t == "\u{feff}" {
+    // Whitespace, comments and the insides of names are never what is missing.
+    if t.trim().is_empty() || matches!(t, "#" | "\u{feff}" | "-" | "_") {
         return None;
     }
     if ITEM_KEYWORDS.contains(&t) {
@@ -181,8 +198,9 @@ fn join_expected(set: &BTreeSet<(u8, String)>) -> String {
     // Item keywords are summarised: listing all thirteen helps nobody.
     let mut items: Vec<&str> = Vec::new();
     let mut keywords = 0;
+    let many_keywords = set.iter().filter(|(p, _)| *p == 1).count() >= 5;
     for (prio, s) in set {
-        if *prio == 1 {
+        if *prio == 1 && many_keywords {
             keywords += 1;
             continue;
         }
@@ -208,7 +226,7 @@ fn hint(
     expected: &BTreeSet<(u8, String)>,
 ) -> Option<String> {
     let word = found.word.as_deref();
-    if pos == base {
+    if pos == base || expected.iter().filter(|(p, _)| *p == 1).count() >= 5 {
         if let Some(w) = word {
             if let Some(k) = crate::suggest::closest(w, ITEM_KEYWORDS.iter().copied()) {
                 return Some(format!("did you mean `{k}`?"));

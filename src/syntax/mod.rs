@@ -63,10 +63,36 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
                 pos = scan::skip_trivia(text, pos + len);
             }
             Err(err) => {
+                if let Some(end) = complete_item_before(text, pos, &err) {
+                    // The item itself is fine; the error is what follows it,
+                    // reported on the next turn with that position as its start.
+                    let pair = SecParser::parse(Rule::loose_item, &text[pos..])
+                        .expect("parsed just now")
+                        .next()
+                        .expect("an item");
+                    let cx = convert::Cx { file, base: pos };
+                    items.push(cx.item(pair, diags));
+                    pos = end;
+                    continue;
+                }
                 diags.push(errors::syntax_error(file, text, pos, &err, &scan));
                 pos = scan::next_item_start(text, pos);
             }
         }
     }
     ast::File { items }
+}
+
+/// If the item at `pos` parses on its own and the strict parse failed only
+/// at the token after it, the position of that token.
+fn complete_item_before(text: &str, pos: usize, err: &pest::error::Error<Rule>) -> Option<usize> {
+    let pair = SecParser::parse(Rule::loose_item, &text[pos..])
+        .ok()?
+        .next()?;
+    let next = scan::skip_trivia(text, pos + pair.as_span().end());
+    let failed_at = match err.location {
+        pest::error::InputLocation::Pos(p) => pos + p,
+        pest::error::InputLocation::Span((s, _)) => pos + s,
+    };
+    (failed_at <= next && next > pos).then_some(next)
 }

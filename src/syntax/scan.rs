@@ -10,11 +10,13 @@ pub struct Scan {
     pub too_deep: Option<Diagnostic>,
     /// Byte offsets of `"` that open a string never closed on its line.
     pub unterminated: Vec<usize>,
+    /// Byte offsets of `{`/`[` still open at the end of the file.
+    pub unclosed: Vec<usize>,
 }
 
 pub fn scan(file: FileId, text: &str) -> Scan {
     let bytes = text.as_bytes();
-    let mut depth = 0usize;
+    let mut open: Vec<usize> = Vec::new();
     let mut unterminated = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -40,8 +42,8 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                 continue;
             }
             b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
+                open.push(i);
+                if open.len() > MAX_DEPTH {
                     let d = Diagnostic::error(
                         Code::TooDeep,
                         Span::new(file, i, i + 1),
@@ -52,12 +54,13 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                     return Scan {
                         too_deep: Some(d),
                         unterminated,
+                        unclosed: Vec::new(),
                     };
                 }
                 i += 1;
             }
             b'}' | b']' => {
-                depth = depth.saturating_sub(1);
+                open.pop();
                 i += 1;
             }
             _ => i += 1,
@@ -66,6 +69,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
     Scan {
         too_deep: None,
         unterminated,
+        unclosed: open,
     }
 }
 
