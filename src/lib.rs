@@ -2,8 +2,10 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod generate;
 pub mod lints;
 pub mod model;
+pub mod output;
 pub mod resolve;
 pub mod source;
 pub mod span;

@@ -1,6 +1,7 @@
 //! The command line (clap derive): one file per subcommand, an explicit
 //! exit-code type. Results go to stdout, diagnostics to stderr.
 
+mod build;
 mod check;
 mod explain;
 
@@ -60,6 +61,11 @@ pub enum Command {
         after_help = "Examples:\n  palisade check examples/marketing.sec\n  palisade check examples/platform --format json"
     )]
     Check(check::CheckArgs),
+    /// Generate the Kubernetes deploy tree (make-style: only changed files are written)
+    #[command(
+        after_help = "Examples:\n  palisade build examples/marketing.sec -o deploy/\n  palisade build examples/marketing.sec -o deploy/ --check   (CI: exit 1 if out of date)"
+    )]
+    Build(build::BuildArgs),
     /// Explain a lint: what it finds, why it matters, how to fix it
     #[command(
         after_help = "Example:\n  palisade explain namespace-wide-grant\n  palisade explain      (lists every lint)"
@@ -103,6 +109,7 @@ pub fn main() -> ExitCode {
     };
     let exit = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
+        Command::Build(args) => build::run(&cli, args),
         Command::Explain(args) => explain::run(args),
     };
     exit.into()

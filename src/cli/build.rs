@@ -1,0 +1,146 @@
+//! `palisade build [MODEL] -o OUT`: generate the deploy tree, make-style.
+
+use super::{stderr_color, Cli, Exit};
+use crate::diagnostics::render;
+use crate::generate::{self, Options};
+use crate::output::{self, tree};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// A `.sec` file or a directory of them
+    #[arg(default_value = ".")]
+    pub model: PathBuf,
+    /// The output directory (the deploy repo's manifests folder)
+    #[arg(short, long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// Build only this environment
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Write nothing; list what would change and exit 1 if anything would
+    #[arg(long)]
+    pub check: bool,
+    /// Also write a make-format dependency file
+    #[arg(long, value_name = "FILE")]
+    pub depfile: Option<PathBuf>,
+    /// Do not generate Deployments, Services and ServiceAccounts
+    #[arg(long)]
+    pub no_workloads: bool,
+}
+
+pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
+    let color = stderr_color(cli.color);
+    let comp = match crate::compile_path(&args.model) {
+        Ok(c) => c,
+        Err(e) => return super::load_error(&e, color),
+    };
+    if comp.has_errors() {
+        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
+        eprint!("{}", render::render(&diags, &comp.sources, color));
+        let line = render::summary_line(
+            comp.diagnostics.error_count(),
+            comp.diagnostics.warning_count(),
+            &args.model.display().to_string(),
+            color,
+        );
+        if let Some(line) = line {
+            eprintln!("{line}");
+        }
+        eprintln!("nothing was written to `{}`", args.out.display());
+        return Exit::ModelErrors;
+    }
+    let model = &comp.model;
+    let only = match &args.env {
+        None => None,
+        Some(name) => match model.environments.iter().position(|e| &e.name == name) {
+            Some(i) => Some(crate::model::EnvId(i as u32)),
+            None => {
+                let known: Vec<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
+                eprintln!("error: the model declares no environment `{name}`");
+                if known.is_empty() {
+                    eprintln!("  = help: the model declares no environments; drop `--env`");
+                } else {
+                    eprintln!("  = help: its environments: {}", known.join(", "));
+                }
+                return Exit::Usage;
+            }
+        },
+    };
+    let opts = Options {
+        workloads: model.platform.workloads && !args.no_workloads,
+    };
+    let envs = generate::generate(model, &opts, only);
+    let names: Vec<String> = comp
+        .sources
+        .files()
+        .map(|(_, f)| file_name(&f.path))
+        .collect();
+    let files = output::files(&envs, &names);
+    if args.check {
+        return check(&args.out, &files);
+    }
+    match tree::sync(&args.out, &files) {
+        Ok(plan) => {
+            if let Some(dep) = &args.depfile {
+                let target = args.out.join(tree::MANIFEST).display().to_string();
+                let deps: Vec<String> = comp
+                    .sources
+                    .files()
+                    .map(|(_, f)| f.path.display().to_string())
+                    .collect();
+                if let Err(e) = tree::write_depfile(dep, &target, &deps) {
+                    eprintln!("error: {e}");
+                    return Exit::Usage;
+                }
+            }
+            if !cli.quiet {
+                eprintln!(
+                    "built `{}`: {} written, {} removed, {} unchanged",
+                    args.out.display(),
+                    plan.added.len() + plan.changed.len(),
+                    plan.removed.len(),
+                    plan.unchanged
+                );
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            Exit::Usage
+        }
+    }
+}
+
+fn check(out: &Path, files: &tree::FileSet) -> Exit {
+    match tree::plan(out, files) {
+        Ok(plan) if plan.is_empty() => Exit::Ok,
+        Ok(plan) => {
+            for p in &plan.added {
+                println!("add     {p}");
+            }
+            for p in &plan.changed {
+                println!("change  {p}");
+            }
+            for p in &plan.removed {
+                println!("remove  {p}");
+            }
+            eprintln!(
+                "`{}` is out of date: run `palisade build` and commit the result",
+                out.display()
+            );
+            Exit::ModelErrors
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,201 @@
+//! The network flows and credential mounts an environment's grants imply,
+//! per pod group: one pass over the grants, no pass over pairs of pods.
+
+use super::Cx;
+use crate::model::{Access, AppId, Cidr, DataLevel, Entity, Protocol, StoreId, StoreLocation};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// A pod group's network identity: its namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKey {
+    pub ns: String,
+    pub name: String,
+}
+
+/// The other end of a flow.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Peer {
+    Group(GroupKey),
+    /// The ingress controller's pods (people come in through it).
+    Ingress,
+    /// Addresses outside the cluster.
+    Ip {
+        cidr: Cidr,
+        except: Vec<Cidr>,
+    },
+}
+
+/// (port, protocol), ordered by port.
+pub type Ports = BTreeSet<(u16, Protocol)>;
+
+#[derive(Debug, Default)]
+pub struct Flows {
+    pub ingress: BTreeMap<GroupKey, BTreeMap<Peer, Ports>>,
+    pub egress: BTreeMap<GroupKey, BTreeMap<Peer, Ports>>,
+    /// Ports of a group reached from another group or the ingress: its Service.
+    pub exposed: BTreeMap<GroupKey, Ports>,
+    /// Store credentials each app mounts: the highest level granted.
+    pub mounts: BTreeMap<AppId, BTreeMap<StoreId, DataLevel>>,
+}
+
+impl Flows {
+    pub fn compute(cx: &Cx<'_>) -> Flows {
+        let mut f = Flows::default();
+        for g in cx.grants() {
+            let Entity::App(app) = g.subject else {
+                if let (
+                    Entity::App(b),
+                    Access::Port {
+                        number, protocol, ..
+                    },
+                ) = (g.target, &g.access)
+                {
+                    // A person (or anyone) reaches the app through the ingress.
+                    let gb = app_group(cx, b);
+                    f.add_ingress(&gb, Peer::Ingress, (*number, *protocol));
+                    f.exposed
+                        .entry(gb)
+                        .or_default()
+                        .insert((*number, *protocol));
+                }
+                continue;
+            };
+            let ga = app_group(cx, app);
+            match (&g.access, g.target) {
+                (
+                    Access::Port {
+                        number, protocol, ..
+                    },
+                    target,
+                ) => {
+                    f.connect(cx, &ga, target, (*number, *protocol));
+                }
+                (Access::Data(level), Entity::Store(s)) => {
+                    let store = &cx.model.stores[s.index()];
+                    let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
+                    *level_slot = (*level_slot).max(*level);
+                    f.connect(cx, &ga, g.target, (store.port, Protocol::Tcp));
+                }
+                (Access::Kube(_), _) => {
+                    if let Some(api) = &cx.model.platform.api_server {
+                        let peer = Peer::Ip {
+                            cidr: api.address,
+                            except: Vec::new(),
+                        };
+                        f.add_egress(&ga, peer, (api.port, Protocol::Tcp));
+                    }
+                }
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// A connection from app group `from` to `target` on `port`.
+    fn connect(&mut self, cx: &Cx<'_>, from: &GroupKey, target: Entity, port: (u16, Protocol)) {
+        match target {
+            Entity::App(b) => {
+                let gb = app_group(cx, b);
+                if &gb == from {
+                    return; // pod-mates talk over localhost
+                }
+                self.add_egress(from, Peer::Group(gb.clone()), port);
+                self.add_ingress(&gb, Peer::Group(from.clone()), port);
+                self.exposed.entry(gb).or_default().insert(port);
+            }
+            Entity::Store(s) => {
+                let store = &cx.model.stores[s.index()];
+                match &store.location {
+                    StoreLocation::InCluster(ns) => {
+                        let gs = GroupKey {
+                            ns: cx.ns_name(*ns).to_string(),
+                            name: store.name.clone(),
+                        };
+                        self.add_egress(from, Peer::Group(gs.clone()), port);
+                        self.add_ingress(&gs, Peer::Group(from.clone()), port);
+                    }
+                    StoreLocation::Outside(cidrs) => {
+                        for c in cidrs {
+                            self.add_egress(
+                                from,
+                                Peer::Ip {
+                                    cidr: *c,
+                                    except: Vec::new(),
+                                },
+                                port,
+                            );
+                        }
+                    }
+                }
+            }
+            Entity::External(x) => {
+                for c in &cx.model.externals[x.index()].addresses {
+                    self.add_egress(
+                        from,
+                        Peer::Ip {
+                            cidr: *c,
+                            except: Vec::new(),
+                        },
+                        port,
+                    );
+                }
+            }
+            Entity::Internet => {
+                for peer in internet(&cx.model.platform.private_ranges) {
+                    self.add_egress(from, peer, port);
+                }
+            }
+            Entity::Persona(_) | Entity::Kube => {}
+        }
+    }
+
+    fn add_egress(&mut self, from: &GroupKey, to: Peer, port: (u16, Protocol)) {
+        self.egress
+            .entry(from.clone())
+            .or_default()
+            .entry(to)
+            .or_default()
+            .insert(port);
+    }
+
+    fn add_ingress(&mut self, to: &GroupKey, from: Peer, port: (u16, Protocol)) {
+        self.ingress
+            .entry(to.clone())
+            .or_default()
+            .entry(from)
+            .or_default()
+            .insert(port);
+    }
+}
+
+pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {
+    let pod = cx.model.pod_of(app);
+    GroupKey {
+        ns: cx.ns_name(pod.namespace).to_string(),
+        name: pod.name.clone(),
+    }
+}
+
+/// The internet: every address minus the private ranges, for IPv4 and IPv6.
+pub fn internet(private: &[Cidr]) -> Vec<Peer> {
+    let v4 = Cidr {
+        addr: IpAddr::from([0u8; 4]),
+        prefix: 0,
+    };
+    let v6 = Cidr {
+        addr: IpAddr::from([0u16; 8]),
+        prefix: 0,
+    };
+    [v4, v6]
+        .into_iter()
+        .map(|all| Peer::Ip {
+            cidr: all,
+            except: private
+                .iter()
+                .filter(|p| p.addr.is_ipv4() == all.addr.is_ipv4() && p.prefix > 0)
+                .copied()
+                .collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! RBAC: an app's `kube` grants become `Role app-<group>` bound to the
+//! group's ServiceAccount; a persona's operations become, per namespace,
+//! `Role persona-<persona>` bound to the persona's subjects (KUBERNETES.md's
+//! operation table). `resourceNames` pin a rule wherever RBAC allows.
+
+use super::{Cx, Object};
+use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+const API: &str = "rbac.authorization.k8s.io/v1";
+
+/// A rule before merging: (apiGroup, resource, resourceName or "") → verbs.
+type Rules = BTreeMap<(String, String, String), BTreeSet<String>>;
+
+fn add(rules: &mut Rules, group: &str, resource: &str, name: Option<&str>, verbs: &[&str]) {
+    let key = (
+        group.to_string(),
+        resource.to_string(),
+        name.unwrap_or("").to_string(),
+    );
+    rules
+        .entry(key)
+        .or_default()
+        .extend(verbs.iter().map(|v| v.to_string()));
+}
+
+/// Compact RBAC rules: unnamed rules that share apiGroup and verbs merge
+/// their resources; named rules merge names only within one resource, so a
+/// name never applies to a resource it was not granted on.
+fn render(rules: &Rules) -> Vec<Value> {
+    let mut unnamed: BTreeMap<(String, Vec<String>), BTreeSet<String>> = BTreeMap::new();
+    let mut named: BTreeMap<(String, String, Vec<String>), BTreeSet<String>> = BTreeMap::new();
+    for ((group, resource, name), verbs) in rules {
+        let verbs: Vec<String> = verbs.iter().cloned().collect();
+        if name.is_empty() {
+            unnamed
+                .entry((group.clone(), verbs))
+                .or_default()
+                .insert(resource.clone());
+        } else {
+            named
+                .entry((group.clone(), resource.clone(), verbs))
+                .or_default()
+                .insert(name.clone());
+        }
+    }
+    let unnamed = unnamed
+        .into_iter()
+        .map(|((group, verbs), resources)| json!({ "apiGroups": [group], "resources": resources, "verbs": verbs }));
+    let named = named.into_iter().map(|((group, resource, verbs), names)| {
+        json!({ "apiGroups": [group], "resources": [resource], "resourceNames": names, "verbs": verbs })
+    });
+    unnamed.chain(named).collect()
+}
+
+/// `Role app-<group>` + `RoleBinding app-<group>` for apps with `kube` grants.
+pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
+    let mut per_group: BTreeMap<(String, String), Rules> = BTreeMap::new();
+    for g in cx.grants() {
+        let (Entity::App(app), Access::Kube(rule)) = (g.subject, &g.access) else {
+            continue;
+        };
+        let pod = cx.model.pod_of(app);
+        let key = (cx.ns_name(pod.namespace).to_string(), pod.name.clone());
+        let resource = match &rule.subresource {
+            Some(s) => format!("{}/{s}", rule.resource),
+            None => rule.resource.clone(),
+        };
+        add(
+            per_group.entry(key).or_default(),
+            &rule.group,
+            &resource,
+            None,
+            &[&rule.verb],
+        );
+    }
+    let mut out = Vec::new();
+    for ((ns, group), rules) in per_group {
+        let name = format!("app-{group}");
+        out.push(cx.object(
+            "Role",
+            API,
+            &ns,
+            &name,
+            &[],
+            json!({ "rules": render(&rules) }),
+        ));
+        let binding = json!({
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
+            "subjects": [{ "kind": "ServiceAccount", "name": group, "namespace": ns }],
+        });
+        out.push(cx.object("RoleBinding", API, &ns, &name, &[], binding));
+    }
+    out
+}
+
+/// Per (persona, namespace): `Role persona-<persona>` + `RoleBinding`.
+pub fn persona_roles(cx: &Cx<'_>) -> Vec<Object> {
+    let m = cx.model;
+    let mut per: BTreeMap<(usize, String), Rules> = BTreeMap::new();
+    for g in cx.grants() {
+        let Entity::Persona(p) = g.subject else {
+            continue;
+        };
+        if m.personas[p.index()].external {
+            continue;
+        }
+        match (&g.access, g.target) {
+            (Access::Op(op), Entity::App(a)) => {
+                let pod = m.pod_of(a);
+                let ns = cx.ns_name(pod.namespace).to_string();
+                operation(per.entry((p.index(), ns)).or_default(), *op, &pod.name);
+            }
+            (Access::Data(level), Entity::Store(s)) => {
+                for ns in secret_namespaces(cx, s) {
+                    let name = format!("{}-{}", m.stores[s.index()].name, level.as_str());
+                    add(
+                        per.entry((p.index(), ns)).or_default(),
+                        "",
+                        "secrets",
+                        Some(&name),
+                        &["get"],
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for ((p, ns), rules) in per {
+        let persona = &m.personas[p];
+        let name = format!("persona-{}", persona.name);
+        out.push(cx.object(
+            "Role",
+            API,
+            &ns,
+            &name,
+            &[],
+            json!({ "rules": render(&rules) }),
+        ));
+        let subjects: Vec<Value> = persona.subjects.iter().map(subject).collect();
+        let binding = json!({
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
+            "subjects": subjects,
+        });
+        out.push(cx.object("RoleBinding", API, &ns, &name, &[], binding));
+    }
+    out
+}
+
+/// KUBERNETES.md's operation table.
+fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
+    match op {
+        Operation::View => {
+            for r in ["pods", "services", "endpoints", "events"] {
+                add(rules, "", r, None, &["get", "list", "watch"]);
+            }
+            for r in ["deployments", "replicasets"] {
+                add(rules, "apps", r, None, &["get", "list", "watch"]);
+            }
+        }
+        Operation::Logs => {
+            add(rules, "", "pods", None, &["get", "list"]);
+            add(rules, "", "pods/log", None, &["get"]);
+        }
+        Operation::Exec => {
+            add(rules, "", "pods", None, &["get"]);
+            add(rules, "", "pods/exec", None, &["create"]);
+        }
+        Operation::Portforward => {
+            add(rules, "", "pods", None, &["get"]);
+            add(rules, "", "pods/portforward", None, &["create"]);
+        }
+        Operation::Restart => add(
+            rules,
+            "apps",
+            "deployments",
+            Some(deployment),
+            &["get", "patch"],
+        ),
+        Operation::Deploy => add(
+            rules,
+            "apps",
+            "deployments",
+            Some(deployment),
+            &["get", "patch", "update"],
+        ),
+        Operation::Scale => add(
+            rules,
+            "apps",
+            "deployments/scale",
+            Some(deployment),
+            &["get", "patch", "update"],
+        ),
+    }
+}
+
+/// Where a store's credentials Secret lives: the store's namespace for an
+/// in-cluster store; for one outside the cluster, the namespaces of the
+/// apps that mount it (a pod can only mount a Secret of its own namespace).
+fn secret_namespaces(cx: &Cx<'_>, store: crate::model::StoreId) -> BTreeSet<String> {
+    let m = cx.model;
+    match &m.stores[store.index()].location {
+        StoreLocation::InCluster(ns) => BTreeSet::from([cx.ns_name(*ns).to_string()]),
+        StoreLocation::Outside(_) => cx
+            .grants()
+            .filter(|g| g.target == Entity::Store(store) && matches!(g.access, Access::Data(_)))
+            .filter_map(|g| match g.subject {
+                Entity::App(a) => Some(cx.ns_name(m.pod_of(a).namespace).to_string()),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+fn subject(s: &Subject) -> Value {
+    match s {
+        Subject::Group(name) => {
+            json!({ "kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name })
+        }
+        Subject::User(name) => {
+            json!({ "kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": name })
+        }
+        Subject::ServiceAccount { namespace, name } => {
+            json!({ "kind": "ServiceAccount", "name": name, "namespace": namespace })
+        }
+    }
+}
