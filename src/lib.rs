@@ -37,6 +37,7 @@ pub fn compile(sources: SourceMap) -> Compilation {
     let files = syntax::parse_all(&sources, &mut diagnostics);
     let model = resolve::resolve(&files, &sources, &mut diagnostics);
     diagnostics.sort();
+    diagnostics.dedup();
     Compilation {
         sources,
         model,

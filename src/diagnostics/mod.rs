@@ -156,6 +156,13 @@ impl Diagnostics {
         });
     }
 
+    /// Drop exact repeats (same code, message and place), keeping the first.
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.items
+            .retain(|d| seen.insert((d.code, d.primary.span, d.message.clone())));
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }

@@ -327,6 +327,7 @@ pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
     ];
     let what = format!("persona `{}`", d.name.name);
     let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let errors_before = diags.error_count();
     let external = props
         .get("external")
         .and_then(|e| props::bool_flag("external", e, diags))
@@ -374,7 +375,7 @@ pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
                 .help("external personas come in through the ingress and have no RBAC; remove one of the two"),
             );
         }
-    } else if subject_keys.is_empty() && !props.has("external") {
+    } else if subjects.is_empty() && diags.error_count() == errors_before {
         diags.push(
             Diagnostic::error(
                 Code::MissingProperty,
@@ -659,7 +660,42 @@ fn probe_of(
         }
     };
     let value = entry.value.as_ref();
-    match entry.key.name.as_str() {
+    let key = entry.key.name.as_str();
+    if value.is_none() && key != "tcp" {
+        let example = if key == "http" {
+            "http = \"/healthz\""
+        } else {
+            "exec = [\"/bin/check\"]"
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::WrongType,
+                entry.key.span,
+                format!("`{key}` needs a value"),
+            )
+            .label(format!("expected `{example}`")),
+        );
+        return None;
+    }
+    if key != "http" {
+        if let Some(p) = props.get("port") {
+            diags.push(
+                Diagnostic::error(
+                    Code::ConflictingProperties,
+                    p.key.span,
+                    format!("`port` belongs to `http` probes, not `{key}`"),
+                )
+                .label("not used by this probe")
+                .help(if key == "tcp" {
+                    "write the port as `tcp = PORT`"
+                } else {
+                    "remove `port`"
+                }),
+            );
+            return None;
+        }
+    }
+    match key {
         "http" => {
             let path = props::string("http", value?, diags)?;
             if !path.starts_with('/') {
@@ -707,10 +743,17 @@ pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Stor
         .value("engine", "postgres", diags)
         .and_then(|v| props::choice("engine", v, Engine::NAMES, diags))
         .and_then(Engine::parse);
-    let port = props
-        .value("port", "5432", diags)
-        .and_then(|v| props::port_number("port", v, diags))
-        .map(|(n, _)| n);
+    let port = props.value("port", "5432", diags).and_then(|v| {
+        let (n, proto) = props::port_number("port", v, diags)?;
+        if proto != Protocol::Tcp {
+            diags.push(
+                props::invalid("port", v.span, "stores are reached over TCP")
+                    .help(format!("write `port = {n}`")),
+            );
+            return None;
+        }
+        Some(n)
+    });
     let classification = props
         .value("classification", "confidential", diags)
         .and_then(|v| props::choice("classification", v, Classification::NAMES, diags))

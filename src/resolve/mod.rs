@@ -22,6 +22,10 @@ use std::collections::HashMap;
 /// with errors never reaches later stages.
 pub const UNRESOLVED_NS: NsId = NsId(u32::MAX);
 
+/// Names of the NetworkPolicies every namespace gets; a pod group or store
+/// of that name would collide with them.
+const BASELINE_POLICIES: &[&str] = &["default-deny", "allow-dns"];
+
 /// What a global name is bound to during resolution.
 #[derive(Clone, Copy, Debug)]
 enum Sym {
@@ -103,7 +107,8 @@ impl Resolver<'_> {
                 _ => {}
             }
         }
-        if system.is_none() {
+        let unparsed = self.diags.iter().any(|d| d.code == Code::TooDeep);
+        if system.is_none() && !unparsed {
             let (file, name) = sources
                 .files()
                 .next()
@@ -285,6 +290,16 @@ impl Resolver<'_> {
         if let Some(d) = names::check_name(what, &name.name, name.span, affix) {
             self.diags.push(d);
         }
+        if matches!(what, "app" | "pod" | "store")
+            && BASELINE_POLICIES.contains(&name.name.as_str())
+        {
+            self.diags.push(
+                Diagnostic::error(Code::Reserved, name.span, format!("`{}` is a reserved name", name.name))
+                    .label("the name of a generated NetworkPolicy")
+                    .help("every namespace gets NetworkPolicies `default-deny` and `allow-dns`; choose another name"),
+            );
+            return false;
+        }
         if let Some((_, first)) = self.symbols.get(&name.name) {
             self.diags.push(duplicate(what, name, *first));
             return false;
@@ -347,6 +362,7 @@ impl Resolver<'_> {
                 );
             }
             let namespace = self.pod_namespace(p, &apps);
+            self.pod_ports(p, &apps);
             self.model.pods.push(PodGroup {
                 name: p.name.name.clone(),
                 namespace,
@@ -374,6 +390,29 @@ impl Resolver<'_> {
                 }
             };
             self.model.apps[i].pod = pod;
+        }
+    }
+
+    /// Apps in one pod share its network identity: their ports must not clash.
+    fn pod_ports(&mut self, p: &ast::PodDecl, apps: &[AppId]) {
+        let mut seen: Vec<(&Port, &str)> = Vec::new();
+        for &a in apps {
+            let app = &self.model.apps[a.index()];
+            for port in &app.ports {
+                let clash = seen.iter().find(|(q, _)| {
+                    q.name == port.name || (q.number == port.number && q.protocol == port.protocol)
+                });
+                if let Some((q, other)) = clash {
+                    self.diags.push(
+                        Diagnostic::error(Code::InvalidValue, port.span, format!("apps in pod `{}` declare clashing ports", p.name.name))
+                            .label(format!("`{}` ({}/{}) of `{}`", port.name, port.number, port.protocol.as_str().to_ascii_lowercase(), app.name))
+                            .secondary(q.span, format!("`{}` ({}/{}) of `{other}`", q.name, q.number, q.protocol.as_str().to_ascii_lowercase()))
+                            .help("containers of one pod share its network: give each port its own name and number"),
+                    );
+                } else {
+                    seen.push((port, &app.name));
+                }
+            }
         }
     }
 

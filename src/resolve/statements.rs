@@ -36,6 +36,14 @@ enum Side {
 
 fn resolve_set(r: &mut Resolver<'_>, ts: &TargetSet, side: Side) -> Option<Set> {
     match &ts.targets {
+        Targets::Names(idents) if idents.is_empty() => {
+            r.diags.push(
+                Diagnostic::error(Code::EmptyTargetSet, ts.span, "an empty list names nothing")
+                    .label("empty")
+                    .help("list at least one name, or remove the statement"),
+            );
+            None
+        }
         Targets::Names(idents) => {
             let mut ok = true;
             let mut entities = Vec::with_capacity(idents.len());
@@ -172,10 +180,10 @@ fn expand(
     targets: &Set,
     items: &[AccessItem],
     stmt_span: Span,
+    grant: bool,
 ) -> Vec<(Entity, Entity, Access, Span)> {
     let mut out = Vec::new();
     let mut reported: HashSet<(Code, String)> = HashSet::new();
-    let mut kube_reported = false;
     for item in items {
         let mut any = false;
         let mut first_problem = None;
@@ -184,13 +192,12 @@ fn expand(
                 match interpret(&r.model, s, t, item) {
                     Ok(access) => {
                         any = true;
-                        if matches!(access, Access::Kube(_))
-                            && r.model.platform.api_server.is_none()
-                            && !kube_reported
+                        if let Some(d) =
+                            platform_gap(&r.model, s, t, &access, item.span()).filter(|_| grant)
                         {
-                            kube_reported = true;
-                            r.diags
-                                .push(kube_without_api_server(item.span(), r.model.platform.span));
+                            if reported.insert((d.code, d.message.clone())) {
+                                r.diags.push(d);
+                            }
                         }
                         out.push((s, t, access, item.span()));
                     }
@@ -224,6 +231,34 @@ fn expand(
         }
     }
     out
+}
+
+/// A grant the platform cannot carry out: a person reaching an app needs the
+/// ingress controller, an app calling `kube` needs the API server's address.
+fn platform_gap(
+    m: &Model,
+    s: Entity,
+    t: Entity,
+    access: &Access,
+    span: Span,
+) -> Option<Diagnostic> {
+    match access {
+        Access::Kube(_) if m.platform.api_server.is_none() => Some(kube_without_api_server(span, m.platform.span)),
+        Access::Port { .. }
+            if matches!(s, Entity::Persona(_) | Entity::Internet) && m.platform.ingress.is_none() =>
+        {
+            Some(
+                Diagnostic::error(
+                    Code::MissingProperty,
+                    span,
+                    format!("`{}` reaches `{}` through the ingress, but `platform.ingress` is not set", m.name_of(s), m.name_of(t)),
+                )
+                .label("needs the ingress controller")
+                .help("add `ingress = { namespace = \"ingress-nginx\", pods = { \"app.kubernetes.io/name\" = \"ingress-nginx\" } }` to `platform { }`"),
+            )
+        }
+        _ => None,
+    }
 }
 
 fn kube_without_api_server(span: Span, platform: Option<Span>) -> Diagnostic {
@@ -312,17 +347,7 @@ fn interpret(
             if matches!(item, AccessItem::Port { .. }) {
                 return err(invalid_access(m, s, t, item));
             }
-            let access = port_access(m, s, t, item, &m.apps[a.index()].ports, true)?;
-            if m.platform.ingress.is_none() {
-                return err(Diagnostic::error(
-                    Code::MissingProperty,
-                    item.span(),
-                    format!("`{}` reaches `{}` through the ingress, but `platform.ingress` is not set", m.name_of(s), m.name_of(t)),
-                )
-                .label("needs the ingress controller")
-                .help("add `ingress = { namespace = \"ingress-nginx\", pods = { \"app.kubernetes.io/name\" = \"ingress-nginx\" } }` to `platform { }`"));
-            }
-            Ok(access)
+            port_access(m, s, t, item, &m.apps[a.index()].ports, true)
         }
         _ => err(invalid_access(m, s, t, item)),
     }
@@ -359,9 +384,11 @@ fn port_access(
             let Some((n, proto)) =
                 check_port("port", *number, protocol.as_deref(), *span, &mut sink)
             else {
+                // No diagnostic: the number did not fit, which the parser reported;
+                // this repeat is dropped by `Diagnostics::dedup`.
                 return err(sink.into_vec().into_iter().next().unwrap_or_else(|| {
-                    Diagnostic::error(Code::NumberTooLarge, *span, "port number too large")
-                        .label("out of range")
+                    Diagnostic::error(Code::NumberTooLarge, *span, "number too large")
+                        .label("does not fit in 64 bits")
                 }));
             };
             let declared = ports.iter().find(|p| p.number == n && p.protocol == proto);
@@ -618,7 +645,7 @@ fn allow(r: &mut Resolver<'_>, s: &ast::AllowStmt) {
         return;
     };
     let stmt = push_statement(r, s.span, s.reason.as_ref(), &s.targets);
-    for (subject, target, access, span) in expand(r, &subjects, &targets, &s.access, s.span) {
+    for (subject, target, access, span) in expand(r, &subjects, &targets, &s.access, s.span, true) {
         r.model.grants.push(Grant {
             subject,
             target,
@@ -637,7 +664,7 @@ fn forbid(r: &mut Resolver<'_>, s: &ast::ForbidStmt) {
     let (Some(subjects), Some(targets)) = (subjects, targets) else {
         return;
     };
-    let mut access: Vec<Access> = expand(r, &subjects, &targets, &s.access, s.span)
+    let mut access: Vec<Access> = expand(r, &subjects, &targets, &s.access, s.span, false)
         .into_iter()
         .map(|(_, _, a, _)| a)
         .collect();

@@ -185,7 +185,10 @@ fn describe_rule(r: Rule) -> Option<(u8, String)> {
 
 fn describe_token(t: &str) -> Option<(u8, String)> {
     // Whitespace, comments and the insides of names are never what is missing.
-    if t.trim().is_empty() || matches!(t, "#" | "\u{feff}" | "-" | "_") {
+    const UNITS: &[&str] = &[
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E", ".",
+    ];
+    if t.trim().is_empty() || matches!(t, "#" | "\u{feff}" | "-" | "_") || UNITS.contains(&t) {
         return None;
     }
     if ITEM_KEYWORDS.contains(&t) {
@@ -226,6 +229,10 @@ fn hint(
     expected: &BTreeSet<(u8, String)>,
 ) -> Option<String> {
     let word = found.word.as_deref();
+    let line_before = &text[text[..pos].rfind('\n').map_or(0, |n| n + 1)..pos];
+    if text[pos..].starts_with(':') && line_before.contains("~>") {
+        return Some("`forbid A ~> B` forbids any path and takes no access list".into());
+    }
     if pos == base || expected.iter().filter(|(p, _)| *p == 1).count() >= 5 {
         if let Some(w) = word {
             if let Some(k) = crate::suggest::closest(w, ITEM_KEYWORDS.iter().copied()) {
@@ -239,6 +246,14 @@ fn hint(
         ));
     }
     let wants = |s: &str| expected.iter().any(|(_, e)| e == s);
+    let before = &text[base..pos];
+    if matches!(text[pos..].chars().next(), Some('.' | '/' | ':'))
+        && before.ends_with(|c: char| c.is_ascii_hexdigit())
+        && !before.ends_with("->")
+    {
+        return Some("quote addresses and CIDRs: `address = \"10.0.0.0/8\"`".into());
+    }
+
     if wants("`->`") && !wants("`~>`") && text[pos..].starts_with('>') {
         return Some("write the arrow as `->` with nothing between `-` and `>`".into());
     }
