@@ -65,10 +65,15 @@ impl Default for Platform {
                 namespace: "kube-system".into(),
                 labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]),
             },
+            // RFC 1918, and RFC 4193 unique local IPv6 (pod networks use it too).
             private_ranges: vec![
                 cidr([10, 0, 0, 0], 8),
                 cidr([172, 16, 0, 0], 12),
                 cidr([192, 168, 0, 0], 16),
+                Cidr {
+                    addr: IpAddr::from([0xfc00, 0, 0, 0, 0, 0, 0, 0u16]),
+                    prefix: 7,
+                },
             ],
             label_domain: "palisade.dev".into(),
             workloads: true,
