@@ -81,6 +81,12 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     }
     match tree::sync(&args.out, &files) {
         Ok(plan) => {
+            // The manifest's mtime is the time of the last successful build:
+            // make compares it with the model files (see --depfile).
+            let manifest = args.out.join(tree::MANIFEST);
+            if let Ok(f) = std::fs::File::options().write(true).open(&manifest) {
+                let _ = f.set_modified(std::time::SystemTime::now());
+            }
             if let Some(dep) = &args.depfile {
                 let target = args.out.join(tree::MANIFEST).display().to_string();
                 let deps: Vec<String> = comp
