@@ -1,0 +1,505 @@
+//! Independent oracles judge what `palisade build` writes (docs/oracles.md).
+//!
+//! For every model in `examples/` and `tests/oracles/models/`, every
+//! environment:
+//! - **layout**: one object per file, at `cluster/namespace-<ns>.yaml` or
+//!   `<ns>/<kind>-<name>.yaml`, all listed once in `kustomization.yaml`;
+//! - **schema**: kubernetes-validate, strict, for the model's
+//!   `platform.kubernetes` and every version 1.29..=1.34;
+//! - **network**: network-config-analyzer's connectivity (with stand-in pods
+//!   for stores, the ingress controller and DNS) equals the connections the
+//!   model allows, computed here from the resolved model (connectivity.rs);
+//! - **checkov**: no failed check, for models whose images are all
+//!   digest-pinned and whose apps all declare `health`.
+//!
+//! The harness checks itself first on a hand-written tree
+//! (`tests/oracles/fixtures-tiny/`, the expected output of
+//! `tests/oracles/models/tiny.sec`) and on broken copies of it. The oracles
+//! are installed once per run by `scripts/install-oracles.sh target/oracles`;
+//! when that fails, the tests fail with its output.
+
+#[path = "oracles/connectivity.rs"]
+mod connectivity;
+#[path = "oracles/standins.rs"]
+mod standins;
+#[path = "oracles/tools.rs"]
+mod tools;
+
+use connectivity::{compare, expected_rows, model_namespaces, render, Row};
+use palisade::model::{EnvId, Model};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tools::{oracles, repo, Oracles};
+
+/// Kubernetes versions every output must validate for (besides the model's own).
+const VERSIONS: std::ops::RangeInclusive<u32> = 29..=34;
+
+/// A model under test.
+struct Case {
+    /// `examples/marketing.sec`, `tests/oracles/models/tiny.sec`, ...
+    name: String,
+    path: PathBuf,
+    /// From `examples/` (rather than the harness's own models).
+    example: bool,
+}
+
+fn cases_in(dir: &str, example: bool) -> Vec<Case> {
+    let mut out: Vec<Case> = std::fs::read_dir(repo().join(dir))
+        .unwrap_or_else(|e| panic!("cannot read {dir}/: {e}"))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| if p.is_dir() { has_sec_files(p) } else { p.extension().is_some_and(|x| x == "sec") })
+        .map(|path| Case {
+            name: format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()),
+            path,
+            example,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Whether a directory is a model (holds `*.sec` files), not e.g. `examples/deploy-repo/`.
+fn has_sec_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "sec"))
+    })
+}
+
+/// Every model: each `*.sec` file or directory in `examples/` and `tests/oracles/models/`.
+fn cases() -> Vec<Case> {
+    let mut all = cases_in("examples", true);
+    assert!(!all.is_empty(), "no models in examples/");
+    all.extend(cases_in("tests/oracles/models", false));
+    all
+}
+
+/// The resolved model; panics with the diagnostics if it has errors.
+fn compile(path: &Path) -> palisade::Compilation {
+    let comp = palisade::compile_path(path)
+        .unwrap_or_else(|e| panic!("cannot load {}: {e:?}", path.display()));
+    if comp.has_errors() {
+        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
+        let text = palisade::diagnostics::render::render(&diags, &comp.sources, false);
+        panic!("{} has errors:\n{text}", path.display());
+    }
+    comp
+}
+
+/// `(env, subdirectory of OUT)` for every environment: the implicit one is OUT itself.
+fn environments(model: &Model) -> Vec<(Option<EnvId>, Option<String>)> {
+    if model.environments.is_empty() {
+        return vec![(None, None)];
+    }
+    (0..model.environments.len())
+        .map(|i| (Some(EnvId(i as u32)), Some(model.environments[i].name.clone())))
+        .collect()
+}
+
+/// The model's `platform.kubernetes` and 1.29..=1.34, as `1.30`.
+fn versions(model: &Model) -> Vec<String> {
+    let mut v: BTreeSet<(u32, u32)> = VERSIONS.map(|minor| (1, minor)).collect();
+    v.insert(model.platform.kubernetes);
+    v.into_iter().map(|(a, b)| format!("{a}.{b}")).collect()
+}
+
+/// Why checkov cannot pass on this model's output, if it cannot.
+fn checkov_disqualified(model: &Model) -> Option<String> {
+    let unpinned: Vec<&str> = model
+        .apps
+        .iter()
+        .filter(|a| !a.image.contains("@sha256:"))
+        .map(|a| a.name.as_str())
+        .collect();
+    let no_health: Vec<&str> = model
+        .apps
+        .iter()
+        .filter(|a| a.health.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut why = Vec::new();
+    if !unpinned.is_empty() {
+        why.push(format!("images not digest-pinned: {}", unpinned.join(", ")));
+    }
+    if !no_health.is_empty() {
+        why.push(format!("no `health`: {}", no_health.join(", ")));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// Print past libtest's output capture, so notes show on passing runs too.
+fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "note: {text}");
+}
+
+/// Every YAML file of a tree but its kustomization.
+fn objects(tree: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml")
+                && p.file_name().is_some_and(|n| n != "kustomization.yaml")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(tree, &mut out);
+    out.sort();
+    out
+}
+
+/// The rows NCA finds in `tree` (plus the model's stand-ins) that touch the model's namespaces.
+fn actual_rows(o: &Oracles, model: &Model, tree: &Path, scratch: &Path) -> Result<BTreeSet<Row>, String> {
+    let extra = scratch.join("standins.yaml");
+    std::fs::write(&extra, standins::standins(model))
+        .map_err(|e| format!("cannot write {}: {e}", extra.display()))?;
+    let namespaces = model_namespaces(model);
+    let rows = o.connectivity(tree, &extra)?;
+    Ok(rows.into_iter().filter(|r| r.touches(&namespaces)).collect())
+}
+
+/// One failed check of one tree.
+struct Failure {
+    check: &'static str,
+    detail: String,
+}
+
+/// Run every oracle on one environment's tree; the failures, empty when all pass.
+fn judge(o: &Oracles, model: &Model, env: Option<EnvId>, tree: &Path, scratch: &Path) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let mut fail = |check, detail: String| failures.push(Failure { check, detail });
+    if let Err(e) = o.layout(tree) {
+        fail("layout", e);
+    }
+    if let Err(e) = o.validate(&objects(tree), &versions(model)) {
+        fail("schema (kubernetes-validate, strict)", e);
+    }
+    match actual_rows(o, model, tree, scratch) {
+        Err(e) => fail("network (network-config-analyzer)", e),
+        Ok(actual) => {
+            if let Some(diff) = compare(&expected_rows(model, env), &actual) {
+                fail("network (network-config-analyzer)", diff);
+            }
+        }
+    }
+    if checkov_disqualified(model).is_none() {
+        if let Err(e) = o.checkov(tree) {
+            fail("checkov", e);
+        }
+    }
+    failures
+}
+
+fn report(title: &str, failures: &[Failure]) -> String {
+    let mut text = format!("=== {title}\n");
+    for f in failures {
+        text += &format!("--- {} FAILED:\n{}", f.check, f.detail);
+        if !f.detail.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn scratch_dir(prefix: &str) -> tempfile::TempDir {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("oracles");
+    std::fs::create_dir_all(&base).expect("create target/tmp/oracles");
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .tempdir_in(base)
+        .expect("create a scratch directory")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The expected connectivity, without any oracle.
+
+/// The expected rows of every model and environment, snapshotted for review.
+#[test]
+fn expected_connectivity_of_every_model() {
+    for case in cases() {
+        let comp = compile(&case.path);
+        let model = &comp.model;
+        let mut text = String::new();
+        for (env, dir) in environments(model) {
+            let rows = expected_rows(model, env);
+            let pods = connectivity::model_pods(model);
+            for pod in &pods {
+                assert!(
+                    rows.iter().any(|r| &r.src == pod && r.ports == "53"),
+                    "{}: {pod} has no DNS egress",
+                    case.name
+                );
+            }
+            text += &format!("## environment: {}\n", dir.as_deref().unwrap_or("(implicit)"));
+            text += &render(&rows);
+        }
+        let name = case.name.replace('/', "__");
+        insta::assert_snapshot!(format!("expected-{name}"), text);
+    }
+}
+
+/// Rows worked out by hand from examples/marketing.sec.
+#[test]
+fn expected_connectivity_of_marketing_by_hand() {
+    let comp = compile(&repo().join("examples/marketing.sec"));
+    let rows: BTreeSet<String> = expected_rows(&comp.model, Some(EnvId(1)))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for want in [
+        "ingress-nginx/ingress-controller -> product/web : TCP/8080",
+        "product/web -> product/api : TCP/8080",
+        "product/api -> product/main-db : TCP/5432",
+        "product/api -> 203.0.113.0/24 : TCP/443",
+        "pipeline/etl-pod -> data/raw : TCP/5432",
+        "pipeline/etl-pod -> data/results : TCP/5432",
+        "pipeline/scheduler -> 172.20.0.10/32 : TCP/6443",
+        "pipeline/etl-pod -> kube-system/coredns : UDP/53",
+        "data/raw -> kube-system/coredns : TCP/53",
+    ] {
+        assert!(rows.contains(want), "missing {want}; rows:\n{rows:#?}");
+    }
+    // 5 pod groups + 3 stores, each with DNS over UDP and TCP, and the 7 above.
+    assert_eq!(rows.len(), 8 * 2 + 7, "{rows:#?}");
+}
+
+/// The `internet` row: private ranges cut out, ranges merged with same-port
+/// destinations, IPv6 kept; environment-limited grants only in their environment.
+#[test]
+fn expected_connectivity_of_internet_and_environments() {
+    let comp = compile(&repo().join("tests/oracles/models/hardened.sec"));
+    let m = &comp.model;
+    let (dev, prod) = (Some(EnvId(0)), Some(EnvId(1)));
+    let show = |env| render(&expected_rows(m, env));
+    let (dev, prod) = (show(dev), show(prod));
+    assert!(dev.contains("books/ui -> books/debug : TCP/8080\n"), "{dev}");
+    assert!(!prod.contains("books/debug :"), "{prod}");
+    assert!(
+        dev.contains("books/debug -> 0.0.0.0-9.255.255.255,11.0.0.0-172.15.255.255,172.32.0.0-192.167.255.255,192.169.0.0-255.255.255.255,::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,fe00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : TCP/443\n"),
+        "{dev}"
+    );
+    assert!(prod.contains("workers/worker-pod -> books/api : TCP/8080-8081\n"), "{prod}");
+    assert!(prod.contains("books/api -> workers/worker-pod : UDP/514\n"), "{prod}");
+    assert!(prod.contains("workers/worker-pod -> 192.0.2.10/32,2001:db8::/32 : TCP/587\n"), "{prod}");
+    assert!(prod.contains("edge/ingress-controller -> books/api : TCP/8080\n"), "{prod}");
+    assert!(prod.contains("books/api -> dns-system/coredns : UDP/53\n"), "{prod}");
+}
+
+// ---------------------------------------------------------------------------
+// The harness on hand-written trees.
+
+/// The hand-written output of tiny.sec passes every oracle: the harness's
+/// expectations, stand-ins and row format agree with NCA.
+#[test]
+fn oracles_pass_the_hand_written_tree() {
+    let o = oracles();
+    let comp = compile(&repo().join("tests/oracles/models/tiny.sec"));
+    let tree = repo().join("tests/oracles/fixtures-tiny");
+    let scratch = scratch_dir("fixture");
+    let failures = judge(o, &comp.model, None, &tree, scratch.path());
+    assert!(failures.is_empty(), "{}", report("tests/oracles/fixtures-tiny", &failures));
+}
+
+/// Broken copies of the hand-written tree fail, each with the oracle and rows that show why.
+#[test]
+fn oracles_reject_broken_trees() {
+    let o = oracles();
+    let comp = compile(&repo().join("tests/oracles/models/tiny.sec"));
+    let fixture = repo().join("tests/oracles/fixtures-tiny");
+    // (what is broken, file, text replaced, replacement, [(check, text in its report)])
+    type Case = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+    let cases: &[Case] = &[
+        (
+            "a wrong port on the ingress side",
+            "api/networkpolicy-backend.yaml",
+            "{protocol: TCP, port: 9000}",
+            "{protocol: TCP, port: 9001}",
+            &[("network", "- web/frontend -> api/backend : TCP/9000")],
+        ),
+        (
+            "egress widened to every port",
+            "api/networkpolicy-backend.yaml",
+            "        - {protocol: TCP, port: 443}\n",
+            "",
+            &[("network", "+ api/backend -> 203.0.113.0/24 : */*"), ("network", "- api/backend -> 203.0.113.0/24 : TCP/443")],
+        ),
+        (
+            "DNS on TCP dropped",
+            "web/networkpolicy-allow-dns.yaml",
+            "        - {protocol: TCP, port: 53}\n",
+            "",
+            &[("network", "- web/frontend -> kube-system/coredns : TCP/53")],
+        ),
+        (
+            "a typo in a field name",
+            "web/networkpolicy-default-deny.yaml",
+            "policyTypes:",
+            "policyType:",
+            &[("schema", "'policyType' was unexpected"), ("network", "policyType is not a valid entry")],
+        ),
+        (
+            "no readiness probe",
+            "web/deployment-frontend.yaml",
+            "          readinessProbe:\n            httpGet: {path: /healthz, port: http}\n",
+            "",
+            &[("checkov", "CKV_K8S_9")],
+        ),
+        (
+            "a file not in the kustomization",
+            "kustomization.yaml",
+            "  - web/service-frontend.yaml\n",
+            "",
+            &[("layout", "does not list web/service-frontend.yaml")],
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (what, file, from, to, wants) in cases {
+        let scratch = scratch_dir("broken");
+        let tree = scratch.path().join("tree");
+        copy_tree(&fixture, &tree);
+        let path = tree.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} does not contain {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let failures = judge(o, &comp.model, None, &tree, scratch.path());
+        let full = report(what, &failures);
+        for (check, needle) in wants.iter() {
+            let caught = failures
+                .iter()
+                .any(|f| f.check.starts_with(check) && f.detail.contains(needle));
+            if !caught {
+                problems.push(format!("{what}: {check} did not report {needle:?}\n{full}"));
+            }
+        }
+        let checks: BTreeSet<&str> = wants.iter().map(|(c, _)| *c).collect();
+        for f in &failures {
+            if !checks.iter().any(|c| f.check.starts_with(c)) {
+                problems.push(format!("{what}: unexpected failure of {}\n{full}", f.check));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------
+// The generator's output.
+
+/// `palisade build MODEL -o OUT` for every model; every oracle on every environment.
+#[test]
+fn generated_output_passes_every_oracle() {
+    let exe = env!("CARGO_BIN_EXE_palisade");
+    let help = Command::new(exe).args(["build", "--help"]).output().expect("palisade runs");
+    assert!(
+        help.status.success(),
+        "`palisade build` is not available, so the generated output cannot be checked:\n{}",
+        String::from_utf8_lossy(&help.stderr)
+    );
+    let o = oracles();
+    let cases = cases();
+    let qualified: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.example && checkov_disqualified(&compile(&c.path).model).is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    if qualified.is_empty() {
+        note("checkov: no model in examples/ has digest-pinned images and `health` on every app, so checkov ran only on tests/oracles/models/");
+    }
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let reports: std::sync::Mutex<Vec<(usize, String, bool)>> = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(case) = cases.get(i) else { break };
+                let (text, ok) = check_case(o, exe, case);
+                reports.lock().unwrap().push((i, text, ok));
+            });
+        }
+    });
+    let mut reports = reports.into_inner().unwrap();
+    reports.sort_by_key(|r| r.0);
+    let failed = reports.iter().filter(|r| !r.2).count();
+    let text: String = reports.iter().map(|r| r.1.as_str()).collect();
+    note(&format!(
+        "oracles on generated output: {} model(s) passed, {failed} failed",
+        reports.len() - failed
+    ));
+    assert_eq!(failed, 0, "\n{text}");
+}
+
+/// Build one model and judge each environment; (report, passed).
+fn check_case(o: &Oracles, exe: &str, case: &Case) -> (String, bool) {
+    let comp = compile(&case.path);
+    let model = &comp.model;
+    let scratch = scratch_dir(&case.name.replace('/', "_"));
+    let out = scratch.path().join("out");
+    let build = Command::new(exe)
+        .arg("build")
+        .arg(&case.path)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("palisade runs");
+    if !build.status.success() {
+        let failure = Failure {
+            check: "palisade build",
+            detail: format!("{}\n{}", build.status, String::from_utf8_lossy(&build.stderr)),
+        };
+        return (report(&case.name, &[failure]), false);
+    }
+    let mut text = String::new();
+    let mut ok = true;
+    let checkov = match checkov_disqualified(model) {
+        None => "checkov ran".to_string(),
+        Some(why) => format!("checkov skipped ({why})"),
+    };
+    for (env, dir) in environments(model) {
+        let tree = dir.as_ref().map_or(out.clone(), |d| out.join(d));
+        let title = format!("{} [{}]", case.name, dir.as_deref().unwrap_or("no environments"));
+        let env_scratch = scratch.path().join(format!("scratch-{}", dir.as_deref().unwrap_or("_")));
+        std::fs::create_dir_all(&env_scratch).unwrap();
+        let failures = if tree.is_dir() {
+            judge(o, model, env, &tree, &env_scratch)
+        } else {
+            vec![Failure {
+                check: "layout",
+                detail: format!("`palisade build` wrote no {}\n", tree.display()),
+            }]
+        };
+        if failures.is_empty() {
+            text += &format!("=== {title}: ok ({checkov})\n");
+        } else {
+            ok = false;
+            text += &report(&title, &failures);
+        }
+    }
+    if !ok {
+        let kept = scratch.keep();
+        text += &format!("(output kept in {})\n", kept.join("out").display());
+    }
+    (text, ok)
+}

@@ -1,0 +1,132 @@
+//! Pods that the generated tree relies on but does not contain, so that
+//! network-config-analyzer (which evaluates only the pods in its input) has
+//! something to connect: one per in-cluster store, the ingress controller,
+//! the cluster DNS, and — when the model sets `workloads = false` — one per
+//! pod group. Written as JSON documents (JSON is YAML) from the model alone.
+
+use crate::connectivity::{DNS_STANDIN, INGRESS_STANDIN};
+use palisade::model::{Model, StoreLocation};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+fn labels(pairs: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<String, Value>>(),
+    )
+}
+
+fn namespace(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": { "name": name, "labels": { "kubernetes.io/metadata.name": name } }
+    })
+}
+
+fn port(number: u16, protocol: &str) -> Value {
+    json!({ "containerPort": number, "protocol": protocol })
+}
+
+fn pod(name: &str, ns: &str, labels: Value, containers: Vec<Value>) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": { "name": name, "namespace": ns, "labels": labels },
+        "spec": { "containers": containers }
+    })
+}
+
+fn container(name: &str, ports: Vec<Value>) -> Value {
+    json!({ "name": name, "image": "registry.example.com/stand-in:1", "ports": ports })
+}
+
+/// The stand-in objects for `model`, as one multi-document YAML text.
+pub fn standins(model: &Model) -> String {
+    let domain = &model.platform.label_domain;
+    let pod_label = format!("{domain}/pod");
+    let declared: Vec<&str> = model.namespaces.iter().map(|n| n.name.as_str()).collect();
+    let mut docs = Vec::new();
+    let mut extra_ns: Vec<&str> = Vec::new();
+
+    let dns = &model.platform.dns;
+    extra_ns.push(&dns.namespace);
+    docs.push(json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": DNS_STANDIN, "namespace": dns.namespace },
+        "spec": {
+            "replicas": 2,
+            "selector": { "matchLabels": labels(&dns.labels) },
+            "template": {
+                "metadata": { "labels": labels(&dns.labels) },
+                "spec": { "containers": [container("coredns", vec![port(53, "UDP"), port(53, "TCP"), port(9153, "TCP")])] }
+            }
+        }
+    }));
+
+    if let Some(ing) = &model.platform.ingress {
+        extra_ns.push(&ing.namespace);
+        let ports = vec![port(80, "TCP"), port(443, "TCP")];
+        docs.push(pod(
+            INGRESS_STANDIN,
+            &ing.namespace,
+            labels(&ing.labels),
+            vec![container("controller", ports)],
+        ));
+    }
+
+    for store in &model.stores {
+        if let StoreLocation::InCluster(ns) = store.location {
+            let l = BTreeMap::from([
+                (pod_label.clone(), store.name.clone()),
+                ("app.kubernetes.io/name".to_string(), store.name.clone()),
+            ]);
+            let c = container(&store.name, vec![port(store.port, "TCP")]);
+            docs.push(pod(&store.name, &model.namespace(ns).name, labels(&l), vec![c]));
+        }
+    }
+
+    if !model.platform.workloads {
+        for group in &model.pods {
+            let l = BTreeMap::from([(pod_label.clone(), group.name.clone())]);
+            let containers = group
+                .apps
+                .iter()
+                .map(|&a| {
+                    let app = &model.apps[a.index()];
+                    let ports = app
+                        .ports
+                        .iter()
+                        .map(|p| {
+                            json!({ "name": p.name, "containerPort": p.number, "protocol": p.protocol.as_str() })
+                        })
+                        .collect();
+                    container(&app.name, ports)
+                })
+                .collect();
+            let ns = &model.namespace(group.namespace).name;
+            docs.push(pod(&group.name, ns, labels(&l), containers));
+        }
+    }
+
+    extra_ns.sort_unstable();
+    extra_ns.dedup();
+    let mut all: Vec<Value> = extra_ns
+        .into_iter()
+        .filter(|ns| !declared.contains(ns))
+        .map(namespace)
+        .collect();
+    all.extend(docs);
+    let mut text = String::from(
+        "# Stand-ins for tests/oracles.rs (network-config-analyzer input only; not generated output)\n",
+    );
+    for d in all {
+        text += "---\n";
+        text += &serde_json::to_string_pretty(&d).expect("JSON serialises");
+        text += "\n";
+    }
+    text
+}

@@ -1,0 +1,174 @@
+//! The oracles themselves: installed once per test run by
+//! `scripts/install-oracles.sh` into `target/oracles`, run through the
+//! wrappers in `tests/oracles/bin/` (copied from shared/oracles/bin).
+
+use crate::connectivity::Row;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Where the installed oracles are.
+pub struct Oracles {
+    /// network-config-analyzer + kubernetes-validate
+    venv: PathBuf,
+    /// checkov (its pins clash with NCA's)
+    checkov_venv: PathBuf,
+}
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin(name: &str) -> PathBuf {
+    repo().join("tests/oracles/bin").join(name)
+}
+
+/// `target/` of this build (respects `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).to_path_buf()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn run(cmd: &mut Command) -> Result<Output, String> {
+    cmd.output()
+        .map_err(|e| format!("could not run {cmd:?}: {e}"))
+}
+
+/// The installed oracles; installs them on first use. Panics with the
+/// installer's output when installation fails: never a silent skip.
+pub fn oracles() -> &'static Oracles {
+    static INSTALLED: OnceLock<Result<Oracles, String>> = OnceLock::new();
+    let result = INSTALLED.get_or_init(|| {
+        let dir = target_dir().join("oracles");
+        let script = repo().join("scripts/install-oracles.sh");
+        let out = run(Command::new("bash").arg(&script).arg(&dir))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`bash {} {}` failed ({}):\n{}{}",
+                script.display(),
+                dir.display(),
+                out.status,
+                text(&out.stdout),
+                text(&out.stderr)
+            ));
+        }
+        Ok(Oracles {
+            venv: dir.join("venv"),
+            checkov_venv: dir.join("venv-checkov"),
+        })
+    });
+    match result {
+        Ok(o) => o,
+        Err(e) => panic!("the oracles could not be installed, so nothing was checked:\n{e}"),
+    }
+}
+
+impl Oracles {
+    fn python(&self) -> Command {
+        let mut c = Command::new(self.venv.join("bin/python"));
+        c.env("PYTHONDONTWRITEBYTECODE", "1");
+        c
+    }
+
+    /// kubernetes-validate, strict, every version: `Err` lists each problem.
+    pub fn validate(&self, files: &[PathBuf], versions: &[String]) -> Result<(), String> {
+        if files.is_empty() {
+            return Err("no Kubernetes objects to validate".into());
+        }
+        let out = run(self
+            .python()
+            .arg(bin("k8s_validate.py"))
+            .arg(versions.join(","))
+            .args(files))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+        }
+    }
+
+    /// network-config-analyzer's connectivity rows for `dir` plus `extra` topology.
+    pub fn connectivity(&self, dir: &Path, extra: &Path) -> Result<BTreeSet<Row>, String> {
+        let out = run(self
+            .python()
+            .arg(bin("nca_rows.py"))
+            .arg(dir)
+            .arg("--extra")
+            .arg(extra)
+            .args(["--ipv6", "--json"]))?;
+        let stderr = text(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("nca_rows.py failed ({}):\n{stderr}", out.status));
+        }
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("nca_rows.py printed no JSON ({e}):\n{}{stderr}", text(&out.stdout)))?;
+        let field = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
+        Ok(rows
+            .iter()
+            .map(|r| Row {
+                src: field(r, "src"),
+                dst: field(r, "dst"),
+                proto: field(r, "proto"),
+                ports: field(r, "ports"),
+            })
+            .collect())
+    }
+
+    /// checkov's kubernetes framework: `Err` lists every failed check.
+    pub fn checkov(&self, dir: &Path) -> Result<String, String> {
+        let out = run(Command::new(self.checkov_venv.join("bin/checkov"))
+            .arg("-d")
+            .arg(dir)
+            .args(["--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json"])
+            .env("CKV_SKIP_PACKAGE_UPDATE_CHECK", "true")
+            .env_remove("BC_API_KEY")
+            .env_remove("PRISMA_API_URL"))?;
+        let mut summary = self.python();
+        summary
+            .arg(bin("checkov_summary.py"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = summary
+            .spawn()
+            .map_err(|e| format!("could not run checkov_summary.py: {e}"))?;
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            stdin
+                .write_all(&out.stdout)
+                .map_err(|e| format!("could not feed checkov's report to checkov_summary.py: {e}"))?;
+        }
+        let s = child
+            .wait_with_output()
+            .map_err(|e| format!("checkov_summary.py: {e}"))?;
+        let report = format!("{}{}", text(&s.stdout), text(&s.stderr));
+        if s.status.success() {
+            Ok(report)
+        } else {
+            let stderr = text(&out.stderr);
+            let lines: Vec<&str> = stderr.lines().collect();
+            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            Err(if tail.is_empty() {
+                report
+            } else {
+                format!("{report}(last lines of checkov's stderr:)\n{tail}\n")
+            })
+        }
+    }
+
+    /// The layout check (tests/oracles/bin/layout_check.py): `Err` lists each problem.
+    pub fn layout(&self, tree: &Path) -> Result<(), String> {
+        let out = run(self.python().arg(bin("layout_check.py")).arg(tree))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+        }
+    }
+}
