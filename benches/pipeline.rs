@@ -2,8 +2,9 @@
 //!
 //! `cargo bench --bench pipeline [-- SIZES...]` prints, per model size, the
 //! statement count, the source size, the median wall time of parse+resolve
-//! over several runs, and the process's peak memory. docs/performance.md
-//! records the figures. Timing lives here, never in tests.
+//! and of a whole `build` (parse, resolve, generate, render YAML, write the
+//! tree into an empty directory), and the process's peak memory.
+//! docs/performance.md records the figures. Timing lives here, never in tests.
 
 use palisade::synth::{generate, SynthOptions};
 use std::time::{Duration, Instant};
@@ -39,13 +40,34 @@ fn main() {
             std::hint::black_box(&c);
         }
         times.sort();
+        let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });
         println!(
-            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12}",
+            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12}",
             text.len() as f64 / 1e6,
             fmt(times[times.len() / 2]),
+            fmt(build),
             peak_rss_mb().map_or("?".into(), |m| m.to_string())
         );
     }
+}
+
+/// Median time of a full build into a fresh directory, and the file count.
+fn build_time(text: &str, runs: usize) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut count = 0;
+    for _ in 0..runs {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let start = Instant::now();
+        let c = palisade::compile_str("synthetic.sec", text);
+        let opts = palisade::generate::Options { workloads: true };
+        let envs = palisade::generate::generate(&c.model, &opts, None);
+        let files = palisade::output::files(&envs, &["synthetic.sec".to_string()]);
+        palisade::output::tree::sync(dir.path(), &files).expect("build writes");
+        times.push(start.elapsed());
+        count = files.len();
+    }
+    times.sort();
+    (times[times.len() / 2], count)
 }
 
 fn count_statements(text: &str) -> usize {

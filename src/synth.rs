@@ -640,7 +640,7 @@ impl Generator {
             if spec.sidecar {
                 let sidecar = Ref::Sidecar(ns, j);
                 self.app_decl(out, sidecar, ns, Some("Log shipper"));
-                out.push_str("  ports = { metrics = 9102 }\n  replicas = ");
+                out.push_str("  ports = { ship-metrics = 9102 }\n  replicas = ");
                 push_num(out, spec.replicas, 1);
                 writeln!(
                     out,
@@ -745,7 +745,7 @@ impl Generator {
             for j in 0..lay.services() {
                 allow(out, mon, Ref::App(ns, j), "metrics");
                 if self.specs[j].sidecar {
-                    allow(out, mon, Ref::Sidecar(ns, j), "metrics");
+                    allow(out, mon, Ref::Sidecar(ns, j), "ship-metrics");
                 }
             }
         }
