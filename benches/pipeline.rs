@@ -56,7 +56,11 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
     let mut times = Vec::new();
     let mut count = 0;
     for _ in 0..runs {
-        let dir = tempfile::tempdir().expect("temp dir");
+        // Into tmpfs when there is one: on this machine's ext4 disk, creating
+        // a file costs about 1 ms of kernel time (inode allocation), which
+        // would swamp what palisade itself does (docs/performance.md).
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.expect("temp dir");
         let start = Instant::now();
         let c = palisade::compile_str("synthetic.sec", text);
         let opts = palisade::generate::Options { workloads: true };

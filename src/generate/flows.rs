@@ -37,6 +37,10 @@ pub struct Flows {
     pub exposed: BTreeMap<GroupKey, Ports>,
     /// Store credentials each app mounts: the highest level granted.
     pub mounts: BTreeMap<AppId, BTreeMap<StoreId, DataLevel>>,
+    /// Apps with `kube` grants (they get the API token).
+    pub kube_apps: BTreeSet<AppId>,
+    /// Namespaces of the apps that mount each store's credentials.
+    pub store_users: BTreeMap<StoreId, BTreeSet<String>>,
 }
 
 impl Flows {
@@ -73,11 +77,13 @@ impl Flows {
                 }
                 (Access::Data(level), Entity::Store(s)) => {
                     let store = &cx.model.stores[s.index()];
+                    f.store_users.entry(s).or_default().insert(ga.ns.clone());
                     let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
                     *level_slot = (*level_slot).max(*level);
                     f.connect(cx, &ga, g.target, (store.port, Protocol::Tcp));
                 }
                 (Access::Kube(_), _) => {
+                    f.kube_apps.insert(app);
                     if let Some(api) = &cx.model.platform.api_server {
                         let peer = Peer::Ip {
                             cidr: api.address,

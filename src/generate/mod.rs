@@ -83,7 +83,7 @@ fn generate_env(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Object
         out.extend(workloads::objects(&cx, &flows));
     }
     out.extend(rbac::app_roles(&cx));
-    out.extend(rbac::persona_roles(&cx));
+    out.extend(rbac::persona_roles(&cx, &flows));
     out.sort_by_cached_key(Object::path);
     out
 }

@@ -3,6 +3,7 @@
 //! `Role persona-<persona>` bound to the persona's subjects (KUBERNETES.md's
 //! operation table). `resourceNames` pin a rule wherever RBAC allows.
 
+use super::flows::Flows;
 use super::{Cx, Object};
 use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
 use serde_json::{json, Value};
@@ -96,7 +97,7 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
 }
 
 /// Per (persona, namespace): `Role persona-<persona>` + `RoleBinding`.
-pub fn persona_roles(cx: &Cx<'_>) -> Vec<Object> {
+pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
     let m = cx.model;
     let mut per: BTreeMap<(usize, String), Rules> = BTreeMap::new();
     for g in cx.grants() {
@@ -113,7 +114,7 @@ pub fn persona_roles(cx: &Cx<'_>) -> Vec<Object> {
                 operation(per.entry((p.index(), ns)).or_default(), *op, &pod.name);
             }
             (Access::Data(level), Entity::Store(s)) => {
-                for ns in secret_namespaces(cx, s) {
+                for ns in secret_namespaces(cx, flows, s) {
                     let name = format!("{}-{}", m.stores[s.index()].name, level.as_str());
                     add(
                         per.entry((p.index(), ns)).or_default(),
@@ -199,18 +200,10 @@ fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
 /// Where a store's credentials Secret lives: the store's namespace for an
 /// in-cluster store; for one outside the cluster, the namespaces of the
 /// apps that mount it (a pod can only mount a Secret of its own namespace).
-fn secret_namespaces(cx: &Cx<'_>, store: crate::model::StoreId) -> BTreeSet<String> {
-    let m = cx.model;
-    match &m.stores[store.index()].location {
+fn secret_namespaces(cx: &Cx<'_>, flows: &Flows, store: crate::model::StoreId) -> BTreeSet<String> {
+    match &cx.model.stores[store.index()].location {
         StoreLocation::InCluster(ns) => BTreeSet::from([cx.ns_name(*ns).to_string()]),
-        StoreLocation::Outside(_) => cx
-            .grants()
-            .filter(|g| g.target == Entity::Store(store) && matches!(g.access, Access::Data(_)))
-            .filter_map(|g| match g.subject {
-                Entity::App(a) => Some(cx.ns_name(m.pod_of(a).namespace).to_string()),
-                _ => None,
-            })
-            .collect(),
+        StoreLocation::Outside(_) => flows.store_users.get(&store).cloned().unwrap_or_default(),
     }
 }
 

@@ -39,12 +39,7 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
         l.insert(cx.pod_label.clone(), json!(pod.name));
         l
     };
-    let kube_apps: Vec<AppId> = pod
-        .apps
-        .iter()
-        .copied()
-        .filter(|a| has_kube(cx, *a))
-        .collect();
+    let kube_apps: Vec<AppId> = pod.apps.iter().copied().filter(|a| flows.kube_apps.contains(a)).collect();
     let containers: Vec<Value> = pod
         .apps
         .iter()
@@ -100,13 +95,6 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
         &[(&cx.pod_label, &pod.name)],
         json!({ "spec": spec }),
     )
-}
-
-fn has_kube(cx: &Cx<'_>, app: AppId) -> bool {
-    cx.grants().any(|g| {
-        g.subject == crate::model::Entity::App(app)
-            && matches!(g.access, crate::model::Access::Kube(_))
-    })
 }
 
 /// `<store>-<level>`: the Secret the user's secret tooling provisions.

@@ -730,7 +730,10 @@ fn temp_builder(prefix: &'static str) -> Builder<'static, 'static> {
     builder
 }
 
-/// Writes `bytes` durably to a new temp file in `dir`, with `mode` if given.
+/// Writes `bytes` to a new temp file in `dir`, with `mode` if given. No
+/// fsync per file: a deploy tree is reproducible from its model, and one
+/// fsync per file made a 12,000-file build take 13 s instead of well under
+/// one; renames keep every file whole, directories are synced at the end.
 fn write_temp(dir: &Path, bytes: &[u8], mode: Option<&fs::Permissions>) -> io::Result<TempPath> {
     let mut file = temp_builder(STAGED_PREFIX).tempfile_in(dir)?;
     file.write_all(bytes)?;
@@ -740,7 +743,6 @@ fn write_temp(dir: &Path, bytes: &[u8], mode: Option<&fs::Permissions>) -> io::R
     }
     #[cfg(not(unix))]
     let _ = mode; // only the read-only flag: copying it would block the next replace
-    file.as_file().sync_all()?;
     Ok(file.into_temp_path())
 }
 
