@@ -60,7 +60,12 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
         // a file costs about 1 ms of kernel time (inode allocation), which
         // would swamp what palisade itself does (docs/performance.md).
         let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.expect("temp dir");
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm)
+        } else {
+            tempfile::tempdir()
+        }
+        .expect("temp dir");
         let start = Instant::now();
         let c = palisade::compile_str("synthetic.sec", text);
         let opts = palisade::generate::Options { workloads: true };

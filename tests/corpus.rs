@@ -112,7 +112,9 @@ fn examples_resolve_cleanly() {
 fn is_model(p: &Path) -> bool {
     let sec = |p: &Path| p.extension().is_some_and(|x| x == "sec");
     if p.is_dir() {
-        std::fs::read_dir(p).unwrap().any(|e| sec(&e.unwrap().path()))
+        std::fs::read_dir(p)
+            .unwrap()
+            .any(|e| sec(&e.unwrap().path()))
     } else {
         sec(p)
     }

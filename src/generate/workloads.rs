@@ -39,7 +39,12 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
         l.insert(cx.pod_label.clone(), json!(pod.name));
         l
     };
-    let kube_apps: Vec<AppId> = pod.apps.iter().copied().filter(|a| flows.kube_apps.contains(a)).collect();
+    let kube_apps: Vec<AppId> = pod
+        .apps
+        .iter()
+        .copied()
+        .filter(|a| flows.kube_apps.contains(a))
+        .collect();
     let containers: Vec<Value> = pod
         .apps
         .iter()
@@ -55,7 +60,7 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
     secrets.sort();
     secrets.dedup();
     for s in secrets {
-        volumes.push(json!({ "name": format!("secret-{s}"), "secret": { "secretName": s, "defaultMode": 0o440 } }));
+        volumes.push(json!({ "name": s, "secret": { "secretName": s, "defaultMode": 0o440 } }));
     }
     if !kube_apps.is_empty() {
         volumes.push(token_volume());
@@ -118,7 +123,7 @@ fn container(
     for (store, level) in mounts.into_iter().flatten() {
         let secret = secret_name(cx, *store, *level);
         mounts_json.push(json!({
-            "name": format!("secret-{secret}"),
+            "name": secret,
             "mountPath": format!("/var/run/secrets/palisade/{}", cx.model.stores[store.index()].name),
             "readOnly": true,
         }));

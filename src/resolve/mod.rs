@@ -60,6 +60,7 @@ pub fn resolve(
     r.singletons(&items, sources);
     r.declarations(&items);
     r.pods(&items);
+    r.platform_namespaces();
     for (name, (sym, _)) in &r.symbols {
         if let Sym::Entity(e) = sym {
             r.model.bind(name.clone(), *e);
@@ -209,6 +210,36 @@ impl Resolver<'_> {
         };
         self.symbols
             .insert(d.name.name.clone(), (Sym::Entity(entity), d.name.span));
+    }
+
+    /// The ingress controller and DNS run in namespaces palisade does not
+    /// manage: in a model namespace, its default-deny would cut them off.
+    fn platform_namespaces(&mut self) {
+        let p = &self.model.platform;
+        let mut clashes = Vec::new();
+        if let Some(ingress) = &p.ingress {
+            clashes.push(("ingress", ingress.namespace.clone()));
+        }
+        clashes.push(("dns", p.dns.namespace.clone()));
+        for (what, ns) in clashes {
+            let Some(id) = self.namespaces.get(&ns) else {
+                continue;
+            };
+            let decl = self.model.namespaces[id.index()].span;
+            let at = self.model.platform.span.unwrap_or(decl);
+            self.diags.push(
+                Diagnostic::error(
+                    Code::WrongKind,
+                    at,
+                    format!("`platform.{what}` runs in namespace `{ns}`, which the model declares"),
+                )
+                .label(format!("the {what} pods live in `{ns}`"))
+                .secondary(decl, "declared here: palisade would default-deny it")
+                .help(format!(
+                    "keep the {what} pods in a namespace the model does not declare"
+                )),
+            );
+        }
     }
 
     /// Bind a namespace reference (`in NS`, `namespace NS`).

@@ -18,9 +18,7 @@
 //! - connections of a pod group with itself are not rows (apps in one pod
 //!   talk over localhost; NCA omits workload self-loops).
 
-use palisade::model::{
-    Access, AppId, Cidr, Entity, EnvId, Model, Protocol, StoreLocation,
-};
+use palisade::model::{Access, AppId, Cidr, Entity, EnvId, Model, Protocol, StoreLocation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -29,6 +27,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const INGRESS_STANDIN: &str = "ingress-controller";
 /// Name of the DNS stand-in Deployment (in `platform.dns.namespace`).
 pub const DNS_STANDIN: &str = "coredns";
+/// Namespace of the decoys (standins.rs): no connection may involve them.
+pub const DECOY_NAMESPACE: &str = "zz-oracle-decoys";
 
 /// One connectivity row.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,7 +41,11 @@ pub struct Row {
 
 impl fmt::Display for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {} : {}/{}", self.src, self.dst, self.proto, self.ports)
+        write!(
+            f,
+            "{} -> {} : {}/{}",
+            self.src, self.dst, self.proto, self.ports
+        )
     }
 }
 
@@ -119,7 +123,7 @@ impl IpRange {
         if whole {
             return format!("{}/0", Self::addr(self.v6, 0));
         }
-        if size.is_power_of_two() && self.start % size == 0 {
+        if size.is_power_of_two() && self.start.is_multiple_of(size) {
             let prefix = bits - size.trailing_zeros();
             return format!("{}/{prefix}", Self::addr(self.v6, self.start));
         }
@@ -133,7 +137,12 @@ impl IpRange {
 
 /// `internet`: 0.0.0.0/0 and ::/0 less `platform.private_ranges`.
 fn internet(model: &Model) -> Vec<IpRange> {
-    let private: Vec<IpRange> = model.platform.private_ranges.iter().map(IpRange::of).collect();
+    let private: Vec<IpRange> = model
+        .platform
+        .private_ranges
+        .iter()
+        .map(IpRange::of)
+        .collect();
     let mut out = Vec::new();
     for v6 in [false, true] {
         let mut holes: Vec<IpRange> = private.iter().copied().filter(|r| r.v6 == v6).collect();
@@ -142,14 +151,22 @@ fn internet(model: &Model) -> Vec<IpRange> {
         for h in holes {
             let Some(from) = next else { break };
             if h.start > from {
-                out.push(IpRange { v6, start: from, end: h.start - 1 });
+                out.push(IpRange {
+                    v6,
+                    start: from,
+                    end: h.start - 1,
+                });
             }
             if h.end >= from {
                 next = h.end.checked_add(1).filter(|&n| n <= IpRange::max(v6));
             }
         }
         if let Some(from) = next {
-            out.push(IpRange { v6, start: from, end: IpRange::max(v6) });
+            out.push(IpRange {
+                v6,
+                start: from,
+                end: IpRange::max(v6),
+            });
         }
     }
     out
@@ -216,7 +233,10 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
             }
             continue;
         };
-        let Access::Port { number, protocol, .. } = g.access else {
+        let Access::Port {
+            number, protocol, ..
+        } = g.access
+        else {
             continue; // persona operations: RBAC, not network
         };
         let dst = group_of(model, target_app);
@@ -231,7 +251,14 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
         }
     }
     let dns = format!("{}/{DNS_STANDIN}", model.platform.dns.namespace);
-    for pod in model_pods(model) {
+    let mut pods = model_pods(model);
+    // The ingress controller, too, if it runs in a namespace of the model.
+    let namespaces = model_namespaces(model);
+    pods.extend(ingress.filter(|i| {
+        i.split_once('/')
+            .is_some_and(|(ns, _)| namespaces.contains(ns))
+    }));
+    for pod in pods {
         facts.pod(pod.clone(), dns.clone(), (Protocol::Udp, 53));
         facts.pod(pod, dns.clone(), (Protocol::Tcp, 53));
     }
@@ -255,11 +282,21 @@ fn egress(model: &Model, facts: &mut Facts, app: AppId, target: Entity, access: 
                 }
             }
         }
-        (Entity::External(x), Access::Port { number, protocol, .. }) => {
+        (
+            Entity::External(x),
+            Access::Port {
+                number, protocol, ..
+            },
+        ) => {
             let addrs = model.externals[x.index()].addresses.iter().map(IpRange::of);
             facts.address(&src, addrs, (*protocol, *number));
         }
-        (Entity::Internet, Access::Port { number, protocol, .. }) => {
+        (
+            Entity::Internet,
+            Access::Port {
+                number, protocol, ..
+            },
+        ) => {
             facts.address(&src, internet(model), (*protocol, *number));
         }
         (Entity::Kube, Access::Kube(_)) => {
@@ -414,7 +451,11 @@ mod tests {
         assert_eq!(cidr("::/0").name(), "::/0");
         assert_eq!(cidr("2001:db8::/32").name(), "2001:db8::/32");
         assert_eq!(cidr("10.96.0.1/32").name(), "10.96.0.1/32");
-        let r = IpRange { v6: false, start: 0, end: (10 << 24) - 1 };
+        let r = IpRange {
+            v6: false,
+            start: 0,
+            end: (10 << 24) - 1,
+        };
         assert_eq!(r.name(), "0.0.0.0-9.255.255.255");
     }
 }

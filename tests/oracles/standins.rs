@@ -2,9 +2,11 @@
 //! network-config-analyzer (which evaluates only the pods in its input) has
 //! something to connect: one per in-cluster store, the ingress controller,
 //! the cluster DNS, and — when the model sets `workloads = false` — one per
-//! pod group. Written as JSON documents (JSON is YAML) from the model alone.
+//! pod group — plus decoys: pods in a namespace of their own that carry the
+//! same selector labels. Written as JSON documents (JSON is YAML) from the
+//! model alone.
 
-use crate::connectivity::{DNS_STANDIN, INGRESS_STANDIN};
+use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, INGRESS_STANDIN};
 use palisade::model::{Model, StoreLocation};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -48,6 +50,10 @@ pub fn standins(model: &Model) -> String {
     let domain = &model.platform.label_domain;
     let pod_label = format!("{domain}/pod");
     let declared: Vec<&str> = model.namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        !declared.contains(&DECOY_NAMESPACE),
+        "the model declares namespace `{DECOY_NAMESPACE}`, which tests/oracles/standins.rs uses for decoys"
+    );
     let mut docs = Vec::new();
     let mut extra_ns: Vec<&str> = Vec::new();
 
@@ -85,7 +91,12 @@ pub fn standins(model: &Model) -> String {
                 ("app.kubernetes.io/name".to_string(), store.name.clone()),
             ]);
             let c = container(&store.name, vec![port(store.port, "TCP")]);
-            docs.push(pod(&store.name, &model.namespace(ns).name, labels(&l), vec![c]));
+            docs.push(pod(
+                &store.name,
+                &model.namespace(ns).name,
+                labels(&l),
+                vec![c],
+            ));
         }
     }
 
@@ -110,6 +121,37 @@ pub fn standins(model: &Model) -> String {
             let ns = &model.namespace(group.namespace).name;
             docs.push(pod(&group.name, ns, labels(&l), containers));
         }
+    }
+
+    // Decoys: pods outside the model that carry the labels the policies
+    // select on. A selector that forgets its namespace lets them in (or out),
+    // and NCA then shows rows with a decoy, which the model never expects.
+    let mut label_sets: Vec<(String, BTreeMap<String, String>)> = model
+        .pods
+        .iter()
+        .map(|g| g.name.clone())
+        .chain(
+            model
+                .stores
+                .iter()
+                .filter(|s| matches!(s.location, StoreLocation::InCluster(_)))
+                .map(|s| s.name.clone()),
+        )
+        .map(|name| (name.clone(), BTreeMap::from([(pod_label.clone(), name)])))
+        .collect();
+    label_sets.push(("dns".into(), dns.labels.clone()));
+    if let Some(ing) = &model.platform.ingress {
+        label_sets.push(("ingress".into(), ing.labels.clone()));
+    }
+    extra_ns.push(DECOY_NAMESPACE);
+    for (name, l) in label_sets {
+        let c = container("decoy", vec![port(53, "UDP"), port(53, "TCP")]);
+        docs.push(pod(
+            &format!("decoy-{name}"),
+            DECOY_NAMESPACE,
+            labels(&l),
+            vec![c],
+        ));
     }
 
     extra_ns.sort_unstable();

@@ -100,13 +100,17 @@ impl Oracles {
             .arg(dir)
             .arg("--extra")
             .arg(extra)
-            .args(["--ipv6", "--json"]))?;
+            .args(["--ipv6", "--self-loops", "--json"]))?;
         let stderr = text(&out.stderr);
         if !out.status.success() {
             return Err(format!("nca_rows.py failed ({}):\n{stderr}", out.status));
         }
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("nca_rows.py printed no JSON ({e}):\n{}{stderr}", text(&out.stdout)))?;
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
+            format!(
+                "nca_rows.py printed no JSON ({e}):\n{}{stderr}",
+                text(&out.stdout)
+            )
+        })?;
         let field = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
         Ok(rows
             .iter()
@@ -124,7 +128,14 @@ impl Oracles {
         let out = run(Command::new(self.checkov_venv.join("bin/checkov"))
             .arg("-d")
             .arg(dir)
-            .args(["--framework", "kubernetes", "--skip-download", "--quiet", "-o", "json"])
+            .args([
+                "--framework",
+                "kubernetes",
+                "--skip-download",
+                "--quiet",
+                "-o",
+                "json",
+            ])
             .env("CKV_SKIP_PACKAGE_UPDATE_CHECK", "true")
             .env_remove("BC_API_KEY")
             .env_remove("PRISMA_API_URL"))?;
@@ -140,9 +151,9 @@ impl Oracles {
         {
             use std::io::Write;
             let mut stdin = child.stdin.take().expect("piped stdin");
-            stdin
-                .write_all(&out.stdout)
-                .map_err(|e| format!("could not feed checkov's report to checkov_summary.py: {e}"))?;
+            stdin.write_all(&out.stdout).map_err(|e| {
+                format!("could not feed checkov's report to checkov_summary.py: {e}")
+            })?;
         }
         let s = child
             .wait_with_output()
@@ -159,6 +170,16 @@ impl Oracles {
             } else {
                 format!("{report}(last lines of checkov's stderr:)\n{tail}\n")
             })
+        }
+    }
+
+    /// API-server name rules (tests/oracles/bin/names_check.py): `Err` lists each problem.
+    pub fn names(&self, files: &[PathBuf]) -> Result<(), String> {
+        let out = run(self.python().arg(bin("names_check.py")).args(files))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
         }
     }
 

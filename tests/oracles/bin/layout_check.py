@@ -6,7 +6,7 @@
   TREE/cluster/namespace-<ns>.yaml     a Namespace (other cluster-scoped kinds: cluster/<kind>-<name>.yaml)
   TREE/<ns>/<kind>-<name>.yaml         one namespaced object, kind lowercased
 
-Every file holds exactly one object. Prints one line per problem; exit 0 iff none.
+Every file holds exactly one object. Dot-files and dot-directories are not looked at. Prints one line per problem; exit 0 iff none.
 Written for tests/oracles.rs; needs only PyYAML (in the oracles venv)."""
 import os
 import sys
@@ -22,8 +22,11 @@ def main():
     tree = sys.argv[1]
     problems = []
     files = []
-    for root, _, names in os.walk(tree):
+    for root, dirs, names in os.walk(tree):
+        dirs[:] = [d for d in dirs if not d.startswith('.')]
         for n in names:
+            if n.startswith('.'):
+                continue   # the generator's own bookkeeping (e.g. .palisade-generated), not for kubectl
             rel = os.path.relpath(os.path.join(root, n), tree).replace(os.sep, '/')
             if rel != 'kustomization.yaml':
                 files.append(rel)
