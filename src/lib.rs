@@ -51,6 +51,21 @@ pub fn compile_path(path: &std::path::Path) -> Result<Compilation, source::LoadE
 }
 
 /// Compile one in-memory source text (tests, fuzzing, benchmarks).
+///
+/// ```
+/// let c = palisade::compile_str("shop.sec", r#"
+///     system shop
+///     namespace web
+///     app front in web { image = "ghcr.io/acme/front:1.0" ports = { http = 8080 } }
+///     app api in web { image = "ghcr.io/acme/api:1.0" ports = { http = 9000 } }
+///     allow front -> api: http
+/// "#);
+/// assert!(!c.has_errors());
+/// assert_eq!(c.model.grants.len(), 1);
+///
+/// let bad = palisade::compile_str("bad.sec", "system shop\nallow front -> api: http\n");
+/// assert_eq!(bad.diagnostics.error_count(), 2); // neither name is declared
+/// ```
 pub fn compile_str(name: &str, text: &str) -> Compilation {
     let mut sources = SourceMap::new();
     sources.add(source::SourceFile::new(name, name.into(), text.to_string()));
