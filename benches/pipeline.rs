@@ -69,8 +69,7 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
         let start = Instant::now();
         let c = palisade::compile_str("synthetic.sec", text);
         let opts = palisade::generate::Options { workloads: true };
-        let envs = palisade::generate::generate(&c.model, &opts, None);
-        let files = palisade::output::files(&envs, &["synthetic.sec".to_string()]);
+        let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".to_string()]);
         palisade::output::tree::sync(dir.path(), &files).expect("build writes");
         times.push(start.elapsed());
         count = files.len();

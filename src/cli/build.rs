@@ -2,7 +2,7 @@
 
 use super::{stderr_color, Cli, Exit};
 use crate::diagnostics::render;
-use crate::generate::{self, Options};
+use crate::generate::Options;
 use crate::output::{self, tree};
 use std::path::{Path, PathBuf};
 
@@ -69,13 +69,12 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     let opts = Options {
         workloads: model.platform.workloads && !args.no_workloads,
     };
-    let envs = generate::generate(model, &opts, only);
     let names: Vec<String> = comp
         .sources
         .files()
         .map(|(_, f)| file_name(&f.path))
         .collect();
-    let files = output::files(&envs, &names);
+    let files = output::build(model, &opts, only, &names);
     if args.check {
         return check(&args.out, &files);
     }

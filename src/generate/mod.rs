@@ -51,25 +51,36 @@ pub struct EnvOutput {
     pub objects: Vec<Object>,
 }
 
-/// Generate every environment of the model (or the one named in `only`).
-pub fn generate(model: &Model, opts: &Options, only: Option<EnvId>) -> Vec<EnvOutput> {
+/// The environments a build covers: every declared one (or only `only`),
+/// or the one implicit environment (`None`) when none is declared.
+pub fn environments(model: &Model, only: Option<EnvId>) -> Vec<Option<EnvId>> {
     if model.environments.is_empty() {
-        return vec![EnvOutput {
-            env: None,
-            objects: generate_env(model, opts, None),
-        }];
+        return vec![None];
     }
     (0..model.environments.len() as u32)
         .map(EnvId)
         .filter(|e| only.is_none_or(|o| o == *e))
-        .map(|e| EnvOutput {
-            env: Some(model.environments[e.index()].name.clone()),
-            objects: generate_env(model, opts, Some(e)),
-        })
+        .map(Some)
         .collect()
 }
 
-fn generate_env(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Object> {
+/// Generate every environment of the model (or the one named in `only`).
+pub fn generate(model: &Model, opts: &Options, only: Option<EnvId>) -> Vec<EnvOutput> {
+    environments(model, only)
+        .into_iter()
+        .map(|env| generate_env(model, opts, env))
+        .collect()
+}
+
+/// One environment's objects, sorted by path.
+pub fn generate_env(model: &Model, opts: &Options, env: Option<EnvId>) -> EnvOutput {
+    EnvOutput {
+        env: env.map(|e| model.environments[e.index()].name.clone()),
+        objects: objects(model, opts, env),
+    }
+}
+
+fn objects(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Object> {
     let cx = Cx::new(model, env);
     let flows = flows::Flows::compute(&cx);
     let mut out = Vec::new();
