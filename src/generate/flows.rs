@@ -121,31 +121,11 @@ impl Flows {
                         self.add_egress(from, Peer::Group(gs.clone()), port);
                         self.add_ingress(&gs, Peer::Group(from.clone()), port);
                     }
-                    StoreLocation::Outside(cidrs) => {
-                        for c in cidrs {
-                            self.add_egress(
-                                from,
-                                Peer::Ip {
-                                    cidr: *c,
-                                    except: Vec::new(),
-                                },
-                                port,
-                            );
-                        }
-                    }
+                    StoreLocation::Outside(cidrs) => self.add_cidrs(from, cidrs, port),
                 }
             }
             Entity::External(x) => {
-                for c in &cx.model.externals[x.index()].addresses {
-                    self.add_egress(
-                        from,
-                        Peer::Ip {
-                            cidr: *c,
-                            except: Vec::new(),
-                        },
-                        port,
-                    );
-                }
+                self.add_cidrs(from, &cx.model.externals[x.index()].addresses, port)
             }
             Entity::Internet => {
                 for peer in internet(&cx.model.platform.private_ranges) {
@@ -153,6 +133,16 @@ impl Flows {
                 }
             }
             Entity::Persona(_) | Entity::Kube => {}
+        }
+    }
+
+    fn add_cidrs(&mut self, from: &GroupKey, cidrs: &[Cidr], port: (u16, Protocol)) {
+        for c in cidrs {
+            let peer = Peer::Ip {
+                cidr: *c,
+                except: Vec::new(),
+            };
+            self.add_egress(from, peer, port);
         }
     }
 

@@ -78,20 +78,14 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
     }
     let mut out = Vec::new();
     for ((ns, group), rules) in per_group {
-        let name = format!("app-{group}");
-        out.push(cx.object(
-            "Role",
-            API,
+        let subjects = json!([{ "kind": "ServiceAccount", "name": group, "namespace": ns }]);
+        out.extend(role_and_binding(
+            cx,
             &ns,
-            &name,
-            &[],
-            json!({ "rules": render(&rules) }),
+            &format!("app-{group}"),
+            &rules,
+            subjects,
         ));
-        let binding = json!({
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
-            "subjects": [{ "kind": "ServiceAccount", "name": group, "namespace": ns }],
-        });
-        out.push(cx.object("RoleBinding", API, &ns, &name, &[], binding));
     }
     out
 }
@@ -131,23 +125,41 @@ pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
     let mut out = Vec::new();
     for ((p, ns), rules) in per {
         let persona = &m.personas[p];
-        let name = format!("persona-{}", persona.name);
-        out.push(cx.object(
-            "Role",
-            API,
-            &ns,
-            &name,
-            &[],
-            json!({ "rules": render(&rules) }),
-        ));
         let subjects: Vec<Value> = persona.subjects.iter().map(subject).collect();
-        let binding = json!({
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
-            "subjects": subjects,
-        });
-        out.push(cx.object("RoleBinding", API, &ns, &name, &[], binding));
+        out.extend(role_and_binding(
+            cx,
+            &ns,
+            &format!("persona-{}", persona.name),
+            &rules,
+            json!(subjects),
+        ));
     }
     out
+}
+
+/// A Role with `rules` and the RoleBinding of the same name to `subjects`.
+fn role_and_binding(
+    cx: &Cx<'_>,
+    ns: &str,
+    name: &str,
+    rules: &Rules,
+    subjects: Value,
+) -> [Object; 2] {
+    let binding = json!({
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
+        "subjects": subjects,
+    });
+    [
+        cx.object(
+            "Role",
+            API,
+            ns,
+            name,
+            &[],
+            json!({ "rules": render(rules) }),
+        ),
+        cx.object("RoleBinding", API, ns, name, &[], binding),
+    ]
 }
 
 /// KUBERNETES.md's operation table.
