@@ -273,3 +273,20 @@ fn depfile_lists_the_model_files() {
     assert!(text.contains(".palisade-generated:"), "{text}");
     assert!(text.contains("shop.sec"), "{text}");
 }
+
+#[test]
+fn a_self_grant_lets_replicas_reach_each_other() {
+    let f = Fixture::new(
+        "system s\nnamespace n\napp c in n { image = \"ghcr.io/acme/c:1\" ports = { gossip = 7946 } }\n\
+         app side in n { image = \"ghcr.io/acme/side:1\" ports = { admin-http = 9901 } }\n\
+         pod c-pod = [c, side]\nallow c -> c: gossip\nallow side -> c: gossip\n",
+    );
+    ok(&f.build(&[]));
+    let policy = std::fs::read_to_string(f.out.join("n/networkpolicy-c-pod.yaml")).unwrap();
+    assert!(policy.contains("palisade.dev/pod: c-pod"), "{policy}");
+    assert!(policy.contains("port: 7946"), "{policy}");
+    assert!(
+        !policy.contains("9901"),
+        "pod-mates use localhost: {policy}"
+    );
+}

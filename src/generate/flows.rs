@@ -73,14 +73,14 @@ impl Flows {
                     },
                     target,
                 ) => {
-                    f.connect(cx, &ga, target, (*number, *protocol));
+                    f.connect(cx, app, &ga, target, (*number, *protocol));
                 }
                 (Access::Data(level), Entity::Store(s)) => {
                     let store = &cx.model.stores[s.index()];
                     f.store_users.entry(s).or_default().insert(ga.ns.clone());
                     let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
                     *level_slot = (*level_slot).max(*level);
-                    f.connect(cx, &ga, g.target, (store.port, Protocol::Tcp));
+                    f.connect(cx, app, &ga, g.target, (store.port, Protocol::Tcp));
                 }
                 (Access::Kube(_), _) => {
                     f.kube_apps.insert(app);
@@ -98,14 +98,22 @@ impl Flows {
         f
     }
 
-    /// A connection from app group `from` to `target` on `port`.
-    fn connect(&mut self, cx: &Cx<'_>, from: &GroupKey, target: Entity, port: (u16, Protocol)) {
+    /// A connection from `app` (in group `from`) to `target` on `port`.
+    fn connect(
+        &mut self,
+        cx: &Cx<'_>,
+        app: AppId,
+        from: &GroupKey,
+        target: Entity,
+        port: (u16, Protocol),
+    ) {
         match target {
             Entity::App(b) => {
                 let gb = app_group(cx, b);
-                if &gb == from {
+                if &gb == from && b != app {
                     return; // pod-mates talk over localhost
                 }
+                // (An app granted access to itself: its replicas reach each other.)
                 self.add_egress(from, Peer::Group(gb.clone()), port);
                 self.add_ingress(&gb, Peer::Group(from.clone()), port);
                 self.exposed.entry(gb).or_default().insert(port);
