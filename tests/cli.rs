@@ -159,3 +159,40 @@ fn explain_lists_and_explains() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("wildcard-grant"));
 }
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = palisade(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains("palisade"), "{shell}");
+    }
+    let out = palisade(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains(".TH palisade 1"));
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    for args in [&["man"][..], &["completions", "bash"], &["explain"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(status.code(), Some(101), "{args:?}");
+    }
+}

@@ -121,15 +121,17 @@ fn check(out: &Path, files: &tree::FileSet) -> Exit {
     match tree::plan(out, files) {
         Ok(plan) if plan.is_empty() => Exit::Ok,
         Ok(plan) => {
-            for p in &plan.added {
-                println!("add     {p}");
+            let mut list = String::new();
+            for (what, paths) in [
+                ("add", &plan.added),
+                ("change", &plan.changed),
+                ("remove", &plan.removed),
+            ] {
+                for p in paths {
+                    list.push_str(&format!("{what:<7} {p}\n"));
+                }
             }
-            for p in &plan.changed {
-                println!("change  {p}");
-            }
-            for p in &plan.removed {
-                println!("remove  {p}");
-            }
+            super::print_stdout(list.as_bytes());
             eprintln!(
                 "`{}` is out of date: run `palisade build` and commit the result",
                 out.display()

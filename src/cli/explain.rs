@@ -11,20 +11,21 @@ pub struct ExplainArgs {
 
 pub fn run(args: &ExplainArgs) -> Exit {
     let Some(name) = &args.lint else {
-        for l in lints::LINTS {
-            println!("{:<30} {:<5} {}", l.name, l.default.as_str(), l.summary);
-        }
-        return Exit::Ok;
+        let list: String = lints::LINTS
+            .iter()
+            .map(|l| format!("{:<30} {:<5} {}\n", l.name, l.default.as_str(), l.summary))
+            .collect();
+        return super::print_stdout(list.as_bytes());
     };
     match lints::find(name) {
         Some(l) => {
-            println!(
-                "{} (default: {})\n\n{}",
+            let text = format!(
+                "{} (default: {})\n\n{}\n",
                 l.name,
                 l.default.as_str(),
                 l.summary
             );
-            Exit::Ok
+            super::print_stdout(text.as_bytes())
         }
         None => {
             let hint = crate::suggest::closest(name, lints::LINTS.iter().map(|l| l.name))

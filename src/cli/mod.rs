@@ -66,6 +66,17 @@ pub enum Command {
         after_help = "Examples:\n  palisade build examples/marketing.sec -o deploy/\n  palisade build examples/marketing.sec -o deploy/ --check   (CI: exit 1 if out of date)"
     )]
     Build(build::BuildArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  palisade completions bash > /etc/bash_completion.d/palisade"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  palisade man > palisade.1 && man ./palisade.1")]
+    Man,
     /// Explain a lint: what it finds, why it matters, how to fix it
     #[command(
         after_help = "Example:\n  palisade explain namespace-wide-grant\n  palisade explain      (lists every lint)"
@@ -111,6 +122,23 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Explain(args) => explain::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "palisade", &mut buf);
+            print_stdout(&buf)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut buf) {
+                Ok(()) => print_stdout(&buf),
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    Exit::Usage
+                }
+            }
+        }
     };
     exit.into()
 }
@@ -127,4 +155,13 @@ pub fn load_error(e: &crate::source::LoadError, color: bool) -> Exit {
         eprintln!("  = help: {help}");
     }
     Exit::Usage
+}
+
+/// Write results to stdout; a closed pipe (`palisade ... | head`) is not an
+/// error worth a panic.
+pub fn print_stdout(bytes: &[u8]) -> Exit {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+    Exit::Ok
 }
