@@ -8,6 +8,39 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// `nca_rows.compute_rows` (the function behind `nca_rows.py`, with the
+/// flags `connectivity` passes: `--ipv6 --self-loops`) on each `{dir, extra}`
+/// of the JSON list on stdin; prints `[{"rows": [...]} | {"error": "..."}]`.
+/// NCA's own output goes to stderr. `compute_rows` resets NCA's peer
+/// registry itself, so trees do not leak into one another.
+#[allow(dead_code)] // tests/mutation.rs
+const NCA_BATCH: &str = r#"
+import contextlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import nca_rows
+jobs = json.load(sys.stdin)
+out = []
+with contextlib.redirect_stdout(sys.stderr):
+    for j in jobs:
+        try:
+            out.append({"rows": nca_rows.compute_rows([j["dir"]], [j["extra"]], "workload", True, True, [])})
+        except (Exception, SystemExit) as exc:  # NCA rejects bad input with either
+            out.append({"error": str(exc)})
+print(json.dumps(out))
+"#;
+
+fn rows_of(rows: &[serde_json::Value]) -> BTreeSet<Row> {
+    let field = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
+    rows.iter()
+        .map(|r| Row {
+            src: field(r, "src"),
+            dst: field(r, "dst"),
+            proto: field(r, "proto"),
+            ports: field(r, "ports"),
+        })
+        .collect()
+}
+
 /// Where the installed oracles are.
 pub struct Oracles {
     /// network-config-analyzer + kubernetes-validate
@@ -20,8 +53,12 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+fn bin_dir() -> PathBuf {
+    repo().join("tests/oracles/bin")
+}
+
 fn bin(name: &str) -> PathBuf {
-    repo().join("tests/oracles/bin").join(name)
+    bin_dir().join(name)
 }
 
 /// `target/` of this build (respects `CARGO_TARGET_DIR`).
@@ -111,14 +148,63 @@ impl Oracles {
                 text(&out.stdout)
             )
         })?;
-        let field = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
-        Ok(rows
+        Ok(rows_of(&rows))
+    }
+
+    /// [`Oracles::connectivity`] of many `(dir, extra)` pairs in one Python
+    /// process (NCA's import costs about as much as one small tree): one
+    /// result per pair, in order. `Err` when the process itself fails.
+    #[allow(dead_code)] // tests/mutation.rs
+    pub fn connectivity_batch(
+        &self,
+        jobs: &[(PathBuf, PathBuf)],
+    ) -> Result<Vec<Result<BTreeSet<Row>, String>>, String> {
+        use std::io::Write;
+        let input: Vec<serde_json::Value> = jobs
             .iter()
-            .map(|r| Row {
-                src: field(r, "src"),
-                dst: field(r, "dst"),
-                proto: field(r, "proto"),
-                ports: field(r, "ports"),
+            .map(|(dir, extra)| serde_json::json!({ "dir": dir, "extra": extra }))
+            .collect();
+        let mut child = self
+            .python()
+            .arg("-c")
+            .arg(NCA_BATCH)
+            .arg(bin_dir())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not run the NCA batch: {e}"))?;
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(serde_json::Value::Array(input).to_string().as_bytes())
+            .map_err(|e| format!("could not feed the NCA batch: {e}"))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("NCA batch: {e}"))?;
+        let stderr = text(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("the NCA batch failed ({}):\n{stderr}", out.status));
+        }
+        let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
+            format!(
+                "the NCA batch printed no JSON ({e}):\n{}{stderr}",
+                text(&out.stdout)
+            )
+        })?;
+        if results.len() != jobs.len() {
+            return Err(format!(
+                "the NCA batch answered {} of {} trees:\n{stderr}",
+                results.len(),
+                jobs.len()
+            ));
+        }
+        Ok(results
+            .iter()
+            .map(|r| match (r["rows"].as_array(), r["error"].as_str()) {
+                (Some(rows), _) => Ok(rows_of(rows)),
+                (None, e) => Err(format!("nca_rows: ERROR: {}", e.unwrap_or("no rows"))),
             })
             .collect())
     }
