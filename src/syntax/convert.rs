@@ -18,6 +18,21 @@ impl Cx {
         Span::new(self.file, self.base + s.start(), self.base + s.end())
     }
 
+    /// A rule's span without the whitespace and comments pest's implicit
+    /// trivia may have consumed after its last token (an optional trailing
+    /// part that did not match): it ends where its last child ends.
+    fn tight_span(&self, p: &Pair<'_, Rule>) -> Span {
+        let full = self.span(p);
+        match p.clone().into_inner().last() {
+            Some(last) => Span::new(
+                self.file,
+                full.start as usize,
+                self.base + last.as_span().end(),
+            ),
+            None => full,
+        }
+    }
+
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
         Ident {
             name: p.as_str().to_string(),
@@ -27,7 +42,7 @@ impl Cx {
 
     pub fn item(&self, item: Pair<'_, Rule>, diags: &mut Diagnostics) -> Item {
         let p = item.into_inner().next().expect("item has one child");
-        let span = self.span(&p);
+        let span = self.tight_span(&p);
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         match rule {

@@ -16,7 +16,8 @@
 //!   (`203.0.113.0/24`) and as `first-last` otherwise, IPv4 before IPv6,
 //!   comma-joined in address order;
 //! - connections of a pod group with itself are not rows (apps in one pod
-//!   talk over localhost; NCA omits workload self-loops).
+//!   talk over localhost), except for an app granted access to itself
+//!   (`allow c -> c: gossip`): its replicas reach each other.
 
 use palisade::model::{Access, AppId, Cidr, Entity, EnvId, Model, Protocol, StoreLocation};
 use std::collections::{BTreeMap, BTreeSet};
@@ -241,6 +242,14 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
         };
         let dst = group_of(model, target_app);
         match g.subject {
+            // An app granted access to itself: its replicas reach each other.
+            Entity::App(a) if a == target_app => {
+                facts
+                    .pods
+                    .entry((dst.clone(), dst))
+                    .or_default()
+                    .insert((protocol, number));
+            }
             Entity::App(a) => facts.pod(group_of(model, a), dst, (protocol, number)),
             Entity::Persona(_) | Entity::Internet => {
                 if let Some(ing) = &ingress {
