@@ -251,7 +251,7 @@ fn mutation_checks_catch_broken_output() {
     let mut problems = Vec::new();
     for (i, (what, file, edit, needles)) in cases.iter().enumerate() {
         let tree = scratch.path().join(format!("case-{i}"));
-        copy_tree(&good, &tree);
+        tools::copy_tree(&good, &tree);
         let target = tree.join(file);
         match edit {
             Some((from, to)) => {
@@ -275,7 +275,7 @@ fn mutation_checks_catch_broken_output() {
 
     // NCA: the generator forgot to take the connection out of the policies.
     let stale = scratch.path().join("case-nca");
-    copy_tree(&good, &stale);
+    tools::copy_tree(&good, &stale);
     for f in [
         "product/networkpolicy-web.yaml",
         "product/networkpolicy-api.yaml",
@@ -371,18 +371,6 @@ fn mutation_checks_catch_broken_output() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if src.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

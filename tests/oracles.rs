@@ -282,18 +282,6 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     results.into_iter().map(|r| r.1).collect()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if src.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The expected connectivity, without any oracle.
 
@@ -501,7 +489,7 @@ fn oracles_reject_broken_trees() {
         let mut problems = Vec::new();
         let scratch = scratch_dir("broken");
         let tree = scratch.path().join("tree");
-        copy_tree(&fixture, &tree);
+        tools::copy_tree(&fixture, &tree);
         let path = tree.join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{file} does not contain {from:?}");
