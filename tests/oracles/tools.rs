@@ -138,17 +138,7 @@ impl Oracles {
             .arg("--extra")
             .arg(extra)
             .args(["--ipv6", "--self-loops", "--json"]))?;
-        let stderr = text(&out.stderr);
-        if !out.status.success() {
-            return Err(format!("nca_rows.py failed ({}):\n{stderr}", out.status));
-        }
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
-            format!(
-                "nca_rows.py printed no JSON ({e}):\n{}{stderr}",
-                text(&out.stdout)
-            )
-        })?;
-        Ok(rows_of(&rows))
+        Ok(rows_of(&json_output(&out, "nca_rows.py")?))
     }
 
     /// [`Oracles::connectivity`] of many `(dir, extra)` pairs in one Python
@@ -183,21 +173,13 @@ impl Oracles {
         let out = child
             .wait_with_output()
             .map_err(|e| format!("NCA batch: {e}"))?;
-        let stderr = text(&out.stderr);
-        if !out.status.success() {
-            return Err(format!("the NCA batch failed ({}):\n{stderr}", out.status));
-        }
-        let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).map_err(|e| {
-            format!(
-                "the NCA batch printed no JSON ({e}):\n{}{stderr}",
-                text(&out.stdout)
-            )
-        })?;
+        let results = json_output(&out, "the NCA batch")?;
         if results.len() != jobs.len() {
             return Err(format!(
-                "the NCA batch answered {} of {} trees:\n{stderr}",
+                "the NCA batch answered {} of {} trees:\n{}",
                 results.len(),
-                jobs.len()
+                jobs.len(),
+                text(&out.stderr)
             ));
         }
         Ok(results
@@ -291,4 +273,18 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(&src, &dst).unwrap();
         }
     }
+}
+
+/// The JSON list a Python oracle printed, or why there is none.
+fn json_output(out: &Output, what: &str) -> Result<Vec<serde_json::Value>, String> {
+    let stderr = text(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("{what} failed ({}):\n{stderr}", out.status));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{what} printed no JSON ({e}):\n{}{stderr}",
+            text(&out.stdout)
+        )
+    })
 }
