@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod generate;
+pub mod k8s;
 pub mod lints;
 pub mod model;
 pub mod output;
