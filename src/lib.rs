@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod effective;
 pub mod generate;
 pub mod k8s;
 pub mod lints;

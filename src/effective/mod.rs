@@ -1,0 +1,12 @@
+//! Effective access: what a set of Kubernetes objects actually permits,
+//! evaluated with Kubernetes' own semantics (CHECKS.md).
+//!
+//! - [`network`]: NetworkPolicy evaluation (who may connect to whom, on
+//!   which ports);
+//! - [`rbac`]: RBAC authorization, ported from Kubernetes' authorizer.
+//!
+//! The engine takes any manifest set ([`crate::k8s::Resource`]s), not only
+//! the generator's output.
+
+pub mod network;
+pub mod rbac;
