@@ -7,6 +7,10 @@
 //! docs/performance.md records the figures. Timing lives here, never in tests.
 
 use palisade::synth::{generate, SynthOptions};
+
+/// The allocator the `palisade` binary uses (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -68,10 +72,20 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
         .expect("temp dir");
         let start = Instant::now();
         let c = palisade::compile_str("synthetic.sec", text);
+        let compiled = start.elapsed();
         let opts = palisade::generate::Options { workloads: true };
         let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".to_string()]);
+        let rendered = start.elapsed();
         palisade::output::tree::sync(dir.path(), &files).expect("build writes");
         times.push(start.elapsed());
+        if std::env::var_os("PALISADE_BENCH_PHASES").is_some() {
+            eprintln!(
+                "  phases: compile {} · generate+render {} · write {}",
+                fmt(compiled),
+                fmt(rendered - compiled),
+                fmt(start.elapsed() - rendered)
+            );
+        }
         count = files.len();
     }
     times.sort();

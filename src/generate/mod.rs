@@ -2,8 +2,8 @@
 //! (KUBERNETES.md). Default deny, then exactly what the model allows, at
 //! every layer: namespaces, network, RBAC, workload identity.
 //!
-//! Objects are `serde_json::Value`s with a known kind, namespace and name;
-//! `output/` turns them into the YAML tree. Everything here is
+//! Objects are typed [`Resource`]s (`crate::k8s`); `output/` turns them
+//! into the YAML tree and `effective/` evaluates them. Everything here is
 //! deterministic: maps are ordered and every list is sorted or follows the
 //! model's declaration order.
 
@@ -12,29 +12,9 @@ mod network;
 mod rbac;
 mod workloads;
 
+use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
-use serde_json::{json, Value};
-
-/// One generated Kubernetes object.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Object {
-    pub kind: &'static str,
-    /// `None` for cluster-scoped objects (Namespace).
-    pub namespace: Option<String>,
-    pub name: String,
-    pub body: Value,
-}
-
-impl Object {
-    /// `cluster/namespace-<ns>.yaml` or `<ns>/<kind>-<name>.yaml`.
-    pub fn path(&self) -> String {
-        let kind = self.kind.to_ascii_lowercase();
-        match &self.namespace {
-            None => format!("cluster/{kind}-{}.yaml", self.name),
-            Some(ns) => format!("{ns}/{kind}-{}.yaml", self.name),
-        }
-    }
-}
+use std::collections::BTreeMap;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -48,7 +28,8 @@ pub struct Options {
 #[derive(Debug)]
 pub struct EnvOutput {
     pub env: Option<String>,
-    pub objects: Vec<Object>,
+    /// Sorted by namespace, kind and name.
+    pub objects: Vec<Resource>,
 }
 
 /// The environments a build covers: every declared one (or only `only`),
@@ -80,7 +61,7 @@ pub fn generate_env(model: &Model, opts: &Options, env: Option<EnvId>) -> EnvOut
     }
 }
 
-fn objects(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Object> {
+fn objects(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Resource> {
     let cx = Cx::new(model, env);
     let flows = flows::Flows::compute(&cx);
     let mut out = Vec::new();
@@ -95,7 +76,10 @@ fn objects(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Object> {
     }
     out.extend(rbac::app_roles(&cx));
     out.extend(rbac::persona_roles(&cx, &flows));
-    out.sort_by_cached_key(Object::path);
+    out.sort_by(|a, b| {
+        let (ma, mb) = (a.metadata(), b.metadata());
+        (&ma.namespace, a.kind(), &ma.name).cmp(&(&mb.namespace, b.kind(), &mb.name))
+    });
     out
 }
 
@@ -129,113 +113,92 @@ impl<'m> Cx<'m> {
     }
 
     /// Labels every generated object carries.
-    pub fn common_labels(&self) -> serde_json::Map<String, Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("app.kubernetes.io/managed-by".into(), json!("palisade"));
-        m.insert(
-            "app.kubernetes.io/part-of".into(),
-            json!(self.model.system.name),
-        );
-        m
+    pub fn common_labels(&self) -> Labels {
+        Labels::from([
+            ("app.kubernetes.io/managed-by".into(), "palisade".into()),
+            (
+                "app.kubernetes.io/part-of".into(),
+                self.model.system.name.clone(),
+            ),
+        ])
     }
 
     /// `metadata` for a namespaced object, with extra labels.
-    pub fn metadata(&self, name: &str, ns: &str, extra: &[(&str, &str)]) -> Value {
+    pub fn metadata(&self, name: &str, ns: &str, extra: &[(&str, &str)]) -> ObjectMeta {
         let mut labels = self.common_labels();
         for (k, v) in extra {
-            labels.insert((*k).into(), json!(v));
+            labels.insert((*k).into(), (*v).into());
         }
-        json!({ "name": name, "namespace": ns, "labels": labels })
-    }
-
-    pub fn object(
-        &self,
-        kind: &'static str,
-        api: &str,
-        ns: &str,
-        name: &str,
-        extra: &[(&str, &str)],
-        rest: Value,
-    ) -> Object {
-        let mut body = json!({
-            "apiVersion": api,
-            "kind": kind,
-            "metadata": self.metadata(name, ns, extra),
-        });
-        if let (Value::Object(b), Value::Object(r)) = (&mut body, rest) {
-            b.extend(r);
-        }
-        Object {
-            kind,
-            namespace: Some(ns.to_string()),
-            name: name.to_string(),
-            body,
+        ObjectMeta {
+            name: name.into(),
+            namespace: Some(ns.into()),
+            labels,
+            annotations: Labels::new(),
         }
     }
 }
 
 /// Namespace (with Pod Security Admission labels), ResourceQuota, LimitRange.
-fn namespace_objects(cx: &Cx<'_>, id: NsId) -> Vec<Object> {
+fn namespace_objects(cx: &Cx<'_>, id: NsId) -> Vec<Resource> {
     let ns = cx.model.namespace(id);
     let level = ns.pod_security.as_str();
     let (major, minor) = cx.model.platform.kubernetes;
     let version = format!("v{major}.{minor}");
     let mut labels = cx.common_labels();
-    labels.insert("kubernetes.io/metadata.name".into(), json!(ns.name));
+    labels.insert("kubernetes.io/metadata.name".into(), ns.name.clone());
     for mode in ["enforce", "audit", "warn"] {
-        labels.insert(format!("pod-security.kubernetes.io/{mode}"), json!(level));
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.into());
         labels.insert(
             format!("pod-security.kubernetes.io/{mode}-version"),
-            json!(version),
+            version.clone(),
         );
     }
-    let mut metadata = json!({ "name": ns.name, "labels": labels });
+    let mut annotations = Labels::new();
     if let Some(d) = &ns.description {
-        metadata["annotations"] = json!({ "palisade.dev/description": d });
+        annotations.insert("palisade.dev/description".into(), d.clone());
     }
-    let mut out = vec![Object {
-        kind: "Namespace",
-        namespace: None,
-        name: ns.name.clone(),
-        body: json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": metadata }),
-    }];
+    let mut out = vec![Resource::Namespace(k8s::Namespace {
+        metadata: ObjectMeta {
+            name: ns.name.clone(),
+            namespace: None,
+            labels,
+            annotations,
+        },
+    })];
     if let Some(q) = &ns.quota {
-        let mut hard = serde_json::Map::new();
+        let mut hard = BTreeMap::new();
         for (key, v) in [("cpu", &q.cpu), ("memory", &q.memory)] {
             if let Some(v) = v {
-                hard.insert(format!("requests.{key}"), json!(v));
-                hard.insert(format!("limits.{key}"), json!(v));
+                hard.insert(format!("requests.{key}"), v.clone());
+                hard.insert(format!("limits.{key}"), v.clone());
             }
         }
         if let Some(p) = q.pods {
-            hard.insert("pods".into(), json!(p.to_string()));
+            hard.insert("pods".into(), p.to_string());
         }
-        out.push(cx.object(
-            "ResourceQuota",
-            "v1",
-            &ns.name,
-            "quota",
-            &[],
-            json!({ "spec": { "hard": hard } }),
-        ));
+        out.push(Resource::ResourceQuota(k8s::ResourceQuota {
+            metadata: cx.metadata("quota", &ns.name, &[]),
+            spec: k8s::ResourceQuotaSpec { hard },
+        }));
     }
     if let Some(l) = &ns.limits {
-        let mut values = serde_json::Map::new();
+        let mut values = BTreeMap::new();
         if let Some(c) = &l.cpu {
-            values.insert("cpu".into(), json!(c));
+            values.insert("cpu".into(), c.clone());
         }
         if let Some(m) = &l.memory {
-            values.insert("memory".into(), json!(m));
+            values.insert("memory".into(), m.clone());
         }
-        let spec = json!({ "limits": [{ "type": "Container", "default": values, "defaultRequest": values }] });
-        out.push(cx.object(
-            "LimitRange",
-            "v1",
-            &ns.name,
-            "limits",
-            &[],
-            json!({ "spec": spec }),
-        ));
+        out.push(Resource::LimitRange(k8s::LimitRange {
+            metadata: cx.metadata("limits", &ns.name, &[]),
+            spec: k8s::LimitRangeSpec {
+                limits: vec![k8s::LimitRangeItem {
+                    type_: "Container".into(),
+                    default: values.clone(),
+                    default_request: values,
+                }],
+            },
+        }));
     }
     out
 }

@@ -2,94 +2,133 @@
 //! policy per pod group with exactly its granted ingress and egress.
 
 use super::flows::{Flows, GroupKey, Peer, Ports};
-use super::{Cx, Object};
+use super::Cx;
+use crate::k8s::{
+    IntOrString, IpBlock, LabelSelector, Labels, NetworkPolicy, NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, Resource,
+};
 use crate::model::NsId;
-use serde_json::{json, Value};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-const API: &str = "networking.k8s.io/v1";
+const NS_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+fn policy(cx: &Cx<'_>, ns: &str, name: &str, spec: NetworkPolicySpec) -> Resource {
+    Resource::NetworkPolicy(NetworkPolicy {
+        metadata: cx.metadata(name, ns, &[]),
+        spec,
+    })
+}
+
+fn types(t: &[&str]) -> Option<Vec<String>> {
+    Some(t.iter().map(|s| s.to_string()).collect())
+}
+
+/// A peer in the namespace called `ns` whose pods carry `labels`.
+fn selector_peer(ns: &str, labels: Labels) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector::labels(Labels::from([(
+            NS_NAME_LABEL.into(),
+            ns.into(),
+        )]))),
+        pod_selector: Some(LabelSelector::labels(labels)),
+        ip_block: None,
+    }
+}
 
 /// `default-deny` and `allow-dns` for one namespace.
-pub fn baseline(cx: &Cx<'_>, ns: NsId) -> Vec<Object> {
+pub fn baseline(cx: &Cx<'_>, ns: NsId) -> Vec<Resource> {
     let ns = cx.ns_name(ns);
-    let deny = json!({ "spec": { "podSelector": {}, "policyTypes": ["Ingress", "Egress"] } });
+    let deny = NetworkPolicySpec {
+        policy_types: types(&["Ingress", "Egress"]),
+        ..Default::default()
+    };
     let dns = &cx.model.platform.dns;
-    let dns_peer = json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": dns.namespace } },
-        "podSelector": { "matchLabels": dns.labels },
-    });
-    let allow_dns = json!({ "spec": {
-        "podSelector": {},
-        "policyTypes": ["Egress"],
-        "egress": [{
-            "to": [dns_peer],
-            "ports": [{ "protocol": "UDP", "port": 53 }, { "protocol": "TCP", "port": 53 }],
-        }],
-    }});
+    let dns_port = |protocol: &str| NetworkPolicyPort {
+        protocol: Some(protocol.into()),
+        port: Some(IntOrString::Int(53)),
+        end_port: None,
+    };
+    let allow_dns = NetworkPolicySpec {
+        egress: Some(vec![NetworkPolicyEgressRule {
+            to: Some(vec![selector_peer(&dns.namespace, dns.labels.clone())]),
+            ports: Some(vec![dns_port("UDP"), dns_port("TCP")]),
+        }]),
+        policy_types: types(&["Egress"]),
+        ..Default::default()
+    };
     vec![
-        cx.object("NetworkPolicy", API, ns, "default-deny", &[], deny),
-        cx.object("NetworkPolicy", API, ns, "allow-dns", &[], allow_dns),
+        policy(cx, ns, "default-deny", deny),
+        policy(cx, ns, "allow-dns", allow_dns),
     ]
 }
 
 /// One policy per pod group that has any allowed traffic.
-pub fn group_policies(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
+pub fn group_policies(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
     let mut groups: Vec<&GroupKey> = flows.ingress.keys().chain(flows.egress.keys()).collect();
     groups.sort();
     groups.dedup();
     groups
-        .into_iter()
-        .map(|g| policy(cx, g, flows.ingress.get(g), flows.egress.get(g)))
+        .into_par_iter()
+        .map(|g| group_policy(cx, g, flows.ingress.get(g), flows.egress.get(g)))
         .collect()
 }
 
-fn policy(
+fn group_policy(
     cx: &Cx<'_>,
     g: &GroupKey,
     ingress: Option<&BTreeMap<Peer, Ports>>,
     egress: Option<&BTreeMap<Peer, Ports>>,
-) -> Object {
-    let mut types = Vec::new();
-    let mut spec = json!({ "podSelector": { "matchLabels": { &cx.pod_label: g.name } } });
-    if let Some(rules) = ingress {
-        types.push("Ingress");
-        spec["ingress"] = rules
-            .iter()
-            .map(|(p, ports)| rule("from", cx, p, ports))
-            .collect();
+) -> Resource {
+    let mut t = Vec::new();
+    if ingress.is_some() {
+        t.push("Ingress");
     }
-    if let Some(rules) = egress {
-        types.push("Egress");
-        spec["egress"] = rules
-            .iter()
-            .map(|(p, ports)| rule("to", cx, p, ports))
-            .collect();
+    if egress.is_some() {
+        t.push("Egress");
     }
-    spec["policyTypes"] = json!(types);
-    cx.object(
-        "NetworkPolicy",
-        API,
-        &g.ns,
-        &g.name,
-        &[],
-        json!({ "spec": spec }),
-    )
-}
-
-fn rule(direction: &str, cx: &Cx<'_>, peer: &Peer, ports: &Ports) -> Value {
-    let ports: Vec<Value> = ports
-        .iter()
-        .map(|(n, p)| json!({ "protocol": p.as_str(), "port": n }))
-        .collect();
-    json!({ direction: [peer_json(cx, peer)], "ports": ports })
-}
-
-fn peer_json(cx: &Cx<'_>, peer: &Peer) -> Value {
-    match peer {
-        Peer::Group(g) => json!({
-            "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": g.ns } },
-            "podSelector": { "matchLabels": { &cx.pod_label: g.name } },
+    let spec = NetworkPolicySpec {
+        pod_selector: LabelSelector::labels(Labels::from([(cx.pod_label.clone(), g.name.clone())])),
+        ingress: ingress.map(|rules| {
+            rules
+                .iter()
+                .map(|(p, ports)| NetworkPolicyIngressRule {
+                    from: Some(vec![peer(cx, p)]),
+                    ports: Some(policy_ports(ports)),
+                })
+                .collect()
         }),
+        egress: egress.map(|rules| {
+            rules
+                .iter()
+                .map(|(p, ports)| NetworkPolicyEgressRule {
+                    to: Some(vec![peer(cx, p)]),
+                    ports: Some(policy_ports(ports)),
+                })
+                .collect()
+        }),
+        policy_types: types(&t),
+    };
+    policy(cx, &g.ns, &g.name, spec)
+}
+
+fn policy_ports(ports: &Ports) -> Vec<NetworkPolicyPort> {
+    ports
+        .iter()
+        .map(|(n, p)| NetworkPolicyPort {
+            protocol: Some(p.as_str().into()),
+            port: Some(IntOrString::Int(i32::from(*n))),
+            end_port: None,
+        })
+        .collect()
+}
+
+fn peer(cx: &Cx<'_>, peer: &Peer) -> NetworkPolicyPeer {
+    match peer {
+        Peer::Group(g) => selector_peer(
+            &g.ns,
+            Labels::from([(cx.pod_label.clone(), g.name.clone())]),
+        ),
         Peer::Ingress => {
             let ingress = cx
                 .model
@@ -97,17 +136,14 @@ fn peer_json(cx: &Cx<'_>, peer: &Peer) -> Value {
                 .ingress
                 .as_ref()
                 .expect("the resolver requires platform.ingress for persona → app port grants");
-            json!({
-                "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": ingress.namespace } },
-                "podSelector": { "matchLabels": ingress.labels },
-            })
+            selector_peer(&ingress.namespace, ingress.labels.clone())
         }
-        Peer::Ip { cidr, except } => {
-            let mut block = json!({ "cidr": cidr.to_string() });
-            if !except.is_empty() {
-                block["except"] = except.iter().map(|c| json!(c.to_string())).collect();
-            }
-            json!({ "ipBlock": block })
-        }
+        Peer::Ip { cidr, except } => NetworkPolicyPeer {
+            ip_block: Some(IpBlock {
+                cidr: cidr.to_string(),
+                except: except.iter().map(ToString::to_string).collect(),
+            }),
+            ..Default::default()
+        },
     }
 }

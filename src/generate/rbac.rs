@@ -4,12 +4,12 @@
 //! operation table). `resourceNames` pin a rule wherever RBAC allows.
 
 use super::flows::Flows;
-use super::{Cx, Object};
+use super::Cx;
+use crate::k8s::{self, PolicyRule, Resource, RoleRef};
 use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-const API: &str = "rbac.authorization.k8s.io/v1";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 /// A rule before merging: (apiGroup, resource, resourceName or "") → verbs.
 type Rules = BTreeMap<(String, String, String), BTreeSet<String>>;
@@ -29,7 +29,7 @@ fn add(rules: &mut Rules, group: &str, resource: &str, name: Option<&str>, verbs
 /// Compact RBAC rules: unnamed rules that share apiGroup and verbs merge
 /// their resources; named rules merge names only within one resource, so a
 /// name never applies to a resource it was not granted on.
-fn render(rules: &Rules) -> Vec<Value> {
+fn render(rules: &Rules) -> Vec<PolicyRule> {
     let mut unnamed: BTreeMap<(String, Vec<String>), BTreeSet<String>> = BTreeMap::new();
     let mut named: BTreeMap<(String, String, Vec<String>), BTreeSet<String>> = BTreeMap::new();
     for ((group, resource, name), verbs) in rules {
@@ -48,15 +48,26 @@ fn render(rules: &Rules) -> Vec<Value> {
     }
     let unnamed = unnamed
         .into_iter()
-        .map(|((group, verbs), resources)| json!({ "apiGroups": [group], "resources": resources, "verbs": verbs }));
-    let named = named.into_iter().map(|((group, resource, verbs), names)| {
-        json!({ "apiGroups": [group], "resources": [resource], "resourceNames": names, "verbs": verbs })
-    });
+        .map(|((group, verbs), resources)| PolicyRule {
+            api_groups: vec![group],
+            resources: resources.into_iter().collect(),
+            verbs,
+            ..Default::default()
+        });
+    let named = named
+        .into_iter()
+        .map(|((group, resource, verbs), names)| PolicyRule {
+            api_groups: vec![group],
+            resources: vec![resource],
+            resource_names: names.into_iter().collect(),
+            verbs,
+            ..Default::default()
+        });
     unnamed.chain(named).collect()
 }
 
 /// `Role app-<group>` + `RoleBinding app-<group>` for apps with `kube` grants.
-pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
+pub fn app_roles(cx: &Cx<'_>) -> Vec<Resource> {
     let mut per_group: BTreeMap<(String, String), Rules> = BTreeMap::new();
     for g in cx.grants() {
         let (Entity::App(app), Access::Kube(rule)) = (g.subject, &g.access) else {
@@ -78,7 +89,10 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
     }
     let mut out = Vec::new();
     for ((ns, group), rules) in per_group {
-        let subjects = json!([{ "kind": "ServiceAccount", "name": group, "namespace": ns }]);
+        let subjects = vec![subject(&Subject::ServiceAccount {
+            namespace: ns.clone(),
+            name: group.clone(),
+        })];
         out.extend(role_and_binding(
             cx,
             &ns,
@@ -91,7 +105,7 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Object> {
 }
 
 /// Per (persona, namespace): `Role persona-<persona>` + `RoleBinding`.
-pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
+pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
     let m = cx.model;
     let mut per: BTreeMap<(usize, String), Rules> = BTreeMap::new();
     for g in cx.grants() {
@@ -125,13 +139,13 @@ pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
     let mut out = Vec::new();
     for ((p, ns), rules) in per {
         let persona = &m.personas[p];
-        let subjects: Vec<Value> = persona.subjects.iter().map(subject).collect();
+        let subjects = persona.subjects.iter().map(subject).collect();
         out.extend(role_and_binding(
             cx,
             &ns,
             &format!("persona-{}", persona.name),
             &rules,
-            json!(subjects),
+            subjects,
         ));
     }
     out
@@ -143,22 +157,22 @@ fn role_and_binding(
     ns: &str,
     name: &str,
     rules: &Rules,
-    subjects: Value,
-) -> [Object; 2] {
-    let binding = json!({
-        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
-        "subjects": subjects,
-    });
+    subjects: Vec<k8s::Subject>,
+) -> [Resource; 2] {
     [
-        cx.object(
-            "Role",
-            API,
-            ns,
-            name,
-            &[],
-            json!({ "rules": render(rules) }),
-        ),
-        cx.object("RoleBinding", API, ns, name, &[], binding),
+        Resource::Role(k8s::Role {
+            metadata: cx.metadata(name, ns, &[]),
+            rules: render(rules),
+        }),
+        Resource::RoleBinding(k8s::RoleBinding {
+            metadata: cx.metadata(name, ns, &[]),
+            subjects,
+            role_ref: RoleRef {
+                api_group: RBAC_GROUP.into(),
+                kind: "Role".into(),
+                name: name.into(),
+            },
+        }),
     ]
 }
 
@@ -219,16 +233,18 @@ fn secret_namespaces(cx: &Cx<'_>, flows: &Flows, store: crate::model::StoreId) -
     }
 }
 
-fn subject(s: &Subject) -> Value {
-    match s {
-        Subject::Group(name) => {
-            json!({ "kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name })
-        }
-        Subject::User(name) => {
-            json!({ "kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": name })
-        }
+fn subject(s: &Subject) -> k8s::Subject {
+    let (kind, api_group, name, namespace) = match s {
+        Subject::Group(name) => ("Group", Some(RBAC_GROUP.into()), name, None),
+        Subject::User(name) => ("User", Some(RBAC_GROUP.into()), name, None),
         Subject::ServiceAccount { namespace, name } => {
-            json!({ "kind": "ServiceAccount", "name": name, "namespace": namespace })
+            ("ServiceAccount", None, name, Some(namespace.clone()))
         }
+    };
+    k8s::Subject {
+        kind: kind.into(),
+        api_group,
+        name: name.clone(),
+        namespace,
     }
 }

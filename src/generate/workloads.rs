@@ -4,9 +4,10 @@
 //! another pod group or the ingress.
 
 use super::flows::{app_group, Flows};
-use super::{Cx, Object};
+use super::Cx;
+use crate::k8s::{self, IntOrString, LabelSelector, Labels, Resource};
 use crate::model::{App, AppId, DataLevel, PodGroup, Probe, StoreId};
-use serde_json::{json, Value};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// The user (and group) every container runs as: non-root, ≥ 10000.
@@ -15,42 +16,56 @@ pub const RUN_AS: u32 = 10001;
 const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
 
-pub fn objects(cx: &Cx<'_>, flows: &Flows) -> Vec<Object> {
-    let mut out = Vec::new();
-    for pod in &cx.model.pods {
-        if pod.apps.is_empty() {
-            continue;
-        }
-        let ns = cx.ns_name(pod.namespace);
-        let sa = json!({ "automountServiceAccountToken": false });
-        out.push(cx.object("ServiceAccount", "v1", ns, &pod.name, &[], sa));
-        out.push(deployment(cx, pod, flows));
-        if let Some(svc) = service(cx, pod, flows) {
-            out.push(svc);
-        }
-    }
-    out
+/// Per app pod group, in parallel: ServiceAccount, Deployment, Service.
+pub fn objects(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
+    cx.model
+        .pods
+        .par_iter()
+        .filter(|pod| !pod.apps.is_empty())
+        .flat_map_iter(|pod| {
+            let ns = cx.ns_name(pod.namespace);
+            let sa = Resource::ServiceAccount(k8s::ServiceAccount {
+                metadata: cx.metadata(&pod.name, ns, &[]),
+                automount_service_account_token: Some(false),
+            });
+            [
+                Some(sa),
+                Some(deployment(cx, pod, flows)),
+                service(cx, pod, flows),
+            ]
+            .into_iter()
+            .flatten()
+        })
+        .collect()
 }
 
-fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
+fn seccomp() -> Option<k8s::SeccompProfile> {
+    Some(k8s::SeccompProfile {
+        type_: "RuntimeDefault".into(),
+    })
+}
+
+fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
     let ns = cx.ns_name(pod.namespace);
-    let pod_labels = {
-        let mut l = cx.common_labels();
-        l.insert(cx.pod_label.clone(), json!(pod.name));
-        l
-    };
+    let selector = Labels::from([(cx.pod_label.clone(), pod.name.clone())]);
+    let mut pod_labels = cx.common_labels();
+    pod_labels.extend(selector.clone());
     let kube_apps: Vec<AppId> = pod
         .apps
         .iter()
         .copied()
         .filter(|a| flows.kube_apps.contains(a))
         .collect();
-    let containers: Vec<Value> = pod
+    let containers = pod
         .apps
         .iter()
         .map(|&a| container(cx, a, flows.mounts.get(&a), kube_apps.contains(&a)))
         .collect();
-    let mut volumes = vec![json!({ "name": "tmp", "emptyDir": {} })];
+    let mut volumes = vec![k8s::Volume {
+        name: "tmp".into(),
+        empty_dir: Some(k8s::EmptyDir {}),
+        ..Default::default()
+    }];
     let mut secrets: Vec<String> = pod
         .apps
         .iter()
@@ -60,7 +75,14 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
     secrets.sort();
     secrets.dedup();
     for s in secrets {
-        volumes.push(json!({ "name": s, "secret": { "secretName": s, "defaultMode": 0o440 } }));
+        volumes.push(k8s::Volume {
+            name: s.clone(),
+            secret: Some(k8s::SecretVolumeSource {
+                secret_name: s,
+                default_mode: Some(0o440),
+            }),
+            ..Default::default()
+        });
     }
     if !kube_apps.is_empty() {
         volumes.push(token_volume());
@@ -71,35 +93,35 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Object {
         .map(|a| cx.model.apps[a.index()].replicas)
         .max()
         .unwrap_or(1);
-    let spec = json!({
-        "replicas": replicas,
-        "selector": { "matchLabels": { &cx.pod_label: pod.name } },
-        "template": {
-            "metadata": { "labels": pod_labels },
-            "spec": {
-                "serviceAccountName": pod.name,
-                "automountServiceAccountToken": false,
-                "enableServiceLinks": false,
-                "securityContext": {
-                    "runAsNonRoot": true,
-                    "runAsUser": RUN_AS,
-                    "runAsGroup": RUN_AS,
-                    "fsGroup": RUN_AS,
-                    "seccompProfile": { "type": "RuntimeDefault" },
-                },
-                "containers": containers,
-                "volumes": volumes,
+    let run_as = Some(i64::from(RUN_AS));
+    let spec = k8s::DeploymentSpec {
+        replicas: Some(replicas),
+        selector: LabelSelector::labels(selector),
+        template: k8s::PodTemplateSpec {
+            metadata: k8s::ObjectMeta {
+                labels: pod_labels,
+                ..Default::default()
+            },
+            spec: k8s::PodSpec {
+                service_account_name: Some(pod.name.clone()),
+                automount_service_account_token: Some(false),
+                enable_service_links: Some(false),
+                security_context: Some(k8s::PodSecurityContext {
+                    run_as_non_root: Some(true),
+                    run_as_user: run_as,
+                    run_as_group: run_as,
+                    fs_group: run_as,
+                    seccomp_profile: seccomp(),
+                }),
+                containers,
+                volumes,
             },
         },
-    });
-    cx.object(
-        "Deployment",
-        "apps/v1",
-        ns,
-        &pod.name,
-        &[(&cx.pod_label, &pod.name)],
-        json!({ "spec": spec }),
-    )
+    };
+    Resource::Deployment(k8s::Deployment {
+        metadata: cx.metadata(&pod.name, ns, &[(&cx.pod_label, &pod.name)]),
+        spec,
+    })
 }
 
 /// `<store>-<level>`: the Secret the user's secret tooling provisions.
@@ -112,107 +134,161 @@ fn container(
     id: AppId,
     mounts: Option<&BTreeMap<StoreId, DataLevel>>,
     kube: bool,
-) -> Value {
+) -> k8s::Container {
     let app = &cx.model.apps[id.index()];
-    let ports: Vec<Value> = app
+    let ports = app
         .ports
         .iter()
-        .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": p.protocol.as_str() }))
+        .map(|p| k8s::ContainerPort {
+            name: Some(p.name.clone()),
+            container_port: i32::from(p.number),
+            protocol: Some(p.protocol.as_str().into()),
+        })
         .collect();
-    let mut mounts_json = vec![json!({ "name": "tmp", "mountPath": "/tmp" })];
+    let mut volume_mounts = vec![k8s::VolumeMount {
+        name: "tmp".into(),
+        mount_path: "/tmp".into(),
+        read_only: false,
+    }];
     for (store, level) in mounts.into_iter().flatten() {
-        let secret = secret_name(cx, *store, *level);
-        mounts_json.push(json!({
-            "name": secret,
-            "mountPath": format!("/var/run/secrets/palisade/{}", cx.model.stores[store.index()].name),
-            "readOnly": true,
-        }));
+        volume_mounts.push(k8s::VolumeMount {
+            name: secret_name(cx, *store, *level),
+            mount_path: format!(
+                "/var/run/secrets/palisade/{}",
+                cx.model.stores[store.index()].name
+            ),
+            read_only: true,
+        });
     }
     if kube {
-        mounts_json.push(json!({
-            "name": "kube-api-access",
-            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-            "readOnly": true,
-        }));
+        volume_mounts.push(k8s::VolumeMount {
+            name: "kube-api-access".into(),
+            mount_path: "/var/run/secrets/kubernetes.io/serviceaccount".into(),
+            read_only: true,
+        });
     }
-    let mut c = json!({
-        "name": app.name,
-        "image": app.image,
-        "imagePullPolicy": "Always",
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "privileged": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "capabilities": { "drop": ["ALL"] },
-            "seccompProfile": { "type": "RuntimeDefault" },
-        },
-        "resources": resources(app),
-        "volumeMounts": mounts_json,
-    });
-    if !ports.is_empty() {
-        c["ports"] = json!(ports);
+    let run_as = Some(i64::from(RUN_AS));
+    let probe = probe(app);
+    k8s::Container {
+        name: app.name.clone(),
+        image: app.image.clone(),
+        image_pull_policy: Some("Always".into()),
+        ports,
+        security_context: Some(k8s::SecurityContext {
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            run_as_user: run_as,
+            run_as_group: run_as,
+            capabilities: Some(k8s::Capabilities {
+                drop: vec!["ALL".into()],
+            }),
+            seccomp_profile: seccomp(),
+        }),
+        resources: Some(resources(app)),
+        liveness_probe: probe.clone(),
+        readiness_probe: probe,
+        volume_mounts,
     }
-    if let Some(probe) = probe(app) {
-        c["livenessProbe"] = probe.clone();
-        c["readinessProbe"] = probe;
-    }
-    c
 }
 
-fn resources(app: &App) -> Value {
+fn resources(app: &App) -> k8s::ResourceRequirements {
     let r = app.resources.clone().unwrap_or_default();
     let cpu = r.cpu.unwrap_or_else(|| DEFAULT_CPU.into());
     let memory = r.memory.unwrap_or_else(|| DEFAULT_MEMORY.into());
-    json!({
-        "requests": { "cpu": cpu, "memory": memory },
-        "limits": { "cpu": cpu, "memory": memory },
-    })
+    let values = BTreeMap::from([("cpu".into(), cpu), ("memory".into(), memory)]);
+    k8s::ResourceRequirements {
+        requests: values.clone(),
+        limits: values,
+    }
 }
 
 /// From `health`, or else a TCP probe on the first port; none without either.
-fn probe(app: &App) -> Option<Value> {
-    let handler = match &app.health {
-        Some(Probe::Http { path, port }) => json!({ "httpGet": { "path": path, "port": port } }),
-        Some(Probe::Tcp { port }) => json!({ "tcpSocket": { "port": port } }),
-        Some(Probe::Exec { command }) => json!({ "exec": { "command": command } }),
+fn probe(app: &App) -> Option<k8s::Probe> {
+    let mut p = k8s::Probe {
+        period_seconds: Some(10),
+        timeout_seconds: Some(2),
+        failure_threshold: Some(3),
+        ..Default::default()
+    };
+    match &app.health {
+        Some(Probe::Http { path, port }) => {
+            p.http_get = Some(k8s::HttpGetAction {
+                path: path.clone(),
+                port: IntOrString::Int(i32::from(*port)),
+            });
+        }
+        Some(Probe::Tcp { port }) => {
+            p.tcp_socket = Some(k8s::TcpSocketAction {
+                port: IntOrString::Int(i32::from(*port)),
+            });
+        }
+        Some(Probe::Exec { command }) => {
+            p.exec = Some(k8s::ExecAction {
+                command: command.clone(),
+            });
+        }
         None => {
             let port = app
                 .ports
                 .iter()
                 .find(|p| p.protocol == crate::model::Protocol::Tcp)?;
-            json!({ "tcpSocket": { "port": port.number } })
+            p.tcp_socket = Some(k8s::TcpSocketAction {
+                port: IntOrString::Int(i32::from(port.number)),
+            });
         }
-    };
-    let mut p = handler;
-    p["periodSeconds"] = json!(10);
-    p["timeoutSeconds"] = json!(2);
-    p["failureThreshold"] = json!(3);
+    }
     Some(p)
 }
 
 /// A short-lived token, the cluster CA and the namespace, for the one
 /// container whose app has `kube` grants (pod-mates get no token).
-fn token_volume() -> Value {
-    json!({
-        "name": "kube-api-access",
-        "projected": {
-            "defaultMode": 0o444,
-            "sources": [
-                { "serviceAccountToken": { "path": "token", "expirationSeconds": 3607 } },
-                { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
-                { "downwardAPI": { "items": [{ "path": "namespace", "fieldRef": { "apiVersion": "v1", "fieldPath": "metadata.namespace" } }] } },
+fn token_volume() -> k8s::Volume {
+    k8s::Volume {
+        name: "kube-api-access".into(),
+        projected: Some(k8s::ProjectedVolumeSource {
+            default_mode: Some(0o444),
+            sources: vec![
+                k8s::VolumeProjection {
+                    service_account_token: Some(k8s::ServiceAccountTokenProjection {
+                        path: "token".into(),
+                        expiration_seconds: Some(3607),
+                    }),
+                    ..Default::default()
+                },
+                k8s::VolumeProjection {
+                    config_map: Some(k8s::KeyProjection {
+                        name: "kube-root-ca.crt".into(),
+                        items: vec![k8s::KeyToPath {
+                            key: "ca.crt".into(),
+                            path: "ca.crt".into(),
+                        }],
+                    }),
+                    ..Default::default()
+                },
+                k8s::VolumeProjection {
+                    downward_api: Some(k8s::DownwardApiProjection {
+                        items: vec![k8s::DownwardApiFile {
+                            path: "namespace".into(),
+                            field_ref: k8s::FieldRef {
+                                api_version: "v1".into(),
+                                field_path: "metadata.namespace".into(),
+                            },
+                        }],
+                    }),
+                    ..Default::default()
+                },
             ],
-        },
-    })
+        }),
+        ..Default::default()
+    }
 }
 
-fn service(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Option<Object> {
+fn service(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Option<Resource> {
     let key = app_group(cx, *pod.apps.first()?);
     let exposed = flows.exposed.get(&key)?;
-    let ports: Vec<Value> = exposed
+    let ports = exposed
         .iter()
         .map(|(n, proto)| {
             let name = pod
@@ -221,20 +297,21 @@ fn service(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Option<Object> {
                 .flat_map(|a| cx.model.apps[a.index()].ports.iter())
                 .find(|p| p.number == *n && p.protocol == *proto)
                 .map_or_else(|| format!("port-{n}"), |p| p.name.clone());
-            json!({ "name": name, "port": n, "targetPort": n, "protocol": proto.as_str() })
+            k8s::ServicePort {
+                name: Some(name),
+                port: i32::from(*n),
+                target_port: Some(IntOrString::Int(i32::from(*n))),
+                protocol: Some(proto.as_str().into()),
+            }
         })
         .collect();
-    let spec = json!({
-        "type": "ClusterIP",
-        "selector": { &cx.pod_label: pod.name },
-        "ports": ports,
-    });
-    Some(cx.object(
-        "Service",
-        "v1",
-        &key.ns,
-        &pod.name,
-        &[(&cx.pod_label, &pod.name)],
-        json!({ "spec": spec }),
-    ))
+    let selector = Labels::from([(cx.pod_label.clone(), pod.name.clone())]);
+    Some(Resource::Service(k8s::Service {
+        metadata: cx.metadata(&pod.name, &key.ns, &[(&cx.pod_label, &pod.name)]),
+        spec: k8s::ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector,
+            ports,
+        },
+    }))
 }

@@ -1,15 +1,19 @@
 //! Outputs of a build: generated objects → the YAML files of the deploy
 //! tree (`yaml`), and the make-style, transactional writer (`tree`).
-//! serde_yaml stays behind this module.
+//! serde_yaml is not used for writing: `yaml` is a faster serializer for
+//! the fixed shapes palisade writes.
 
 pub mod tree;
+pub mod yaml;
 
 use crate::generate::{self, EnvOutput, Options};
+use crate::k8s::Resource;
 use crate::model::{EnvId, Model};
+use rayon::prelude::*;
 use tree::FileSet;
 
-/// Every file of a build, generated one environment at a time and rendered
-/// object by object, so only one environment's objects are ever in memory.
+/// Every file of a build. Environments are generated and rendered in
+/// parallel (rayon), and objects are dropped as soon as they are rendered.
 pub fn build(
     model: &Model,
     opts: &Options,
@@ -17,21 +21,24 @@ pub fn build(
     model_files: &[String],
 ) -> FileSet {
     let header = header(model_files);
-    let mut out = FileSet::new();
-    for env in generate::environments(model, only) {
-        render_env(generate::generate_env(model, opts, env), &header, &mut out);
-    }
-    out
+    generate::environments(model, only)
+        .into_par_iter()
+        .map(|env| render_env(generate::generate_env(model, opts, env), &header))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The files of already generated environments.
 pub fn files(envs: Vec<EnvOutput>, model_files: &[String]) -> FileSet {
     let header = header(model_files);
-    let mut out = FileSet::new();
-    for env in envs {
-        render_env(env, &header, &mut out);
-    }
-    out
+    envs.into_par_iter()
+        .map(|env| render_env(env, &header))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn header(model_files: &[String]) -> String {
@@ -41,29 +48,50 @@ fn header(model_files: &[String]) -> String {
     )
 }
 
+/// `cluster/namespace-<ns>.yaml` or `<ns>/<kind>-<name>.yaml` (KUBERNETES.md).
+pub fn object_path(obj: &Resource) -> String {
+    let kind = obj.kind().to_ascii_lowercase();
+    let meta = obj.metadata();
+    match &meta.namespace {
+        None => format!("cluster/{kind}-{}.yaml", meta.name),
+        Some(ns) => format!("{ns}/{kind}-{}.yaml", meta.name),
+    }
+}
+
 /// One object per file, each headed by the comment naming the model's files,
 /// plus the environment's `kustomization.yaml`.
-fn render_env(env: EnvOutput, header: &str, out: &mut FileSet) {
+fn render_env(env: EnvOutput, header: &str) -> Vec<(String, Vec<u8>)> {
     let prefix = env.env.as_ref().map_or(String::new(), |e| format!("{e}/"));
-    let mut resources = Vec::with_capacity(env.objects.len());
-    for obj in env.objects {
-        let path = obj.path();
-        let yaml = serde_yaml::to_string(&obj.body).expect("JSON values serialize to YAML");
-        out.insert(
-            format!("{prefix}{path}"),
-            format!("{header}{yaml}").into_bytes(),
-        );
-        resources.push(path);
-    }
+    let mut files: Vec<(String, Vec<u8>)> = env
+        .objects
+        .into_par_iter()
+        .map(|obj| {
+            let mut text = String::with_capacity(header.len() + 2048);
+            text.push_str(header);
+            yaml::append(&mut text, &obj);
+            (object_path(&obj), text.into_bytes())
+        })
+        .collect();
+    let mut resources: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
     resources.sort();
-    let kustomization = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
-    });
-    let yaml = serde_yaml::to_string(&kustomization).expect("serializes");
-    out.insert(
-        format!("{prefix}kustomization.yaml"),
-        format!("{header}{yaml}").into_bytes(),
-    );
+    let kustomization = Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources,
+    };
+    let mut text = header.to_string();
+    yaml::append(&mut text, &kustomization);
+    files.push(("kustomization.yaml".into(), text.into_bytes()));
+    for (path, _) in &mut files {
+        path.insert_str(0, &prefix);
+    }
+    files
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    resources: Vec<String>,
 }
