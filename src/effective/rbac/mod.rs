@@ -674,9 +674,11 @@ impl Authorizer {
     }
 
     /// Port of `DefaultRuleResolver.RulesFor` (pkg/registry/rbac/validation/rule.go):
-    /// every rule that applies to `user` in `namespace` (cluster-wide rules
-    /// only when `namespace` is empty), with its cause. Unresolvable
-    /// bindings are skipped; [`Authorizer::visit_rules_for`] reports them.
+    /// every rule that applies to `user` in `namespace` — its
+    /// ClusterRoleBindings' rules, then its RoleBindings' in `namespace`
+    /// (none when `namespace` is empty, i.e. for cluster-scoped resources
+    /// and non-resource URLs) — with its cause. Unresolvable bindings are
+    /// skipped; [`Authorizer::visit_rules_for`] reports them.
     pub fn rules_for<'s>(
         &'s self,
         user: &UserInfo,
