@@ -649,8 +649,20 @@ impl LabelSelector {
 pub struct Role {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// ClusterRoles only: when present, the cluster's aggregation controller
+    /// replaces `rules` with the union of the rules of the ClusterRoles the
+    /// selectors pick (`effective::rbac` evaluates that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_rule: Option<AggregationRule>,
     #[serde(default)]
     pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregationRule {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_role_selectors: Vec<LabelSelector>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
