@@ -13,7 +13,8 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The namespace of objects that name none (what `kubectl apply` uses).
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-/// A pod of the [`Cluster`], by position.
+/// A pod of the [`Cluster`], by position. Ids are only meaningful for the
+/// cluster that issued them (queries index by them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PodId(u32);
 

@@ -8,7 +8,9 @@
 //! `k8s.io/apimachinery` evaluates them, and the concept page
 //! (`website: content/en/docs/concepts/services-networking/network-policies.md`).
 //! IBM's network-config-analyzer (NCA) is the reference implementation the
-//! tests compare against (`tests/effective_network.rs`).
+//! tests compare against (`tests/effective_network.rs`): the two agree on
+//! every fixture but where NCA departs from Kubernetes, which the fixtures
+//! record (`tests/effective/README.md`).
 //!
 //! # Semantics
 //! - **Isolation** is per direction. A pod is isolated for ingress (egress)
