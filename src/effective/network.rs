@@ -1,1 +1,0 @@
-//! NetworkPolicy evaluation (in progress).
