@@ -163,6 +163,7 @@ fn role_and_binding(
         Resource::Role(k8s::Role {
             metadata: cx.metadata(name, ns, &[]),
             rules: render(rules),
+            aggregation_rule: None,
         }),
         Resource::RoleBinding(k8s::RoleBinding {
             metadata: cx.metadata(name, ns, &[]),
