@@ -26,10 +26,9 @@ mod tools;
 
 use connectivity::Row;
 use palisade::effective::network::{
-    evaluate, Cluster, Direction, IpSet, NetworkAccess, Pod, PortSet, Protocol, DEFAULT_NAMESPACE,
+    evaluate, Cluster, Direction, IpSet, NetworkAccess, PortSet, Protocol,
 };
-use palisade::k8s::{NetworkPolicy, ObjectMeta, PodSpec, PodTemplateSpec, Resource};
-use serde::Deserialize;
+use palisade::k8s::NetworkPolicy;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tools::{oracles, repo};
@@ -64,25 +63,9 @@ fn name(dir: &Path) -> String {
     format!("{group}/{leaf}")
 }
 
-/// Removes `key: null` entries: the API server (Go's JSON decoding) reads
-/// them as absent, but `palisade::k8s` types reject a null map or list
-/// (recipe 04's `podSelector: {matchLabels: }`, which a YAML parser
-/// reads as null).
-fn drop_nulls(v: &mut serde_yaml::Value) {
-    match v {
-        serde_yaml::Value::Mapping(m) => {
-            m.retain(|_, x| !x.is_null());
-            m.values_mut().for_each(drop_nulls);
-        }
-        serde_yaml::Value::Sequence(s) => s.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
-}
-
-/// The cluster and policies of a fixture: every `*.yaml` file's documents.
-/// Namespaces, Deployments and NetworkPolicies go through
-/// `Cluster::from_resources`; bare Pods (which `Resource` does not cover)
-/// are added with `Pod::from_template`.
+/// The cluster and policies of a fixture: every `*.yaml` file's documents,
+/// read by `palisade::k8s::parse_manifests` and evaluated by
+/// `Cluster::from_resources` (Namespaces, workloads, bare Pods, policies).
 fn load(dir: &Path) -> (Cluster, Vec<NetworkPolicy>) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("fixture dir")
@@ -91,42 +74,13 @@ fn load(dir: &Path) -> (Cluster, Vec<NetworkPolicy>) {
         .collect();
     files.sort();
     let mut resources = Vec::new();
-    let mut pods = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("readable");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let mut v = serde_yaml::Value::deserialize(doc)
-                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            drop_nulls(&mut v);
-            if v.is_null() {
-                continue;
-            }
-            if v["kind"].as_str() == Some("Pod") {
-                let metadata: ObjectMeta =
-                    serde_yaml::from_value(v["metadata"].clone()).expect("Pod metadata");
-                let spec: PodSpec = serde_yaml::from_value(v["spec"].clone()).expect("Pod spec");
-                let ns = metadata
-                    .namespace
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
-                let name = metadata.name.clone();
-                pods.push(Pod::from_template(
-                    &ns,
-                    &name,
-                    &PodTemplateSpec { metadata, spec },
-                ));
-            } else {
-                let r: Resource =
-                    serde_yaml::from_value(v).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-                resources.push(r);
-            }
-        }
+        let docs = palisade::k8s::parse_manifests(&text)
+            .unwrap_or_else(|(i, e)| panic!("{} document {i}: {e}", f.display()));
+        resources.extend(docs);
     }
-    let (mut cluster, policies) = Cluster::from_resources(&resources);
-    for p in pods {
-        cluster.add_pod(p);
-    }
-    (cluster, policies)
+    Cluster::from_resources(&resources)
 }
 
 /// `(protocol, ports)` cells of a row, as nca_rows.py prints a port set.

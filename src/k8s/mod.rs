@@ -14,6 +14,16 @@ use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// `null` reads as the default, as the API server reads it (`matchLabels:`
+/// with nothing after it is `null` in YAML).
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -25,9 +35,17 @@ pub struct ObjectMeta {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub labels: Labels,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub annotations: Labels,
 }
 
@@ -42,6 +60,10 @@ pub enum Resource {
     NetworkPolicy(NetworkPolicy),
     ServiceAccount(ServiceAccount),
     Deployment(Deployment),
+    StatefulSet(Deployment),
+    DaemonSet(Deployment),
+    ReplicaSet(Deployment),
+    Pod(Pod),
     Service(Service),
     Role(Role),
     ClusterRole(Role),
@@ -58,6 +80,10 @@ impl Resource {
             Resource::NetworkPolicy(_) => "NetworkPolicy",
             Resource::ServiceAccount(_) => "ServiceAccount",
             Resource::Deployment(_) => "Deployment",
+            Resource::StatefulSet(_) => "StatefulSet",
+            Resource::DaemonSet(_) => "DaemonSet",
+            Resource::ReplicaSet(_) => "ReplicaSet",
+            Resource::Pod(_) => "Pod",
             Resource::Service(_) => "Service",
             Resource::Role(_) => "Role",
             Resource::ClusterRole(_) => "ClusterRole",
@@ -73,8 +99,12 @@ impl Resource {
             | Resource::ResourceQuota(_)
             | Resource::LimitRange(_)
             | Resource::ServiceAccount(_)
+            | Resource::Pod(_)
             | Resource::Service(_) => "v1",
-            Resource::Deployment(_) => "apps/v1",
+            Resource::Deployment(_)
+            | Resource::StatefulSet(_)
+            | Resource::DaemonSet(_)
+            | Resource::ReplicaSet(_) => "apps/v1",
             Resource::NetworkPolicy(_) => "networking.k8s.io/v1",
             Resource::Role(_)
             | Resource::ClusterRole(_)
@@ -90,7 +120,11 @@ impl Resource {
             Resource::LimitRange(o) => &o.metadata,
             Resource::NetworkPolicy(o) => &o.metadata,
             Resource::ServiceAccount(o) => &o.metadata,
-            Resource::Deployment(o) => &o.metadata,
+            Resource::Deployment(o)
+            | Resource::StatefulSet(o)
+            | Resource::DaemonSet(o)
+            | Resource::ReplicaSet(o) => &o.metadata,
+            Resource::Pod(o) => &o.metadata,
             Resource::Service(o) => &o.metadata,
             Resource::Role(o) | Resource::ClusterRole(o) => &o.metadata,
             Resource::RoleBinding(o) | Resource::ClusterRoleBinding(o) => &o.metadata,
@@ -108,63 +142,86 @@ impl Serialize for Resource {
             #[serde(flatten)]
             body: &'a T,
         }
-        let (api_version, kind) = (self.api_version(), self.kind());
-        match self {
-            Resource::Namespace(body) => Tagged {
-                api_version,
-                kind,
+        fn tagged<S: serde::Serializer, T: Serialize>(
+            r: &Resource,
+            body: &T,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            Tagged {
+                api_version: r.api_version(),
+                kind: r.kind(),
                 body,
             }
-            .serialize(s),
-            Resource::ResourceQuota(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::LimitRange(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::NetworkPolicy(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::ServiceAccount(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::Deployment(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::Service(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::Role(body) | Resource::ClusterRole(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
-            Resource::RoleBinding(body) | Resource::ClusterRoleBinding(body) => Tagged {
-                api_version,
-                kind,
-                body,
-            }
-            .serialize(s),
+            .serialize(s)
         }
+        match self {
+            Resource::Namespace(body) => tagged(self, body, s),
+            Resource::ResourceQuota(body) => tagged(self, body, s),
+            Resource::LimitRange(body) => tagged(self, body, s),
+            Resource::NetworkPolicy(body) => tagged(self, body, s),
+            Resource::ServiceAccount(body) => tagged(self, body, s),
+            Resource::Deployment(body)
+            | Resource::StatefulSet(body)
+            | Resource::DaemonSet(body)
+            | Resource::ReplicaSet(body) => tagged(self, body, s),
+            Resource::Pod(body) => tagged(self, body, s),
+            Resource::Service(body) => tagged(self, body, s),
+            Resource::Role(body) | Resource::ClusterRole(body) => tagged(self, body, s),
+            Resource::RoleBinding(body) | Resource::ClusterRoleBinding(body) => {
+                tagged(self, body, s)
+            }
+        }
+    }
+}
+
+/// The kinds [`Resource`] reads; [`parse_manifests`] skips the others.
+pub const KINDS: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "NetworkPolicy",
+    "ServiceAccount",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Pod",
+    "Service",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+];
+
+/// The objects of a multi-document YAML manifest, in order. Documents of
+/// other kinds (ConfigMaps, CRDs, …) and empty documents are skipped; a
+/// `List` is unpacked. The error names the document (0-based) that does not
+/// parse.
+pub fn parse_manifests(text: &str) -> Result<Vec<Resource>, (usize, String)> {
+    use serde::de::Deserialize as _;
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = serde_yaml::Value::deserialize(doc).map_err(|e| (i, e.to_string()))?;
+        collect(value, &mut out).map_err(|e| (i, e))?;
+    }
+    Ok(out)
+}
+
+fn collect(value: serde_yaml::Value, out: &mut Vec<Resource>) -> Result<(), String> {
+    match value.get("kind").and_then(|k| k.as_str()) {
+        Some("List") => {
+            if let Some(items) = value.get("items").and_then(|i| i.as_sequence()) {
+                for item in items {
+                    collect(item.clone(), out)?;
+                }
+            }
+            Ok(())
+        }
+        Some(kind) if KINDS.contains(&kind) => {
+            out.push(serde_yaml::from_value(value).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -173,37 +230,37 @@ impl Serialize for Resource {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Namespace {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceQuota {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: ResourceQuotaSpec,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceQuotaSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub hard: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LimitRange {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: LimitRangeSpec,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LimitRangeSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub limits: Vec<LimitRangeItem>,
 }
 
@@ -212,16 +269,24 @@ pub struct LimitRangeSpec {
 pub struct LimitRangeItem {
     #[serde(rename = "type")]
     pub type_: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub default: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub default_request: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccount {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automount_service_account_token: Option<bool>,
@@ -230,9 +295,9 @@ pub struct ServiceAccount {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: ServiceSpec,
 }
 
@@ -241,9 +306,13 @@ pub struct Service {
 pub struct ServiceSpec {
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub selector: Labels,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ports: Vec<ServicePort>,
 }
 
@@ -272,29 +341,42 @@ pub enum IntOrString {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: DeploymentSpec,
 }
 
+/// A bare Pod (the effective-access engine reads them; palisade writes
+/// Deployments).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pod {
+    #[serde(default, deserialize_with = "nullable")]
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "nullable")]
+    pub spec: PodSpec,
+}
+
+/// The spec of a Deployment, and of the StatefulSets, DaemonSets and
+/// ReplicaSets the engine reads (the fields it needs are the same).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub selector: LabelSelector,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub template: PodTemplateSpec,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodTemplateSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: PodSpec,
 }
 
@@ -309,9 +391,13 @@ pub struct PodSpec {
     pub enable_service_links: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<PodSecurityContext>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub containers: Vec<Container>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub volumes: Vec<Volume>,
 }
 
@@ -344,7 +430,11 @@ pub struct Container {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<ContainerPort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<SecurityContext>,
@@ -354,7 +444,11 @@ pub struct Container {
     pub liveness_probe: Option<Probe>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness_probe: Option<Probe>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub volume_mounts: Vec<VolumeMount>,
 }
 
@@ -391,15 +485,27 @@ pub struct SecurityContext {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Capabilities {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub drop: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceRequirements {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub requests: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub limits: BTreeMap<String, String>,
 }
 
@@ -473,7 +579,7 @@ pub struct SecretVolumeSource {
 pub struct ProjectedVolumeSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_mode: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub sources: Vec<VolumeProjection>,
 }
 
@@ -505,7 +611,11 @@ pub struct ServiceAccountTokenProjection {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyProjection {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub items: Vec<KeyToPath>,
 }
 
@@ -517,7 +627,7 @@ pub struct KeyToPath {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DownwardApiProjection {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub items: Vec<DownwardApiFile>,
 }
 
@@ -540,9 +650,9 @@ pub struct FieldRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicy {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spec: NetworkPolicySpec,
 }
 
@@ -552,7 +662,7 @@ pub struct NetworkPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicySpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pod_selector: LabelSelector,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Vec<NetworkPolicyIngressRule>>,
@@ -595,7 +705,11 @@ pub struct NetworkPolicyPeer {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IpBlock {
     pub cidr: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub except: Vec<String>,
 }
 
@@ -617,9 +731,17 @@ pub struct NetworkPolicyPort {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_labels: Labels,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
@@ -628,7 +750,11 @@ pub struct LabelSelectorRequirement {
     pub key: String,
     /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
     pub operator: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub values: Vec<String>,
 }
 
@@ -647,32 +773,48 @@ impl LabelSelector {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Role {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
     /// ClusterRoles only: when present, the cluster's aggregation controller
     /// replaces `rules` with the union of the rules of the ClusterRoles the
     /// selectors pick (`effective::rbac` evaluates that).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation_rule: Option<AggregationRule>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub rules: Vec<PolicyRule>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregationRule {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub cluster_role_selectors: Vec<LabelSelector>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyRule {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub api_groups: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub resources: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub resource_names: Vec<String>,
     #[serde(
         default,
@@ -680,7 +822,7 @@ pub struct PolicyRule {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub non_resource_urls: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub verbs: Vec<String>,
 }
 
@@ -688,9 +830,9 @@ pub struct PolicyRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleBinding {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub subjects: Vec<Subject>,
     pub role_ref: RoleRef,
 }
@@ -733,6 +875,42 @@ mod tests {
         assert_eq!(rules[1].from, Some(vec![]));
         assert_eq!(p.spec.egress, None);
         assert_eq!(p.spec.policy_types, None);
+    }
+
+    #[test]
+    fn null_reads_as_absent() {
+        let yaml = "kind: NetworkPolicy\nmetadata: {name: a, labels: null}\nspec:\n  podSelector: {matchLabels: }\n  ingress:\n  - from:\n    - podSelector: {matchLabels: null, matchExpressions: null}\n";
+        let r: Resource = serde_yaml::from_str(yaml).unwrap();
+        let Resource::NetworkPolicy(p) = r else {
+            panic!("kind")
+        };
+        assert!(p.spec.pod_selector.match_labels.is_empty());
+        let ingress = p.spec.ingress.unwrap();
+        let peer = &ingress[0].from.as_ref().unwrap()[0];
+        assert_eq!(peer.pod_selector, Some(LabelSelector::default()));
+    }
+
+    #[test]
+    fn workload_kinds_read_their_pod_template() {
+        for kind in ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"] {
+            let yaml = format!("kind: {kind}\nmetadata: {{name: w, namespace: n}}\nspec:\n  template:\n    metadata: {{labels: {{app: w}}}}\n    spec:\n      containers: [{{name: c, image: i}}]\n");
+            let r: Resource = serde_yaml::from_str(&yaml).unwrap();
+            assert_eq!(r.kind(), kind);
+        }
+        let r: Resource =
+            serde_yaml::from_str("kind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n")
+                .unwrap();
+        assert_eq!(r.kind(), "Pod");
+    }
+
+    #[test]
+    fn manifests_skip_other_kinds_and_unpack_lists() {
+        let text = "kind: ConfigMap\nmetadata: {name: c}\n---\n---\nkind: List\nitems:\n- kind: Namespace\n  metadata: {name: a}\n- kind: Secret\n---\nkind: Pod\nmetadata: {name: p}\n";
+        let r = parse_manifests(text).unwrap();
+        let kinds: Vec<&str> = r.iter().map(Resource::kind).collect();
+        assert_eq!(kinds, ["Namespace", "Pod"]);
+        let err = parse_manifests("kind: Role\nrules: 3\n").unwrap_err();
+        assert_eq!(err.0, 0);
     }
 
     #[test]

@@ -127,9 +127,9 @@ impl Cluster {
         c
     }
 
-    /// The Namespaces of `resources`, one pod per Deployment (its pod
-    /// template, named after the Deployment), and the NetworkPolicies among
-    /// them. Objects without a namespace are in `default`; namespaces that
+    /// The Namespaces of `resources`, one pod per workload (a Deployment's,
+    /// StatefulSet's, DaemonSet's or ReplicaSet's pod template, named after
+    /// the workload), each bare Pod, and the NetworkPolicies among them. Objects without a namespace are in `default`; namespaces that
     /// policies or workloads name but no Namespace declares exist with the
     /// default label only.
     pub fn from_resources(resources: &[Resource]) -> (Cluster, Vec<NetworkPolicy>) {
@@ -145,9 +145,20 @@ impl Cluster {
                 Resource::Namespace(ns) => {
                     c.add_namespace(&ns.metadata.name, ns.metadata.labels.clone());
                 }
-                Resource::Deployment(d) => {
+                Resource::Deployment(d)
+                | Resource::StatefulSet(d)
+                | Resource::DaemonSet(d)
+                | Resource::ReplicaSet(d) => {
                     let ns = ns_of(&d.metadata);
                     c.add_pod(Pod::from_template(&ns, &d.metadata.name, &d.spec.template));
+                }
+                Resource::Pod(p) => {
+                    let ns = ns_of(&p.metadata);
+                    let template = crate::k8s::PodTemplateSpec {
+                        metadata: p.metadata.clone(),
+                        spec: p.spec.clone(),
+                    };
+                    c.add_pod(Pod::from_template(&ns, &p.metadata.name, &template));
                 }
                 Resource::NetworkPolicy(p) => {
                     c.ensure_namespace(&ns_of(&p.metadata));
