@@ -5,6 +5,9 @@
 //! and of a whole `build` (parse, resolve, generate, render YAML, write the
 //! tree into an empty directory), and the process's peak memory.
 //! docs/performance.md records the figures. Timing lives here, never in tests.
+//! `-- --emit N` prints the synthetic model of N pod groups instead, to time
+//! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
+//! phases (compile, generate + render, write).
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -14,6 +17,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn main() {
+    // `-- --emit N`: print the synthetic model of N pod groups and stop (to
+    // time the `palisade` binary itself on it).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--emit") {
+        let n = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        print!("{}", generate(&SynthOptions::new(n)));
+        return;
+    }
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

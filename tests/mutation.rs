@@ -196,7 +196,7 @@ fn mutation_checks_catch_broken_output() {
         (
             "a rule of another statement goes",
             "pipeline/role-persona-analyst.yaml",
-            Some(("- apiGroups:\n  - ''\n  resources:\n  - pods/log\n  verbs:\n  - get\n", "")),
+            Some(("- apiGroups:\n  - \"\"\n  resources:\n  - pods/log\n  verbs:\n  - get\n", "")),
             &["rules removed", "+ pipeline/persona-analyst: get core/pods/log"],
         ),
         (

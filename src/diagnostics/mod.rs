@@ -116,6 +116,11 @@ impl Diagnostics {
         self.items.push(d);
     }
 
+    /// Moves every diagnostic of `other` into this one.
+    pub fn append(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }

@@ -58,10 +58,7 @@ impl Flows {
                     // A person (or anyone) reaches the app through the ingress.
                     let gb = app_group(cx, b);
                     f.add_ingress(&gb, Peer::Ingress, (*number, *protocol));
-                    f.exposed
-                        .entry(gb)
-                        .or_default()
-                        .insert((*number, *protocol));
+                    f.expose(gb, (*number, *protocol));
                 }
                 continue;
             };
@@ -116,7 +113,7 @@ impl Flows {
                 // (An app granted access to itself: its replicas reach each other.)
                 self.add_egress(from, Peer::Group(gb.clone()), port);
                 self.add_ingress(&gb, Peer::Group(from.clone()), port);
-                self.exposed.entry(gb).or_default().insert(port);
+                self.expose(gb, port);
             }
             Entity::Store(s) => {
                 let store = &cx.model.stores[s.index()];
@@ -154,23 +151,31 @@ impl Flows {
         }
     }
 
+    fn expose(&mut self, group: GroupKey, port: (u16, Protocol)) {
+        self.exposed.entry(group).or_default().insert(port);
+    }
+
     fn add_egress(&mut self, from: &GroupKey, to: Peer, port: (u16, Protocol)) {
-        self.egress
-            .entry(from.clone())
-            .or_default()
-            .entry(to)
-            .or_default()
-            .insert(port);
+        add(&mut self.egress, from, to, port);
     }
 
     fn add_ingress(&mut self, to: &GroupKey, from: Peer, port: (u16, Protocol)) {
-        self.ingress
-            .entry(to.clone())
-            .or_default()
-            .entry(from)
-            .or_default()
-            .insert(port);
+        add(&mut self.ingress, to, from, port);
     }
+}
+
+/// `rules[group][peer] += port`, cloning `group` only when it is new.
+fn add(
+    rules: &mut BTreeMap<GroupKey, BTreeMap<Peer, Ports>>,
+    group: &GroupKey,
+    peer: Peer,
+    port: (u16, Protocol),
+) {
+    let peers = match rules.get_mut(group) {
+        Some(peers) => peers,
+        None => rules.entry(group.clone()).or_default(),
+    };
+    peers.entry(peer).or_default().insert(port);
 }
 
 pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {

@@ -14,6 +14,7 @@ mod workloads;
 
 use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// What to generate.
@@ -62,24 +63,37 @@ pub fn generate_env(model: &Model, opts: &Options, env: Option<EnvId>) -> EnvOut
 }
 
 fn objects(model: &Model, opts: &Options, env: Option<EnvId>) -> Vec<Resource> {
+    let mut out = map_env(model, opts, env, &|r| r);
+    out.sort_by(|a, b| {
+        let (ma, mb) = (a.metadata(), b.metadata());
+        (&ma.namespace, a.kind(), &ma.name).cmp(&(&mb.namespace, b.kind(), &mb.name))
+    });
+    out
+}
+
+/// One environment's objects, each passed to `f` as soon as it is built (in
+/// parallel, in no particular order): `output` renders them without ever
+/// holding a whole environment's objects in memory.
+pub fn map_env<T: Send>(
+    model: &Model,
+    opts: &Options,
+    env: Option<EnvId>,
+    f: &(dyn Fn(Resource) -> T + Sync),
+) -> Vec<T> {
     let cx = Cx::new(model, env);
     let flows = flows::Flows::compute(&cx);
     let mut out = Vec::new();
     for (i, _) in model.namespaces.iter().enumerate() {
         let ns = NsId(i as u32);
-        out.extend(namespace_objects(&cx, ns));
-        out.extend(network::baseline(&cx, ns));
+        out.extend(namespace_objects(&cx, ns).into_iter().map(f));
+        out.extend(network::baseline(&cx, ns).into_iter().map(f));
     }
-    out.extend(network::group_policies(&cx, &flows));
+    out.par_extend(network::group_policies(&cx, &flows).map(f));
     if opts.workloads {
-        out.extend(workloads::objects(&cx, &flows));
+        out.par_extend(workloads::objects(&cx, &flows).map(f));
     }
-    out.extend(rbac::app_roles(&cx));
-    out.extend(rbac::persona_roles(&cx, &flows));
-    out.sort_by(|a, b| {
-        let (ma, mb) = (a.metadata(), b.metadata());
-        (&ma.namespace, a.kind(), &ma.name).cmp(&(&mb.namespace, b.kind(), &mb.name))
-    });
+    out.extend(rbac::app_roles(&cx).into_iter().map(f));
+    out.extend(rbac::persona_roles(&cx, &flows).into_iter().map(f));
     out
 }
 

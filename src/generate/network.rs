@@ -64,14 +64,16 @@ pub fn baseline(cx: &Cx<'_>, ns: NsId) -> Vec<Resource> {
 }
 
 /// One policy per pod group that has any allowed traffic.
-pub fn group_policies(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
+pub fn group_policies<'a>(
+    cx: &'a Cx<'_>,
+    flows: &'a Flows,
+) -> impl ParallelIterator<Item = Resource> + 'a {
     let mut groups: Vec<&GroupKey> = flows.ingress.keys().chain(flows.egress.keys()).collect();
     groups.sort();
     groups.dedup();
     groups
         .into_par_iter()
         .map(|g| group_policy(cx, g, flows.ingress.get(g), flows.egress.get(g)))
-        .collect()
 }
 
 fn group_policy(

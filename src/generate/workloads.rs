@@ -17,7 +17,10 @@ const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
 
 /// Per app pod group, in parallel: ServiceAccount, Deployment, Service.
-pub fn objects(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
+pub fn objects<'a>(
+    cx: &'a Cx<'_>,
+    flows: &'a Flows,
+) -> impl ParallelIterator<Item = Resource> + 'a {
     cx.model
         .pods
         .par_iter()
@@ -36,7 +39,6 @@ pub fn objects(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
             .into_iter()
             .flatten()
         })
-        .collect()
 }
 
 fn seccomp() -> Option<k8s::SeccompProfile> {

@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use tree::FileSet;
 
 /// Every file of a build. Environments are generated and rendered in
-/// parallel (rayon), and objects are dropped as soon as they are rendered.
+/// parallel (rayon); each object is rendered as soon as it is built and
+/// dropped, so no environment's objects are ever all in memory.
 pub fn build(
     model: &Model,
     opts: &Options,
@@ -23,7 +24,11 @@ pub fn build(
     let header = header(model_files);
     generate::environments(model, only)
         .into_par_iter()
-        .map(|env| render_env(generate::generate_env(model, opts, env), &header))
+        .map(|env| {
+            let name = env.map(|e| model.environments[e.index()].name.clone());
+            let files = generate::map_env(model, opts, env, &|obj| render(&obj, &header));
+            finish_env(name, files, &header)
+        })
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
@@ -34,7 +39,12 @@ pub fn build(
 pub fn files(envs: Vec<EnvOutput>, model_files: &[String]) -> FileSet {
     let header = header(model_files);
     envs.into_par_iter()
-        .map(|env| render_env(env, &header))
+        .map(|env| {
+            let files = (env.objects.into_par_iter())
+                .map(|obj| render(&obj, &header))
+                .collect();
+            finish_env(env.env, files, &header)
+        })
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
@@ -58,20 +68,21 @@ pub fn object_path(obj: &Resource) -> String {
     }
 }
 
-/// One object per file, each headed by the comment naming the model's files,
-/// plus the environment's `kustomization.yaml`.
-fn render_env(env: EnvOutput, header: &str) -> Vec<(String, Vec<u8>)> {
-    let prefix = env.env.as_ref().map_or(String::new(), |e| format!("{e}/"));
-    let mut files: Vec<(String, Vec<u8>)> = env
-        .objects
-        .into_par_iter()
-        .map(|obj| {
-            let mut text = String::with_capacity(header.len() + 2048);
-            text.push_str(header);
-            yaml::append(&mut text, &obj);
-            (object_path(&obj), text.into_bytes())
-        })
-        .collect();
+/// One object's file: its path in the environment and its bytes, headed by
+/// the comment naming the model's files.
+fn render(obj: &Resource, header: &str) -> (String, Vec<u8>) {
+    let mut text = String::with_capacity(header.len() + 2048);
+    text.push_str(header);
+    yaml::append(&mut text, obj);
+    (object_path(obj), text.into_bytes())
+}
+
+/// An environment's files plus its `kustomization.yaml`, under `<env>/`.
+fn finish_env(
+    env: Option<String>,
+    mut files: Vec<(String, Vec<u8>)>,
+    header: &str,
+) -> Vec<(String, Vec<u8>)> {
     let mut resources: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
     resources.sort();
     let kustomization = Kustomization {
@@ -82,8 +93,10 @@ fn render_env(env: EnvOutput, header: &str) -> Vec<(String, Vec<u8>)> {
     let mut text = header.to_string();
     yaml::append(&mut text, &kustomization);
     files.push(("kustomization.yaml".into(), text.into_bytes()));
-    for (path, _) in &mut files {
-        path.insert_str(0, &prefix);
+    if let Some(env) = env {
+        for (path, _) in &mut files {
+            path.insert_str(0, &format!("{env}/"));
+        }
     }
     files
 }

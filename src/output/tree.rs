@@ -365,17 +365,42 @@ enum Dirs {
     Blocked(PathBuf, &'static str),
 }
 
-fn dirs(out: &Path, rel: &str) -> Result<Dirs, TreeError> {
-    for dir in ancestors(rel).map(|dir| target(out, dir)) {
-        match entry(&dir)? {
-            Entry::Dir => {}
-            Entry::Missing => return Ok(Dirs::Missing),
-            Entry::Symlink => return Ok(Dirs::Blocked(dir, SYMLINK)),
-            _ => return Ok(Dirs::Blocked(dir, FILE_IN_THE_WAY)),
+fn dirs(out: &Path, rel: &str, seen: &mut DirCache) -> Result<Dirs, TreeError> {
+    for dir in ancestors(rel) {
+        let state = match seen.get(dir) {
+            Some(state) => *state,
+            None => {
+                let state = match entry(&target(out, dir))? {
+                    Entry::Dir => None,
+                    Entry::Missing => Some(None),
+                    Entry::Symlink => Some(Some(SYMLINK)),
+                    _ => Some(Some(FILE_IN_THE_WAY)),
+                };
+                seen.insert(dir.to_owned(), state);
+                state
+            }
+        };
+        match state {
+            None => {}
+            Some(None) => return Ok(Dirs::Missing),
+            Some(Some(what)) => return Ok(Dirs::Blocked(target(out, dir), what)),
         }
     }
     Ok(Dirs::Present)
 }
+
+/// What a wanted file is to the survey.
+enum Class {
+    Added,
+    Unchanged,
+    /// With the permissions of the file it replaces.
+    Changed(fs::Permissions),
+}
+
+/// What [`dirs`] found at each directory, so a directory is looked at once
+/// per survey and not once per file in it: `None` a directory, `Some(None)`
+/// missing, `Some(Some(what))` something in the way.
+type DirCache = std::collections::HashMap<String, Option<Option<&'static str>>>;
 
 /// OUT must be a directory, or not exist yet.
 fn check_out(out: &Path) -> Result<(), TreeError> {
@@ -440,6 +465,7 @@ struct Survey {
     manifest: Option<String>,
     /// Permissions of the files about to be replaced (manifest included).
     modes: BTreeMap<String, fs::Permissions>,
+    dirs: DirCache,
 }
 
 fn survey(out: &Path, files: &FileSet) -> Result<Survey, TreeError> {
@@ -452,48 +478,64 @@ fn survey(out: &Path, files: &FileSet) -> Result<Survey, TreeError> {
         survey.manifest = Some(text);
         survey.modes.insert(MANIFEST.to_owned(), mode);
     }
-    for (rel, bytes) in files {
-        survey.classify(out, rel, bytes)?;
-    }
+    survey.classify_all(out, files)?;
     survey.find_removals(out, files)?;
     Ok(survey)
 }
 
 impl Survey {
     /// Files `rel` as added, changed or unchanged, or fails if it may not be written.
-    fn classify(&mut self, out: &Path, rel: &str, bytes: &[u8]) -> Result<(), TreeError> {
-        match dirs(out, rel)? {
-            Dirs::Blocked(dir, what) => return Err(blocked(dir, what)),
-            Dirs::Missing => {
-                self.plan.added.push(rel.to_owned());
-                return Ok(());
+    /// Classifies every wanted file as added, changed or unchanged. The
+    /// directories are looked at first, once each; then the files, whose
+    /// bytes a rebuild must compare, on every core.
+    fn classify_all(&mut self, out: &Path, files: &FileSet) -> Result<(), TreeError> {
+        let mut wanted = Vec::with_capacity(files.len());
+        for (rel, bytes) in files {
+            match dirs(out, rel, &mut self.dirs)? {
+                Dirs::Blocked(dir, what) => return Err(blocked(dir, what)),
+                Dirs::Missing => wanted.push((rel, bytes, false)),
+                Dirs::Present => wanted.push((rel, bytes, true)),
             }
-            Dirs::Present => {}
         }
-        let path = target(out, rel);
-        match entry(&path)? {
-            Entry::Missing => self.plan.added.push(rel.to_owned()),
-            Entry::File(_) if !self.generated.contains(rel) => {
-                return Err(TreeError::Foreign { path })
+        let generated = &self.generated;
+        let classes: Vec<Result<Class, TreeError>> = wanted
+            .into_par_iter()
+            .map(|(rel, bytes, dir_present)| {
+                if !dir_present {
+                    return Ok(Class::Added);
+                }
+                let path = target(out, rel);
+                Ok(match entry(&path)? {
+                    Entry::Missing => Class::Added,
+                    Entry::File(_) if !generated.contains(rel.as_str()) => {
+                        return Err(TreeError::Foreign { path })
+                    }
+                    Entry::File(meta) if same_bytes(&path, &meta, bytes)? => Class::Unchanged,
+                    Entry::File(meta) => Class::Changed(meta.permissions()),
+                    other => return Err(blocked(path, not_a_file(&other))),
+                })
+            })
+            .collect();
+        for ((rel, _), class) in files.iter().zip(classes) {
+            match class? {
+                Class::Added => self.plan.added.push(rel.to_owned()),
+                Class::Unchanged => self.plan.unchanged += 1,
+                Class::Changed(mode) => {
+                    self.plan.changed.push(rel.to_owned());
+                    self.modes.insert(rel.to_owned(), mode);
+                }
             }
-            Entry::File(meta) if same_bytes(&path, &meta, bytes)? => self.plan.unchanged += 1,
-            Entry::File(meta) => {
-                self.plan.changed.push(rel.to_owned());
-                self.modes.insert(rel.to_owned(), meta.permissions());
-            }
-            other => return Err(blocked(path, not_a_file(&other))),
         }
         Ok(())
     }
 
-    /// Generated files no longer wanted, if they are still regular files.
     fn find_removals(&mut self, out: &Path, files: &FileSet) -> Result<(), TreeError> {
         for rel in self
             .generated
             .iter()
             .filter(|rel| !files.contains_key(*rel))
         {
-            if matches!(dirs(out, rel)?, Dirs::Present)
+            if matches!(dirs(out, rel, &mut self.dirs)?, Dirs::Present)
                 && matches!(entry(&target(out, rel))?, Entry::File(_))
             {
                 self.plan.removed.push(rel.clone());
@@ -603,7 +645,7 @@ struct Txn {
     /// Directories known to exist: checked or created once, not per file.
     dirs: std::collections::HashSet<PathBuf>,
     /// Directories whose entries changed, to fsync at the end.
-    touched: BTreeSet<PathBuf>,
+    touched: std::collections::HashSet<PathBuf>,
     finished: bool,
 }
 
@@ -731,7 +773,10 @@ impl Txn {
         let mut first_error = None;
         for (path, created, result) in results {
             if created {
-                self.touched.insert(parent(&path).to_path_buf());
+                let dir = parent(&path);
+                if !self.touched.contains(dir) {
+                    self.touched.insert(dir.to_path_buf());
+                }
                 self.journal.push(Undo::RemoveFile(path));
             }
             if let Err(e) = result {

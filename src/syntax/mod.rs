@@ -16,6 +16,7 @@ use crate::diagnostics::Diagnostics;
 use crate::source::SourceMap;
 use crate::span::FileId;
 use pest::Parser as _;
+use rayon::prelude::*;
 
 /// The deepest `{`/`[` nesting accepted.
 pub const MAX_DEPTH: usize = 64;
@@ -39,16 +40,10 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
         diags.push(d);
         return ast::File::default();
     }
-    // Fast path: the whole file in one parse. Only a file with syntax errors
-    // takes the item-by-item loop, which recovers after each error.
-    if let Ok(mut pairs) = SecParser::parse(Rule::file, text) {
-        let cx = convert::Cx { file, base: 0 };
-        let file_pair = pairs.next().expect("file");
-        let items = file_pair
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::item)
-            .map(|p| cx.item(p, diags))
-            .collect();
+    // Fast path: the whole file in one parse (in parallel chunks when it is
+    // large). Only a file with syntax errors takes the item-by-item loop,
+    // which recovers after each error.
+    if let Some(items) = parse_chunks(file, text, diags) {
         return ast::File { items };
     }
     let mut items = Vec::new();
@@ -83,6 +78,63 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
     ast::File { items }
 }
 
+/// From this size on, a file is parsed in parallel chunks.
+const CHUNKED_MIN: usize = 256 * 1024;
+
+/// The items of a file that parses without error, or `None`. A large file
+/// is cut, at lines starting with an item keyword, into one chunk per core,
+/// parsed in parallel (rayon). A cut inside a block makes its chunk fail to
+/// parse; then the whole file is parsed in one piece, which decides.
+fn parse_chunks(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<ast::Item>> {
+    let parts = rayon::current_num_threads().max(1);
+    let mut cuts = vec![0];
+    if text.len() >= CHUNKED_MIN && parts > 1 {
+        for i in 1..parts {
+            let at = scan::next_item_start(text, text.len() * i / parts);
+            if at > *cuts.last().expect("non-empty") && at < text.len() {
+                cuts.push(at);
+            }
+        }
+    }
+    cuts.push(text.len());
+    let chunks: Vec<(usize, &str)> = cuts.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect();
+    let parsed: Option<Vec<(Vec<ast::Item>, Diagnostics)>> = chunks
+        .into_par_iter()
+        .map(|(base, chunk)| {
+            let mut pairs = SecParser::parse(Rule::file, chunk).ok()?;
+            let cx = convert::Cx { file, base };
+            let mut d = Diagnostics::new();
+            let items = (pairs.next()?.into_inner())
+                .filter(|p| p.as_rule() == Rule::item)
+                .map(|p| cx.item(p, &mut d))
+                .collect();
+            Some((items, d))
+        })
+        .collect();
+    let parsed = match parsed {
+        Some(parsed) => parsed,
+        None if cuts.len() > 2 => return parse_chunks_whole(file, text, diags),
+        None => return None,
+    };
+    let mut items = Vec::new();
+    for (chunk_items, d) in parsed {
+        items.extend(chunk_items);
+        diags.append(d);
+    }
+    Some(items)
+}
+
+/// [`parse_chunks`] without cutting.
+fn parse_chunks_whole(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<ast::Item>> {
+    let mut pairs = SecParser::parse(Rule::file, text).ok()?;
+    let cx = convert::Cx { file, base: 0 };
+    let items = (pairs.next()?.into_inner())
+        .filter(|p| p.as_rule() == Rule::item)
+        .map(|p| cx.item(p, diags))
+        .collect();
+    Some(items)
+}
+
 /// If the item at `pos` parses on its own and the strict parse failed only
 /// at the token after it, the position of that token.
 fn complete_item_before(text: &str, pos: usize, err: &pest::error::Error<Rule>) -> Option<usize> {
@@ -95,4 +147,47 @@ fn complete_item_before(text: &str, pos: usize, err: &pest::error::Error<Rule>) 
         pest::error::InputLocation::Span((s, _)) => pos + s,
     };
     (failed_at <= next && next > pos).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parallel chunks give exactly the items (and spans) of one whole parse.
+    #[test]
+    fn chunked_parse_equals_whole_parse() {
+        let text = crate::synth::generate(&crate::synth::SynthOptions::new(2_000));
+        assert!(
+            text.len() >= CHUNKED_MIN,
+            "the model must be large enough to be cut"
+        );
+        let file = FileId(0);
+        let (mut d1, mut d2) = (Diagnostics::new(), Diagnostics::new());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let chunked = pool.install(|| parse_chunks(file, &text, &mut d1)).unwrap();
+        let whole = parse_chunks_whole(file, &text, &mut d2).unwrap();
+        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
+        assert_eq!(d1.len(), d2.len());
+    }
+
+    /// A cut inside a block makes a chunk fail; the whole parse decides.
+    #[test]
+    fn a_cut_inside_a_block_falls_back_to_the_whole_file() {
+        // Every item holds a line that starts with a keyword (`namespace`),
+        // where the cutter may cut.
+        let item = "platform {\n  ingress = {\n    namespace = \"ingress\"\n    pods = { \"a\" = \"b\" }\n  }\n}\n";
+        let text = item.repeat(CHUNKED_MIN / item.len() + 1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let mut d = Diagnostics::new();
+        let chunked = pool.install(|| parse_chunks(FileId(0), &text, &mut d));
+        let whole = parse_chunks_whole(FileId(0), &text, &mut Diagnostics::new());
+        assert!(whole.is_some(), "the file is valid");
+        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
+    }
 }
