@@ -47,6 +47,35 @@ pub fn compile(sources: SourceMap) -> Compilation {
     }
 }
 
+/// The checker (CHECKS.md) on a compiled model: every environment's
+/// objects are generated and evaluated ([`effective::access`]), then the
+/// lints and invariants run ([`lints::check`]); their findings join the
+/// compilation's diagnostics. A model with errors is not checked. Returns
+/// each environment's effective access (for reviews and queries).
+pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
+    use rayon::prelude::*;
+    if comp.has_errors() {
+        return Vec::new();
+    }
+    let model = &comp.model;
+    // The analysis always needs the workloads: they carry the pods' labels,
+    // ports and mounts, whatever `--no-workloads` does to the output.
+    let opts = generate::Options { workloads: true };
+    let envs: Vec<_> = generate::environments(model, None)
+        .into_par_iter()
+        .map(|env| {
+            let objects = generate::generate_env(model, &opts, env).objects;
+            effective::access::evaluate(model, env, &objects)
+        })
+        .collect();
+    for d in lints::check(model, &envs) {
+        comp.diagnostics.push(d);
+    }
+    comp.diagnostics.sort();
+    comp.diagnostics.dedup();
+    envs
+}
+
 /// Load a model from a file or directory and compile it.
 pub fn compile_path(path: &std::path::Path) -> Result<Compilation, source::LoadError> {
     Ok(compile(source::load(path)?))

@@ -23,7 +23,8 @@ fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     p
 }
 
-const VALID: &str = "system shop\nnamespace web\napp front in web { image = \"ghcr.io/a/front:1\" ports = { http = 8080 } }\n";
+/// A valid model without findings: pinned image, used, no wider access.
+const VALID: &str = "system shop\nnamespace web\napp front in web { image = \"ghcr.io/a/front@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\" ports = { http = 8080 } }\nallow front -> internet: 443\nlint egress-to-internet = allow\n";
 const INVALID: &str =
     "system shop\nnamespace web\napp front in webb { image = \"ghcr.io/a/front:1\" }\n";
 
@@ -136,18 +137,24 @@ fn help_has_examples_and_exits_0() {
 
 #[test]
 fn warnings_only_exit_0_and_deny_warnings_exit_1() {
-    // A multi-file directory model; the second file has no problems either.
+    // A multi-file directory model; the second file's store is unused.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.sec", VALID.as_bytes());
     write(
         dir.path(),
         "b.sec",
-        b"persona dev { group = \"devs\" }\nallow dev -> front: logs\n",
+        b"persona dev { group = \"devs\" }\nallow dev -> front: logs\nstore old in web { engine = postgres }\n",
     );
     let out = palisade(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[unused-declaration]: store `old`"));
     let out = palisade(&["check", dir.path().to_str().unwrap(), "--deny", "warnings"]);
-    assert_eq!(out.status.code(), Some(0), "no warnings to deny");
+    assert_eq!(out.status.code(), Some(1), "warnings become errors");
+    // A denied lint is an error without `--deny warnings`.
+    write(dir.path(), "c.sec", b"lint unused-declaration = deny\n");
+    let out = palisade(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("error[unused-declaration]"));
 }
 
 #[test]

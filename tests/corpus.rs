@@ -6,6 +6,10 @@
 //!   no colour) are snapshotted.
 //! - `valid/*` and every model in `examples/`: must have no errors; the
 //!   resolved grants are snapshotted so that expansion is reviewed too.
+//! - `lints/*`: checked models (`palisade check`); the first line says
+//!   `# lint: NAME fires` or `# lint: NAME quiet`. A firing case must have a
+//!   finding of that lint (snapshotted, the lint's findings only); a quiet
+//!   one none. Neither may have a compiler error.
 //!
 //! Review new snapshots with `cargo insta review`.
 
@@ -198,4 +202,70 @@ fn entity(m: &Model, e: Entity) -> String {
         Entity::Internet | Entity::Kube => m.name_of(e).to_string(),
         _ => format!("{} {}", m.kind_of(e), m.name_of(e)),
     }
+}
+
+/// `# lint: NAME fires|quiet` of a lint case.
+fn lint_expectation(path: &Path) -> (String, bool) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let first = text.lines().next().unwrap_or_default();
+    let rest = first.strip_prefix("# lint:").unwrap_or_else(|| {
+        panic!(
+            "{}: first line must be `# lint: NAME fires|quiet`",
+            path.display()
+        )
+    });
+    let mut words = rest.split_whitespace();
+    let name = words.next().expect("a lint name").to_string();
+    assert!(
+        palisade::lints::find(&name).is_some(),
+        "{}: unknown lint {name}",
+        path.display()
+    );
+    let fires = match words.next() {
+        Some("fires") => true,
+        Some("quiet") => false,
+        other => panic!("{}: `fires` or `quiet`, not {other:?}", path.display()),
+    };
+    (name, fires)
+}
+
+#[test]
+fn lints_fire_and_stay_quiet_as_their_cases_say() {
+    insta::glob!("corpus/lints/*.sec", |path| {
+        let (name, fires) = lint_expectation(path);
+        let mut comp = palisade::compile_path(path).expect("case loads");
+        assert!(
+            !comp.has_errors(),
+            "{}: the model itself must be valid",
+            path.display()
+        );
+        palisade::check(&mut comp);
+        let code =
+            palisade::diagnostics::Code::Lint(palisade::lints::find(&name).expect("known").name);
+        let own: Vec<_> = comp
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .cloned()
+            .collect();
+        let others: Vec<_> = comp
+            .diagnostics
+            .iter()
+            .filter(|d| !matches!(d.code, palisade::diagnostics::Code::Lint(_)))
+            .collect();
+        assert!(others.is_empty(), "{}: {others:?}", path.display());
+        let text = palisade::diagnostics::render::render(&own, &comp.sources, false);
+        let prefix = format!("{}/", corpus_dir().display());
+        let text = text.replace(&prefix, "");
+        if fires {
+            assert!(!own.is_empty(), "{}: `{name}` must fire", path.display());
+            insta::assert_snapshot!(text);
+        } else {
+            assert!(
+                own.is_empty(),
+                "{}: `{name}` must stay quiet:\n{text}",
+                path.display()
+            );
+        }
+    });
 }

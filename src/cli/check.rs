@@ -1,4 +1,5 @@
-//! `palisade check [MODEL]`: parse and resolve, report every diagnostic.
+//! `palisade check [MODEL]`: parse, resolve, compute effective access, run
+//! the lints and invariants; report every diagnostic.
 
 use super::{stderr_color, Cli, Exit, Format};
 use crate::diagnostics::{json, render, Severity};
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return super::load_error(&e, color),
     };
+    crate::check(&mut comp);
     if args.deny.is_some() {
         comp.diagnostics.deny_warnings();
     }

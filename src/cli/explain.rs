@@ -20,10 +20,11 @@ pub fn run(args: &ExplainArgs) -> Exit {
     match lints::find(name) {
         Some(l) => {
             let text = format!(
-                "{} (default: {})\n\n{}\n",
+                "{} (default: {})\n{}\n\n{}\n",
                 l.name,
                 l.default.as_str(),
-                l.summary
+                l.summary,
+                l.explain
             );
             super::print_stdout(text.as_bytes())
         }

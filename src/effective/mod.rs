@@ -8,5 +8,6 @@
 //! The engine takes any manifest set ([`crate::k8s::Resource`]s), not only
 //! the generator's output.
 
+pub mod access;
 pub mod network;
 pub mod rbac;

@@ -1,103 +1,137 @@
-//! The lint registry: every lint's stable name, default level and summary
-//! (CHECKS.md). The checks themselves run on effective access; each will
-//! live in a file of its own here whose doc comment is its `explain` text.
+//! Lints and invariants (CHECKS.md): findings on the model and on its
+//! effective access, each lint in a file of its own with its `explain` text.
+//!
+//! Input: the resolved [`Model`] and every environment's
+//! [`EnvAccess`](crate::effective::access::EnvAccess). Output: diagnostics,
+//! after `lint NAME = level`, `accept LINT on A -> B` and `--deny warnings`
+//! are applied. An `accept` silences a finding when every (subject, target)
+//! pair of the finding is one of its pairs; a lint about one declaration
+//! (an app's image, a namespace) takes `accept LINT on X -> X`.
 
-use crate::model::Level;
+mod clearance_exceeded;
+mod dangerous_kube_grant;
+mod egress_to_internet;
+mod exec_inherits_identity;
+mod external_reaches_sensitive;
+mod human_write_restricted;
+mod invariant_violated;
+mod namespace_wide_grant;
+mod paths;
+mod portforward_bypasses_network;
+mod privileged_namespace;
+mod shared_pod_widening;
+mod stale_accept;
+mod unpinned_image;
+mod untrusted_registry;
+mod unused_declaration;
+mod wildcard_grant;
 
-/// A lint's identity.
+pub use paths::Graph;
+
+use crate::diagnostics::{Code, Diagnostic, Label, Severity};
+use crate::effective::access::{EnvAccess, Node};
+use crate::model::{Entity, EnvId, Level, Model};
+use crate::span::Span;
+
+/// A lint's identity and documentation.
 #[derive(Clone, Copy, Debug)]
 pub struct LintInfo {
     pub name: &'static str,
     pub default: Level,
     pub summary: &'static str,
+    /// `palisade explain NAME`: what it finds, why it matters, what to do.
+    pub explain: &'static str,
 }
 
-/// Every lint, in the order of CHECKS.md.
+/// A lint: its identity and its check.
+pub struct Lint {
+    pub info: &'static LintInfo,
+    pub check: fn(&Cx<'_>, &mut Vec<Finding>),
+}
+
+/// Every lint, in the order of CHECKS.md (then palisade's own additions).
 pub const LINTS: &[LintInfo] = &[
-    lint(
-        "namespace-wide-grant",
-        Level::Warn,
-        "an RBAC grant reaches pods of apps or stores the model did not name",
-    ),
-    lint(
-        "shared-pod-widening",
-        Level::Warn,
-        "an app gets network access only because a pod-mate has it",
-    ),
-    lint(
-        "exec-inherits-identity",
-        Level::Warn,
-        "exec gives a persona store or network access it was not granted",
-    ),
-    lint(
-        "portforward-bypasses-network",
-        Level::Warn,
-        "portforward lets a persona reach ports no policy admits",
-    ),
-    lint(
-        "external-reaches-sensitive",
-        Level::Warn,
-        "an external persona has a path to a confidential or restricted store",
-    ),
-    lint(
-        "clearance-exceeded",
-        Level::Deny,
-        "a persona effectively accesses a store above its clearance",
-    ),
-    lint(
-        "human-write-restricted",
-        Level::Warn,
-        "an internal persona can write or admin a restricted store",
-    ),
-    lint(
-        "wildcard-grant",
-        Level::Warn,
-        "a statement uses `*` or `namespace X` as its target",
-    ),
-    lint(
-        "egress-to-internet",
-        Level::Warn,
-        "an app may open connections to the internet",
-    ),
-    lint(
-        "unused-declaration",
-        Level::Warn,
-        "a persona, app, store or external that no statement mentions",
-    ),
-    lint(
-        "privileged-namespace",
-        Level::Warn,
-        "a namespace's pod_security is weaker than restricted",
-    ),
-    lint(
-        "unpinned-image",
-        Level::Warn,
-        "an app's image is not pinned by `@sha256:` digest",
-    ),
-    lint(
-        "untrusted-registry",
-        Level::Deny,
-        "an image comes from outside `platform.registries`",
-    ),
-    lint(
-        "stale-accept",
-        Level::Warn,
-        "an `accept` that silences nothing",
-    ),
-    lint(
-        "invariant-violated",
-        Level::Deny,
-        "a `forbid` invariant fails",
-    ),
+    namespace_wide_grant::INFO,
+    shared_pod_widening::INFO,
+    exec_inherits_identity::INFO,
+    portforward_bypasses_network::INFO,
+    external_reaches_sensitive::INFO,
+    clearance_exceeded::INFO,
+    human_write_restricted::INFO,
+    wildcard_grant::INFO,
+    egress_to_internet::INFO,
+    unused_declaration::INFO,
+    privileged_namespace::INFO,
+    unpinned_image::INFO,
+    untrusted_registry::INFO,
+    stale_accept::INFO,
+    invariant_violated::INFO,
+    dangerous_kube_grant::INFO,
 ];
 
-const fn lint(name: &'static str, default: Level, summary: &'static str) -> LintInfo {
-    LintInfo {
-        name,
-        default,
-        summary,
-    }
-}
+/// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
+const CHECKS: &[Lint] = &[
+    Lint {
+        info: &namespace_wide_grant::INFO,
+        check: namespace_wide_grant::check,
+    },
+    Lint {
+        info: &shared_pod_widening::INFO,
+        check: shared_pod_widening::check,
+    },
+    Lint {
+        info: &exec_inherits_identity::INFO,
+        check: exec_inherits_identity::check,
+    },
+    Lint {
+        info: &portforward_bypasses_network::INFO,
+        check: portforward_bypasses_network::check,
+    },
+    Lint {
+        info: &external_reaches_sensitive::INFO,
+        check: external_reaches_sensitive::check,
+    },
+    Lint {
+        info: &clearance_exceeded::INFO,
+        check: clearance_exceeded::check,
+    },
+    Lint {
+        info: &human_write_restricted::INFO,
+        check: human_write_restricted::check,
+    },
+    Lint {
+        info: &wildcard_grant::INFO,
+        check: wildcard_grant::check,
+    },
+    Lint {
+        info: &egress_to_internet::INFO,
+        check: egress_to_internet::check,
+    },
+    Lint {
+        info: &unused_declaration::INFO,
+        check: unused_declaration::check,
+    },
+    Lint {
+        info: &privileged_namespace::INFO,
+        check: privileged_namespace::check,
+    },
+    Lint {
+        info: &unpinned_image::INFO,
+        check: unpinned_image::check,
+    },
+    Lint {
+        info: &untrusted_registry::INFO,
+        check: untrusted_registry::check,
+    },
+    Lint {
+        info: &invariant_violated::INFO,
+        check: invariant_violated::check,
+    },
+    Lint {
+        info: &dangerous_kube_grant::INFO,
+        check: dangerous_kube_grant::check,
+    },
+];
 
 /// The lint of that name.
 pub fn find(name: &str) -> Option<&'static LintInfo> {
@@ -106,3 +140,166 @@ pub fn find(name: &str) -> Option<&'static LintInfo> {
 
 /// The lint whose level can never be lowered and that cannot be accepted.
 pub const INVARIANT_VIOLATED: &str = "invariant-violated";
+
+/// One finding of a lint.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub lint: &'static str,
+    /// The statement or declaration the finding is about.
+    pub span: Span,
+    pub message: String,
+    pub labels: Vec<(Span, String)>,
+    /// The cause chain, e.g. `sre --exec--> api (pod api) --mounts--> main-db-write`.
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+    /// The (subject, target) pairs an `accept` must cover.
+    pub pairs: Vec<(Entity, Entity)>,
+}
+
+impl Finding {
+    pub fn new(lint: &'static LintInfo, span: Span, message: impl Into<String>) -> Self {
+        Finding {
+            lint: lint.name,
+            span,
+            message: message.into(),
+            labels: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+            pairs: Vec::new(),
+        }
+    }
+
+    pub fn pair(mut self, subject: Entity, target: Entity) -> Self {
+        self.pairs.push((subject, target));
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// What a lint sees.
+pub struct Cx<'a> {
+    pub model: &'a Model,
+    /// Every environment's effective access (one, `env: None`, when the
+    /// model declares no environment).
+    pub envs: &'a [EnvAccess],
+}
+
+impl Cx<'_> {
+    /// ` in dev` for a model with environments, `` otherwise.
+    pub fn in_env(&self, env: Option<EnvId>) -> String {
+        env.map_or(String::new(), |e| {
+            format!(" in {}", self.model.environments[e.index()].name)
+        })
+    }
+
+    /// A node's name as the model calls it: the pod group's apps, the store.
+    pub fn node(&self, node: Node) -> String {
+        match node {
+            Node::Group(g) => {
+                let pod = &self.model.pods[g.index()];
+                let apps: Vec<&str> = pod
+                    .apps
+                    .iter()
+                    .map(|a| self.model.apps[a.index()].name.as_str())
+                    .collect();
+                if apps.len() == 1 && apps[0] == pod.name {
+                    pod.name.clone()
+                } else {
+                    format!("{} (pod {})", apps.join(", "), pod.name)
+                }
+            }
+            Node::Store(s) => self.model.stores[s.index()].name.clone(),
+            Node::Ingress => "the ingress controller".into(),
+            Node::Dns => "cluster DNS".into(),
+        }
+    }
+
+    /// The entities a node stands for.
+    pub fn entities(&self, node: Node) -> Vec<Entity> {
+        match node {
+            Node::Group(g) => self.model.pods[g.index()]
+                .apps
+                .iter()
+                .map(|&a| Entity::App(a))
+                .collect(),
+            Node::Store(s) => vec![Entity::Store(s)],
+            Node::Ingress | Node::Dns => Vec::new(),
+        }
+    }
+}
+
+/// Run every lint and invariant; apply levels, accepts and `stale-accept`.
+pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
+    let cx = Cx { model, envs };
+    let mut findings = Vec::new();
+    for lint in CHECKS {
+        if level(model, lint.info) == Level::Allow && lint.info.name != INVARIANT_VIOLATED {
+            continue;
+        }
+        (lint.check)(&cx, &mut findings);
+    }
+    let mut used = vec![false; model.accepts.len()];
+    findings.retain(|f| {
+        if f.lint == INVARIANT_VIOLATED || f.pairs.is_empty() {
+            return true;
+        }
+        let mut silenced = false;
+        for (i, a) in model.accepts.iter().enumerate() {
+            if a.lint == f.lint
+                && f.pairs
+                    .iter()
+                    .all(|(s, t)| a.subjects.contains(s) && a.targets.contains(t))
+            {
+                used[i] = true;
+                silenced = true;
+            }
+        }
+        !silenced
+    });
+    if level(model, &stale_accept::INFO) != Level::Allow {
+        stale_accept::check(&cx, &used, &mut findings);
+    }
+    let mut out: Vec<Diagnostic> = findings
+        .into_iter()
+        .filter_map(|f| {
+            let info = find(f.lint).expect("findings come from registered lints");
+            let severity = match level(model, info) {
+                Level::Allow => return None,
+                Level::Warn => Severity::Warning,
+                Level::Deny => Severity::Error,
+            };
+            let mut d = Diagnostic::new(Code::Lint(info.name), severity, f.span, f.message);
+            d.secondary = (f.labels.into_iter())
+                .map(|(span, message)| Label { span, message })
+                .collect();
+            d.notes = f.notes;
+            d.help = f.help;
+            Some(d)
+        })
+        .collect();
+    out.sort_by(|a, b| (a.primary.span, &a.message).cmp(&(b.primary.span, &b.message)));
+    out.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
+    out
+}
+
+/// A lint's level in this model: `lint NAME = level`, else its default.
+fn level(model: &Model, info: &LintInfo) -> Level {
+    if info.name == INVARIANT_VIOLATED {
+        return Level::Deny;
+    }
+    model
+        .lint_levels
+        .iter()
+        .rev()
+        .find(|l| l.lint == info.name)
+        .map_or(info.default, |l| l.level)
+}

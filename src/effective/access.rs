@@ -1,0 +1,507 @@
+//! Effective access in the model's terms: what one environment's generated
+//! objects permit, evaluated by [`super::network`] and [`super::rbac`], plus
+//! the implications no object states (CHECKS.md):
+//!
+//! | implication | consequence |
+//! | --- | --- |
+//! | `pods/exec` on a pod | the persona acts as the pod: its egress, its mounted credentials, its token |
+//! | `pods/portforward` on a pod | the persona reaches every port of the pod, whatever the policies say |
+//! | `get` on a credentials Secret | the store access of that level |
+//! | containers in one pod | one network identity: each app has the pod's whole ingress and egress |
+//!
+//! Nothing here re-reads the model's grants: the model only names things
+//! (which Deployment is which pod group, which Secret holds which store's
+//! credentials, which labels mark an in-cluster store's pods, the ingress
+//! controller and DNS). Stand-in pods take the place of what palisade does
+//! not deploy — in-cluster stores, the ingress controller, DNS — labelled by
+//! the label contract of docs/kubernetes.md.
+
+use super::network::{self, Cluster, Direction, IpSet, PodId as NetPod, PortSet};
+use super::rbac::{Attributes, Authorizer, ResourceNames, UserInfo};
+use crate::k8s::{Labels, Resource};
+use crate::model::{
+    Classification, DataLevel, EnvId, Model, Operation, PersonaId, PodId, StoreId, StoreLocation,
+    Subject,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Something a connection starts or ends at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    /// A pod group with apps (every app in it shares its network identity).
+    Group(PodId),
+    /// An in-cluster store's pods.
+    Store(StoreId),
+    /// The ingress controller: where personas' traffic comes in.
+    Ingress,
+    /// Cluster DNS.
+    Dns,
+}
+
+/// An allowed network connection.
+#[derive(Clone, Debug)]
+pub struct NetEdge {
+    pub from: Node,
+    pub to: Node,
+    pub ports: PortSet,
+    /// The policies (namespace/name and rule) that admit it on each side.
+    pub cause: String,
+}
+
+/// Egress from a pod group to addresses outside the cluster.
+#[derive(Clone, Debug)]
+pub struct IpEdge {
+    pub from: PodId,
+    pub addresses: IpSet,
+    pub ports: PortSet,
+}
+
+/// A persona's RBAC reach onto a pod (group or store) for one operation.
+#[derive(Clone, Debug)]
+pub struct OpEdge {
+    pub persona: PersonaId,
+    pub op: Operation,
+    pub target: Node,
+    /// `RoleBinding "x/ns" of Role "y" to Group "g"`, and the rule.
+    pub cause: String,
+}
+
+/// Who holds a store's credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Holder {
+    Persona(PersonaId),
+    Group(PodId),
+}
+
+/// How a holder got the credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// `get` on the credentials Secret (cause: the RBAC rule).
+    Secret(String),
+    /// Mounted into the pod group's pods.
+    Mount,
+    /// `pods/exec` into a pod group that mounts them.
+    Exec(PodId),
+    /// `pods/exec` into the store's own pods: the store itself.
+    ExecStore,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataEdge {
+    pub holder: Holder,
+    pub store: StoreId,
+    pub level: DataLevel,
+    pub via: Via,
+}
+
+/// One environment's effective access.
+#[derive(Debug, Default)]
+pub struct EnvAccess {
+    pub env: Option<EnvId>,
+    pub net: Vec<NetEdge>,
+    pub ip: Vec<IpEdge>,
+    pub ops: Vec<OpEdge>,
+    pub data: Vec<DataEdge>,
+    /// Pod groups whose pods mount a ServiceAccount token.
+    pub tokens: BTreeSet<PodId>,
+    /// Problems the evaluators found in the objects (a generator bug).
+    pub problems: Vec<String>,
+}
+
+/// The credentials Secret `<store>-<level>` → (store, level).
+fn secret_index(model: &Model) -> HashMap<String, (StoreId, DataLevel)> {
+    let mut out = HashMap::new();
+    for (i, s) in model.stores.iter().enumerate() {
+        for level in [DataLevel::Read, DataLevel::Write, DataLevel::Admin] {
+            out.insert(
+                format!("{}-{}", s.name, level.as_str()),
+                (StoreId(i as u32), level),
+            );
+        }
+    }
+    out
+}
+
+/// Effective access of one environment's objects.
+pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvAccess {
+    let mut out = EnvAccess {
+        env,
+        ..EnvAccess::default()
+    };
+    let pod_label = format!("{}/pod", model.platform.label_domain);
+    let (mut cluster, policies) = Cluster::from_resources(objects);
+    let mut nodes: HashMap<NetPod, Node> = HashMap::new();
+    let mut group_pod: HashMap<PodId, NetPod> = HashMap::new();
+    for (i, g) in model.pods.iter().enumerate() {
+        let ns = &model.namespaces[g.namespace.index()].name;
+        if let Some(id) = cluster.pod_id(ns, &g.name) {
+            nodes.insert(id, Node::Group(PodId(i as u32)));
+            group_pod.insert(PodId(i as u32), id);
+        }
+    }
+    // Stand-ins, labelled as docs/kubernetes.md asks users to label them.
+    for (i, s) in model.stores.iter().enumerate() {
+        if let StoreLocation::InCluster(ns) = s.location {
+            let pod = network::Pod {
+                namespace: model.namespaces[ns.index()].name.clone(),
+                name: format!("{}-store", s.name),
+                labels: Labels::from([(pod_label.clone(), s.name.clone())]),
+                ports: vec![network::ContainerPort {
+                    name: None,
+                    port: s.port,
+                    protocol: network::Protocol::Tcp,
+                }],
+            };
+            cluster.ensure_namespace(&pod.namespace);
+            nodes.insert(cluster.add_pod(pod), Node::Store(StoreId(i as u32)));
+        }
+    }
+    let mut stand_in = |ns: &str, labels: &Labels, node: Node| {
+        cluster.ensure_namespace(ns);
+        let id = cluster.add_pod(network::Pod {
+            namespace: ns.to_string(),
+            name: format!(
+                "palisade-stand-in-{}",
+                if node == Node::Dns { "dns" } else { "ingress" }
+            ),
+            labels: labels.clone(),
+            ports: Vec::new(),
+        });
+        nodes.insert(id, node);
+    };
+    if let Some(ing) = &model.platform.ingress {
+        stand_in(&ing.namespace, &ing.labels, Node::Ingress);
+    }
+    stand_in(
+        &model.platform.dns.namespace,
+        &model.platform.dns.labels,
+        Node::Dns,
+    );
+
+    let access = network::evaluate(&cluster, &policies);
+    out.problems
+        .extend(access.problems().iter().map(|p| format!("{p:?}")));
+    let conn = access.connections();
+    for c in &conn.connections {
+        let (Some(&from), Some(&to)) = (nodes.get(&c.src), nodes.get(&c.dst)) else {
+            continue;
+        };
+        let side = |adm: &[network::Admission]| {
+            adm.iter()
+                .map(|a| access.describe(a.cause))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.net.push(NetEdge {
+            from,
+            to,
+            ports: c.ports.clone(),
+            cause: format!("egress: {}; ingress: {}", side(&c.egress), side(&c.ingress)),
+        });
+    }
+    // Open on both sides (nothing isolates them): stand-ins of namespaces
+    // palisade does not manage. Only our own nodes matter.
+    for &s in &conn.open_sources {
+        for &d in &conn.open_destinations {
+            if let (Some(&from @ Node::Group(_)), Some(&to)) = (nodes.get(&s), nodes.get(&d)) {
+                out.net.push(NetEdge {
+                    from,
+                    to,
+                    ports: PortSet::all(),
+                    cause: "no NetworkPolicy isolates either pod".into(),
+                });
+            }
+        }
+    }
+    for (&group, &id) in &group_pod {
+        for (addresses, ports) in access.ip_access(id, Direction::Egress) {
+            out.ip.push(IpEdge {
+                from: group,
+                addresses,
+                ports,
+            });
+        }
+    }
+    out.ip.sort_by_key(|e| e.from);
+
+    // Mounted credentials and tokens, from the Deployments.
+    let secrets = secret_index(model);
+    let groups_by_name: HashMap<(&str, &str), PodId> = model
+        .pods
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            (
+                (
+                    model.namespaces[g.namespace.index()].name.as_str(),
+                    g.name.as_str(),
+                ),
+                PodId(i as u32),
+            )
+        })
+        .collect();
+    // Secrets present per namespace: in-cluster stores' in their namespace,
+    // mounted ones where they are mounted.
+    let mut ns_secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in &model.stores {
+        if let StoreLocation::InCluster(ns) = s.location {
+            for level in ["read", "write", "admin"] {
+                ns_secrets
+                    .entry(model.namespaces[ns.index()].name.clone())
+                    .or_default()
+                    .insert(format!("{}-{level}", s.name));
+            }
+        }
+    }
+    for r in objects {
+        let Resource::Deployment(d) = r else { continue };
+        let ns = d.metadata.namespace.as_deref().unwrap_or("default");
+        let Some(&group) = groups_by_name.get(&(ns, d.metadata.name.as_str())) else {
+            continue;
+        };
+        for v in &d.spec.template.spec.volumes {
+            if let Some(sec) = &v.secret {
+                if let Some(&(store, level)) = secrets.get(&sec.secret_name) {
+                    out.data.push(DataEdge {
+                        holder: Holder::Group(group),
+                        store,
+                        level,
+                        via: Via::Mount,
+                    });
+                }
+                ns_secrets
+                    .entry(ns.to_string())
+                    .or_default()
+                    .insert(sec.secret_name.clone());
+            }
+            if v.projected
+                .as_ref()
+                .is_some_and(|p| p.sources.iter().any(|s| s.service_account_token.is_some()))
+            {
+                out.tokens.insert(group);
+            }
+        }
+    }
+
+    // Personas' RBAC reach.
+    let rbac = Authorizer::new(objects);
+    let mut pods_in: BTreeMap<&str, Vec<Node>> = BTreeMap::new();
+    for (i, g) in model.pods.iter().enumerate() {
+        if group_pod.contains_key(&PodId(i as u32)) {
+            pods_in
+                .entry(&model.namespaces[g.namespace.index()].name)
+                .or_default()
+                .push(Node::Group(PodId(i as u32)));
+        }
+    }
+    for (i, s) in model.stores.iter().enumerate() {
+        if let StoreLocation::InCluster(ns) = s.location {
+            pods_in
+                .entry(&model.namespaces[ns.index()].name)
+                .or_default()
+                .push(Node::Store(StoreId(i as u32)));
+        }
+    }
+    for (p, persona) in model.personas.iter().enumerate() {
+        if persona.external {
+            continue;
+        }
+        let persona_id = PersonaId(p as u32);
+        let users: Vec<UserInfo> = persona.subjects.iter().map(user_of).collect();
+        for ns in model.namespaces.iter().map(|n| n.name.as_str()) {
+            let pods = pods_in.get(ns).map(Vec::as_slice).unwrap_or(&[]);
+            for user in &users {
+                pod_ops(&rbac, user, ns, pods, model, persona_id, &mut out);
+                secret_reads(&rbac, user, ns, &ns_secrets, &secrets, persona_id, &mut out);
+            }
+        }
+    }
+    dedup_ops(&mut out.ops);
+
+    // Implications of exec.
+    let mounted: Vec<DataEdge> = out.data.clone();
+    let exec_targets: Vec<(PersonaId, Node)> = out
+        .ops
+        .iter()
+        .filter(|o| o.op == Operation::Exec)
+        .map(|o| (o.persona, o.target))
+        .collect();
+    for (persona, target) in exec_targets {
+        match target {
+            Node::Group(g) => {
+                for m in mounted.iter().filter(|m| m.holder == Holder::Group(g)) {
+                    out.data.push(DataEdge {
+                        holder: Holder::Persona(persona),
+                        store: m.store,
+                        level: m.level,
+                        via: Via::Exec(g),
+                    });
+                }
+            }
+            Node::Store(s) => out.data.push(DataEdge {
+                holder: Holder::Persona(persona),
+                store: s,
+                level: DataLevel::Admin,
+                via: Via::ExecStore,
+            }),
+            Node::Ingress | Node::Dns => {}
+        }
+    }
+    out
+}
+
+/// The user a persona's subject authenticates as.
+fn user_of(s: &Subject) -> UserInfo {
+    match s {
+        // Any member of the group: no User subject can match the empty name.
+        Subject::Group(g) => UserInfo::group_member("", [g.clone()]),
+        Subject::User(u) => UserInfo::user(u.clone()),
+        Subject::ServiceAccount { namespace, name } => UserInfo::service_account(namespace, name),
+    }
+}
+
+/// (op, verb, group, resource, subresource, by Deployment name)
+type OpRequest = (
+    Operation,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+);
+
+/// The RBAC request behind each operation, and how it reaches pods: by
+/// pod (any pod of the namespace, or the named ones) or by Deployment name.
+const OP_REQUESTS: &[OpRequest] = &[
+    (Operation::Exec, "create", "", "pods", Some("exec"), false),
+    (
+        Operation::Portforward,
+        "create",
+        "",
+        "pods",
+        Some("portforward"),
+        false,
+    ),
+    (Operation::Logs, "get", "", "pods", Some("log"), false),
+    (Operation::View, "list", "", "pods", None, false),
+    (
+        Operation::Restart,
+        "patch",
+        "apps",
+        "deployments",
+        None,
+        true,
+    ),
+    (
+        Operation::Deploy,
+        "update",
+        "apps",
+        "deployments",
+        None,
+        true,
+    ),
+    (
+        Operation::Scale,
+        "patch",
+        "apps",
+        "deployments",
+        Some("scale"),
+        true,
+    ),
+];
+
+fn pod_ops(
+    rbac: &Authorizer,
+    user: &UserInfo,
+    ns: &str,
+    pods: &[Node],
+    model: &Model,
+    persona: PersonaId,
+    out: &mut EnvAccess,
+) {
+    for &(op, verb, group, resource, sub, by_deployment) in OP_REQUESTS {
+        let mut attrs = Attributes::resource(verb, group, resource, ns);
+        if let Some(sub) = sub {
+            attrs = attrs.with_subresource(sub);
+        }
+        let names = rbac.allowed_names(user, &attrs);
+        for &node in pods {
+            let name = match node {
+                Node::Group(g) => model.pods[g.index()].name.clone(),
+                Node::Store(s) => format!("{}-store", model.stores[s.index()].name),
+                _ => continue,
+            };
+            // Pods get generated names: only a rule without resourceNames
+            // reaches them. Deployments are named after their pod group.
+            let cause = match (&names, by_deployment, node) {
+                (ResourceNames::All(c), _, _) => Some(c.to_string()),
+                (ResourceNames::Only(_), true, Node::Group(_)) => {
+                    names.allows(&name).map(ToString::to_string)
+                }
+                _ => None,
+            };
+            if let Some(cause) = cause {
+                out.ops.push(OpEdge {
+                    persona,
+                    op,
+                    target: node,
+                    cause,
+                });
+            }
+        }
+    }
+}
+
+fn secret_reads(
+    rbac: &Authorizer,
+    user: &UserInfo,
+    ns: &str,
+    ns_secrets: &BTreeMap<String, BTreeSet<String>>,
+    index: &HashMap<String, (StoreId, DataLevel)>,
+    persona: PersonaId,
+    out: &mut EnvAccess,
+) {
+    let Some(present) = ns_secrets.get(ns) else {
+        return;
+    };
+    let get = rbac.allowed_names(user, &Attributes::resource("get", "", "secrets", ns));
+    let list = rbac.allowed_names(user, &Attributes::resource("list", "", "secrets", ns));
+    for name in present {
+        let cause = get
+            .allows(name)
+            .map(ToString::to_string)
+            .or_else(|| match &list {
+                ResourceNames::All(c) => Some(c.to_string()),
+                ResourceNames::Only(_) => None,
+            });
+        if let (Some(cause), Some(&(store, level))) = (cause, index.get(name)) {
+            out.data.push(DataEdge {
+                holder: Holder::Persona(persona),
+                store,
+                level,
+                via: Via::Secret(cause),
+            });
+        }
+    }
+}
+
+fn dedup_ops(ops: &mut Vec<OpEdge>) {
+    let mut seen = BTreeSet::new();
+    ops.retain(|o| seen.insert((o.persona, o.op as u8, o.target)));
+}
+
+impl EnvAccess {
+    /// The highest level of `store` that `holder` effectively holds.
+    pub fn level(&self, holder: Holder, store: StoreId) -> Option<DataLevel> {
+        self.data
+            .iter()
+            .filter(|d| d.holder == holder && d.store == store)
+            .map(|d| d.level)
+            .max()
+    }
+}
+
+/// `public` < `internal` < `confidential` < `restricted`.
+pub fn sensitive(c: Classification) -> bool {
+    c >= Classification::Confidential
+}

@@ -1,0 +1,79 @@
+//! `egress-to-internet`: an app may open connections to the internet.
+
+use super::paths::ip_set;
+use super::{Cx, Finding, LintInfo};
+use crate::model::{Access, AppId, Entity, Level};
+use std::collections::BTreeMap;
+
+pub const INFO: LintInfo = LintInfo {
+    name: "egress-to-internet",
+    default: Level::Warn,
+    summary: "an app may open connections to the internet",
+    explain: "\
+Egress to any public address is how data leaves and how a compromised pod
+fetches its next stage. It is sometimes needed (webhooks to arbitrary
+customer URLs), but it should be a visible, reviewed decision; most
+third parties can be declared as `external`s with their addresses instead.
+
+Fires for every app whose pod's effective egress (from the generated
+NetworkPolicies, the pod's whole identity) includes public addresses, i.e.
+anything outside `platform.private_ranges` that no `external` accounts for.
+
+Fix: declare the third party as an `external` with its address ranges, or
+accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
+};
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    let private = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
+    let known = m
+        .externals
+        .iter()
+        .flat_map(|x| x.addresses.iter().map(ToString::to_string));
+    let not_internet = private.union(&ip_set(known));
+    let mut found: BTreeMap<AppId, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for env in cx.envs {
+        for ip in &env.ip {
+            let public = ip.addresses.difference(&not_internet);
+            if public.is_empty() {
+                continue;
+            }
+            for &a in &m.pods[ip.from.index()].apps {
+                let entry = found.entry(a).or_default();
+                let port = ip.ports.to_string();
+                if !entry.0.contains(&port) {
+                    entry.0.push(port);
+                }
+                let name = cx.in_env(env.env);
+                if !entry.1.contains(&name) {
+                    entry.1.push(name);
+                }
+            }
+        }
+    }
+    for (a, (ports, envs)) in found {
+        let app = Entity::App(a);
+        let granted = m.grants.iter().find(|g| {
+            g.subject == app
+                && g.target == Entity::Internet
+                && matches!(g.access, Access::Port { .. })
+        });
+        let span = granted.map_or(m.apps[a.index()].span, |g| g.span);
+        let mut f = Finding::new(
+            &INFO,
+            span,
+            format!(
+                "`{}` may connect to the internet{}",
+                m.apps[a.index()].name,
+                envs.join(",")
+            ),
+        )
+        .pair(app, Entity::Internet)
+        .note(format!("ports: {}", ports.join(", ")))
+        .help("declare the third party as an `external` with its addresses");
+        if granted.is_none() {
+            f = f.note("no statement grants it: a pod-mate's grant does (one network identity)");
+        }
+        out.push(f);
+    }
+}

@@ -1,0 +1,138 @@
+//! `exec-inherits-identity`: exec gives a persona store or network access
+//! it was not granted.
+
+use super::{Cx, Finding, LintInfo};
+use crate::effective::access::{Holder, Node, Via};
+use crate::model::{Access, Entity, Level, Operation, PersonaId};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const INFO: LintInfo = LintInfo {
+    name: "exec-inherits-identity",
+    default: Level::Warn,
+    summary: "exec gives a persona store or network access it was not granted",
+    explain: "\
+Whoever can `exec` into a pod acts as that pod: they can read the store
+credentials mounted into it, open the connections its NetworkPolicy
+allows, and use its ServiceAccount token. `allow sre -> api: exec` thus
+also gives `sre` everything `api` holds — e.g. write access to the product
+database.
+
+Fires for every persona with effective exec on a pod group (named or
+reached namespace-wide) that holds credentials or network access the
+persona was not itself granted. The notes give the chain, e.g.
+`sre --exec--> api (pod api) --mounts--> main-db-write`.
+
+Fix: grant `logs` instead of `exec` where reading is enough; keep exec for
+break-glass roles in non-production environments (`in dev`). Or accept it:
+`accept exec-inherits-identity on sre -> api \"on-call break-glass\"`.",
+};
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    // (persona, pod group) → chains, envs
+    let mut found: BTreeMap<(PersonaId, u32), (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
+    for env in cx.envs {
+        for o in env.ops.iter().filter(|o| o.op == Operation::Exec) {
+            let Node::Group(g) = o.target else { continue };
+            let who = Entity::Persona(o.persona);
+            let group_name = cx.node(o.target);
+            let mut chains = BTreeSet::new();
+            for d in env
+                .data
+                .iter()
+                .filter(|d| d.holder == Holder::Group(g) && d.via == Via::Mount)
+            {
+                let store = Entity::Store(d.store);
+                let granted = m.grants.iter().any(|gr| {
+                    gr.subject == who
+                        && gr.target == store
+                        && m.grant_applies(gr, env.env)
+                        && matches!(gr.access, Access::Data(l) if l >= d.level)
+                });
+                if !granted {
+                    chains.insert(format!(
+                        "{} --exec--> {group_name} --mounts--> {}-{}",
+                        m.name_of(who),
+                        m.name_of(store),
+                        d.level.as_str()
+                    ));
+                }
+            }
+            for e in env.net.iter().filter(|e| e.from == o.target) {
+                if matches!(e.to, Node::Dns) {
+                    continue;
+                }
+                chains.insert(format!(
+                    "{} --exec--> {group_name} --{}--> {}",
+                    m.name_of(who),
+                    e.ports,
+                    cx.node(e.to)
+                ));
+            }
+            for ip in env.ip.iter().filter(|ip| ip.from == g) {
+                chains.insert(format!(
+                    "{} --exec--> {group_name} --{}--> {}",
+                    m.name_of(who),
+                    ip.ports,
+                    ip.addresses.cidrs().join(", ")
+                ));
+            }
+            if env.tokens.contains(&g) {
+                chains.insert(format!(
+                    "{} --exec--> {group_name} --token--> the pod's ServiceAccount (its kube rules)",
+                    m.name_of(who)
+                ));
+            }
+            if chains.is_empty() {
+                continue;
+            }
+            let entry = found.entry((o.persona, g.0)).or_default();
+            entry.0.extend(chains);
+            let name = cx.in_env(env.env);
+            if !entry.1.contains(&name) {
+                entry.1.push(name);
+            }
+        }
+    }
+    for ((persona, g), (chains, envs)) in found {
+        let who = Entity::Persona(persona);
+        let group = crate::model::PodId(g);
+        let apps: Vec<Entity> = m.pods[g as usize]
+            .apps
+            .iter()
+            .map(|&a| Entity::App(a))
+            .collect();
+        // The exec statement: one naming an app of the group, else any exec
+        // grant of the persona in that namespace (the namespace-wide rule).
+        let ns = m.pods[g as usize].namespace;
+        let stmt = m
+            .grants
+            .iter()
+            .filter(|gr| gr.subject == who && gr.access == Access::Op(Operation::Exec))
+            .find(|gr| matches!(gr.target, Entity::App(a) if m.apps[a.index()].pod == group))
+            .or_else(|| {
+                m.grants.iter().find(|gr| {
+                    gr.subject == who
+                        && gr.access == Access::Op(Operation::Exec)
+                        && matches!(gr.target, Entity::App(a) if m.pod_of(a).namespace == ns)
+                })
+            });
+        let span = stmt.map_or(m.personas[persona.index()].span, |gr| gr.span);
+        let mut f = Finding::new(
+            &INFO,
+            span,
+            format!(
+                "exec lets {} act as {}{}",
+                m.name_of(who),
+                cx.node(Node::Group(group)),
+                envs.join(",")
+            ),
+        )
+        .help("grant `logs` where reading is enough, or limit exec to non-production (`in dev`)");
+        for c in chains {
+            f = f.note(c);
+        }
+        f.pairs = apps.into_iter().map(|a| (who, a)).collect();
+        out.push(f);
+    }
+}

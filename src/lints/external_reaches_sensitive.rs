@@ -1,0 +1,78 @@
+//! `external-reaches-sensitive`: an external persona has a path to a
+//! confidential or restricted store.
+
+use super::paths::{GNode, Graph};
+use super::{Cx, Finding, LintInfo};
+use crate::effective::access::sensitive;
+use crate::model::{Entity, Level, PersonaId, StoreId};
+use std::collections::BTreeMap;
+
+pub const INFO: LintInfo = LintInfo {
+    name: "external-reaches-sensitive",
+    default: Level::Warn,
+    summary: "an external persona has a path to a confidential or restricted store",
+    explain: "\
+Customers and partners are outside your trust boundary. If a chain of
+effective access leads from one of them to a confidential or restricted
+store — customer → web → api → database — then compromising each hop in
+turn is all an attacker needs. Each hop may be intended; the chain is what
+a reviewer must see.
+
+Fires for every external persona and every confidential or restricted store
+it reaches through the effective access graph (network connections the
+policies allow, credentials apps hold), showing the shortest path.
+
+Fix: break the chain where it is weakest (an API that needs no write
+access, a store behind a service with its own authorization), add `forbid`
+invariants for the paths that must never exist, or accept the finding with
+the design's reason: `accept external-reaches-sensitive on customer -> main-db \"API enforces tenancy\"`.",
+};
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    let mut found: BTreeMap<(PersonaId, StoreId), (String, Vec<String>)> = BTreeMap::new();
+    for env in cx.envs {
+        let graph = Graph::build(cx, env);
+        for (p, persona) in m.personas.iter().enumerate() {
+            if !persona.external {
+                continue;
+            }
+            let from = GNode::E(Entity::Persona(PersonaId(p as u32)));
+            let reach = graph.reach(from);
+            for (s, store) in m.stores.iter().enumerate() {
+                if !sensitive(store.classification) {
+                    continue;
+                }
+                let to = GNode::E(Entity::Store(StoreId(s as u32)));
+                if let Some((path, _)) = Graph::render_path(cx, &reach, from, to) {
+                    let entry = found
+                        .entry((PersonaId(p as u32), StoreId(s as u32)))
+                        .or_insert_with(|| (path, Vec::new()));
+                    let name = cx.in_env(env.env);
+                    if !entry.1.contains(&name) {
+                        entry.1.push(name);
+                    }
+                }
+            }
+        }
+    }
+    for ((p, s), (path, envs)) in found {
+        let store = &m.stores[s.index()];
+        out.push(
+            Finding::new(
+                &INFO,
+                m.personas[p.index()].span,
+                format!(
+                    "external persona `{}` has a path to {} store `{}`{}",
+                    m.personas[p.index()].name,
+                    store.classification.as_str(),
+                    store.name,
+                    envs.join(",")
+                ),
+            )
+            .pair(Entity::Persona(p), Entity::Store(s))
+            .note(format!("path: {path}"))
+            .help("break the chain, or add `forbid` invariants for paths that must never exist"),
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! `human-write-restricted`: an internal persona can write or admin a
+//! restricted store.
+
+use super::{Cx, Finding, LintInfo};
+use crate::effective::access::{EnvAccess, Holder, Via};
+use crate::model::{Classification, DataLevel, Entity, Level, PersonaId, StoreId};
+use std::collections::BTreeMap;
+
+pub const INFO: LintInfo = LintInfo {
+    name: "human-write-restricted",
+    default: Level::Warn,
+    summary: "an internal persona can write or admin a restricted store",
+    explain: "\
+Restricted data (payment, health, credentials) should be changed by
+applications through reviewed code paths, not by people. A persona that can
+write a restricted store — by its credentials Secret, by exec into a pod
+that mounts write credentials, or by exec into the store's pods — can alter
+or exfiltrate it without a trace in the application's audit log.
+
+Fires for every internal persona with effective write or admin access to a
+restricted store, with how it gets it.
+
+Fix: give people read access at most (or none), and route changes through
+the application; keep break-glass access in an environment of its own.",
+};
+
+/// A persona's effective store access in one environment: (store, level,
+/// how), strongest first per store.
+pub fn persona_data(
+    cx: &Cx<'_>,
+    env: &EnvAccess,
+    persona: PersonaId,
+) -> Vec<(StoreId, DataLevel, String)> {
+    let m = cx.model;
+    let who = &m.personas[persona.index()].name;
+    let mut out: Vec<(StoreId, DataLevel, String)> = env
+        .data
+        .iter()
+        .filter(|d| d.holder == Holder::Persona(persona))
+        .map(|d| {
+            let secret = format!("{}-{}", m.stores[d.store.index()].name, d.level.as_str());
+            let how = match &d.via {
+                Via::Secret(cause) => format!("{who} --get secret--> {secret} ({cause})"),
+                Via::Exec(g) => format!(
+                    "{who} --exec--> {} --mounts--> {secret}",
+                    cx.node(crate::effective::access::Node::Group(*g))
+                ),
+                Via::ExecStore => format!(
+                    "{who} --exec--> {} (the store's own pods)",
+                    m.stores[d.store.index()].name
+                ),
+                Via::Mount => secret,
+            };
+            (d.store, d.level, how)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.0, std::cmp::Reverse(a.1), &a.2).cmp(&(b.0, std::cmp::Reverse(b.1), &b.2))
+    });
+    out
+}
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    let mut found: BTreeMap<(PersonaId, StoreId), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for env in cx.envs {
+        for (p, persona) in m.personas.iter().enumerate() {
+            if persona.external {
+                continue;
+            }
+            let id = PersonaId(p as u32);
+            for (store, level, how) in persona_data(cx, env, id) {
+                if level < DataLevel::Write
+                    || m.stores[store.index()].classification != Classification::Restricted
+                {
+                    continue;
+                }
+                let entry = found.entry((id, store)).or_default();
+                if !entry.0.contains(&how) {
+                    entry.0.push(how);
+                }
+                let name = cx.in_env(env.env);
+                if !entry.1.contains(&name) {
+                    entry.1.push(name);
+                }
+            }
+        }
+    }
+    for ((p, s), (hows, envs)) in found {
+        let persona = &m.personas[p.index()];
+        let store = &m.stores[s.index()];
+        let mut f = Finding::new(
+            &INFO,
+            persona.span,
+            format!(
+                "{} can write restricted store `{}`{}",
+                persona.name,
+                store.name,
+                envs.join(",")
+            ),
+        )
+        .pair(Entity::Persona(p), Entity::Store(s))
+        .help("people should read restricted data at most; route changes through the application");
+        for h in hows {
+            f = f.note(h);
+        }
+        out.push(f);
+    }
+}

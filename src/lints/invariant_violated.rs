@@ -1,0 +1,133 @@
+//! `invariant-violated`: a `forbid` fails on effective access.
+
+use super::paths::{name, GNode, Graph, Kind};
+use super::{Cx, Finding, LintInfo};
+use crate::effective::network::Protocol;
+use crate::model::{Access, ForbidKind, Level, Operation};
+
+pub const INFO: LintInfo = LintInfo {
+    name: "invariant-violated",
+    default: Level::Deny,
+    summary: "a `forbid` invariant fails",
+    explain: "\
+`forbid A -> B [: access]` says A must not be able to perform the access on
+B *by any means the objects grant*: directly (a network connection, a
+credentials Secret, an operation), or by acting as a pod it can exec into.
+`forbid A ~> B` says there must be no path at all from A to B through the
+effective access graph (A reaches X, X reaches B, ...).
+
+Always an error; it cannot be lowered or accepted. The error shows the
+path that breaks the invariant.
+
+Fix: remove or narrow the access on the path (the notes say which
+statement's effect each hop is), or change the invariant if the design
+changed.",
+};
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    for f in &m.forbids {
+        let mut failures: Vec<String> = Vec::new();
+        for env in cx.envs {
+            if let (Some(list), Some(e)) = (&f.envs, env.env) {
+                if !list.contains(&e) {
+                    continue;
+                }
+            }
+            let graph = Graph::build(cx, env);
+            for &s in &f.subjects {
+                let from = GNode::E(s);
+                let reach = (f.kind == ForbidKind::Path).then(|| graph.reach(from));
+                for &t in &f.targets {
+                    let to = GNode::E(t);
+                    let found = match &reach {
+                        Some(reach) => Graph::render_path(cx, reach, from, to).map(|(p, _)| p),
+                        None => direct(cx, &graph, from, to, &f.access),
+                    };
+                    if let Some(path) = found {
+                        failures.push(format!("{path}{}", cx.in_env(env.env)));
+                    }
+                }
+            }
+        }
+        if failures.is_empty() {
+            continue;
+        }
+        failures.dedup();
+        let arrow = if f.kind == ForbidKind::Path {
+            "~>"
+        } else {
+            "->"
+        };
+        let mut finding = Finding::new(
+            &INFO,
+            f.span,
+            format!("this invariant fails: a forbidden `{arrow}` exists"),
+        )
+        .help("remove or narrow the access on the path");
+        if let Some(r) = &f.reason {
+            finding = finding.note(format!("the invariant: \"{r}\""));
+        }
+        for p in failures {
+            finding = finding.note(format!("path: {p}"));
+        }
+        out.push(finding);
+    }
+}
+
+/// Direct effective access from `from` to `to` matching `access` (any if
+/// empty): one edge, or exec into a pod and one edge from it.
+fn direct(cx: &Cx<'_>, g: &Graph, from: GNode, to: GNode, access: &[Access]) -> Option<String> {
+    // Reading a store's pod logs is no access to the store in the language
+    // (persona → store access is read, write, admin); on an app it is.
+    let to_store = matches!(to, GNode::E(crate::model::Entity::Store(_)));
+    let matches = |k: &Kind| {
+        if access.is_empty() {
+            !(to_store && matches!(k, Kind::Op(Operation::Logs | Operation::View)))
+        } else {
+            access.iter().any(|a| kind_matches(a, k))
+        }
+    };
+    for e in g.edges(from) {
+        if e.to == to && matches(&e.kind) {
+            return Some(format!("{} {} {}", name(cx, from), e.label, name(cx, to)));
+        }
+    }
+    for e in g.edges(from) {
+        if e.kind != Kind::Op(Operation::Exec) {
+            continue;
+        }
+        for e2 in g.edges(e.to) {
+            if e2.to == to && matches(&e2.kind) && !matches!(e2.kind, Kind::Op(_)) {
+                return Some(format!(
+                    "{} {} {} {} {}",
+                    name(cx, from),
+                    e.label,
+                    name(cx, e.to),
+                    e2.label,
+                    name(cx, to)
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn kind_matches(a: &Access, k: &Kind) -> bool {
+    match (a, k) {
+        (
+            Access::Port {
+                number, protocol, ..
+            },
+            Kind::Net(ports),
+        ) => {
+            let p = Protocol::parse(protocol.as_str()).unwrap_or(Protocol::Tcp);
+            ports.contains(p, *number)
+        }
+        (Access::Data(want), Kind::Data(have)) => have >= want,
+        (Access::Data(_), Kind::Net(_)) => false,
+        (Access::Op(want), Kind::Op(have)) => want == have,
+        (Access::Kube(_), _) => false,
+        _ => false,
+    }
+}

@@ -1,0 +1,97 @@
+//! `portforward-bypasses-network`: portforward reaches ports no policy admits.
+
+use super::{Cx, Finding, LintInfo};
+use crate::effective::access::Node;
+use crate::effective::network::{PortSet, Protocol};
+use crate::model::{Access, Entity, Level, Operation};
+use std::collections::BTreeMap;
+
+pub const INFO: LintInfo = LintInfo {
+    name: "portforward-bypasses-network",
+    default: Level::Warn,
+    summary: "portforward lets a persona reach ports no policy admits",
+    explain: "\
+`kubectl port-forward` tunnels through the API server and the kubelet
+straight into the pod: NetworkPolicies never see the traffic. A persona
+with `portforward` on an app reaches *every* port of its pod — admin and
+debug ports included, and the ports of pod-mates.
+
+Fires for every persona with effective portforward on a pod group whose
+containers listen on ports that no NetworkPolicy admits from anywhere.
+
+Fix: grant the port itself (`allow sre -> api: admin`) if that is what is
+needed, or accept it: `accept portforward-bypasses-network on sre -> api \"why\"`.",
+};
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    let mut found: BTreeMap<(u32, u32), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for env in cx.envs {
+        for o in env.ops.iter().filter(|o| o.op == Operation::Portforward) {
+            let Node::Group(g) = o.target else { continue };
+            let admitted = env
+                .net
+                .iter()
+                .filter(|e| e.to == o.target)
+                .fold(PortSet::empty(), |acc, e| acc.union(&e.ports));
+            let mut bypassed = Vec::new();
+            for &a in &m.pods[g.index()].apps {
+                for p in &m.apps[a.index()].ports {
+                    let proto = Protocol::parse(p.protocol.as_str()).unwrap_or(Protocol::Tcp);
+                    if !admitted.contains(proto, p.number) {
+                        bypassed.push(format!(
+                            "{}:{} ({})",
+                            m.apps[a.index()].name,
+                            p.number,
+                            p.name
+                        ));
+                    }
+                }
+            }
+            if bypassed.is_empty() {
+                continue;
+            }
+            let entry = found.entry((o.persona.0, g.0)).or_default();
+            for b in bypassed {
+                if !entry.0.contains(&b) {
+                    entry.0.push(b);
+                }
+            }
+            let name = cx.in_env(env.env);
+            if !entry.1.contains(&name) {
+                entry.1.push(name);
+            }
+        }
+    }
+    for ((p, g), (ports, envs)) in found {
+        let who = Entity::Persona(crate::model::PersonaId(p));
+        let group = crate::model::PodId(g);
+        let span = m
+            .grants
+            .iter()
+            .find(|gr| {
+                gr.subject == who
+                    && gr.access == Access::Op(Operation::Portforward)
+                    && matches!(gr.target, Entity::App(a) if m.pod_of(a).namespace == m.pods[g as usize].namespace)
+            })
+            .map_or(m.personas[p as usize].span, |gr| gr.span);
+        let mut f = Finding::new(
+            &INFO,
+            span,
+            format!(
+                "portforward lets {} reach ports of {} that no NetworkPolicy admits{}",
+                m.name_of(who),
+                cx.node(Node::Group(group)),
+                envs.join(",")
+            ),
+        )
+        .note(format!("ports: {}", ports.join(", ")))
+        .help("grant the ports themselves, or accept the tunnel");
+        f.pairs = m.pods[g as usize]
+            .apps
+            .iter()
+            .map(|&a| (who, Entity::App(a)))
+            .collect();
+        out.push(f);
+    }
+}

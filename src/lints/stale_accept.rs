@@ -1,0 +1,36 @@
+//! `stale-accept`: an `accept` that silences nothing.
+
+use super::{Cx, Finding, LintInfo};
+use crate::model::Level;
+
+pub const INFO: LintInfo = LintInfo {
+    name: "stale-accept",
+    default: Level::Warn,
+    summary: "an `accept` that silences nothing",
+    explain: "\
+`accept LINT on A -> B \"reason\"` records a reviewed finding. When the model
+changes so that the finding is gone, the accept stays behind and would
+silently cover a *new* finding of the same lint on the same pair later —
+one nobody reviewed.
+
+Fires on every `accept` that silenced no finding in this run.
+
+Fix: delete the accept (the finding it covered is resolved).",
+};
+
+/// `used[i]`: whether `model.accepts[i]` silenced a finding.
+pub fn check(cx: &Cx<'_>, used: &[bool], out: &mut Vec<Finding>) {
+    for (a, used) in cx.model.accepts.iter().zip(used) {
+        if !used {
+            out.push(
+                Finding::new(
+                    &INFO,
+                    a.span,
+                    format!("this accept of `{}` silences nothing", a.lint),
+                )
+                .note(format!("its reason: \"{}\"", a.reason))
+                .help("the finding it covered is gone: delete the accept"),
+            );
+        }
+    }
+}
