@@ -1,9 +1,11 @@
 //! Benchmarks of the pipeline on synthetic models (`palisade::synth`).
 //!
 //! `cargo bench --bench pipeline [-- SIZES...]` prints, per model size, the
-//! statement count, the source size, the median wall time of parse+resolve
-//! and of a whole `build` (parse, resolve, generate, render YAML, write the
-//! tree into an empty directory), and the process's peak memory.
+//! statement count, the source size, the median wall time of parse+resolve,
+//! of a whole `build` (parse, resolve, generate, render YAML, write the
+//! tree into an empty directory) and of the checker (`palisade::check`:
+//! effective access and every lint, after parse+resolve), and the process's
+//! peak memory.
 //! docs/performance.md records the figures. Timing lives here, never in tests.
 //! `-- --emit N` prints the synthetic model of N pod groups instead, to time
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
@@ -38,8 +40,8 @@ fn main() {
         sizes
     };
     println!(
-        "{:>10} {:>11} {:>9} {:>14} {:>12}",
-        "pod groups", "statements", "MB", "parse+resolve", "peak RSS MB"
+        "{:>10} {:>11} {:>9} {:>14} {:>12} {:>8} {:>12} {:>12}",
+        "pod groups", "statements", "MB", "parse+resolve", "build", "files", "check", "peak RSS MB"
     );
     for n in sizes {
         let text = generate(&SynthOptions::new(n));
@@ -59,14 +61,31 @@ fn main() {
         }
         times.sort();
         let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });
+        let check = check_time(&text, if n >= 50_000 { 1 } else { 3 });
         println!(
-            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12}",
+            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12} {:>12}",
             text.len() as f64 / 1e6,
             fmt(times[times.len() / 2]),
             fmt(build),
+            fmt(check),
             peak_rss_mb().map_or("?".into(), |m| m.to_string())
         );
     }
+}
+
+/// Median time of the checker on a compiled model: generate and evaluate
+/// every environment's objects, run every lint and invariant.
+fn check_time(text: &str, runs: usize) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut c = palisade::compile_str("synthetic.sec", text);
+        let start = Instant::now();
+        let envs = palisade::check(&mut c);
+        times.push(start.elapsed());
+        std::hint::black_box(envs);
+    }
+    times.sort();
+    times[times.len() / 2]
 }
 
 /// Median time of a full build into a fresh directory, and the file count.

@@ -307,12 +307,24 @@ pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvA
             continue;
         }
         let persona_id = PersonaId(p as u32);
-        let users: Vec<UserInfo> = persona.subjects.iter().map(user_of).collect();
-        for ns in model.namespaces.iter().map(|n| n.name.as_str()) {
-            let pods = pods_in.get(ns).map(Vec::as_slice).unwrap_or(&[]);
-            for user in &users {
-                pod_ops(&rbac, user, ns, pods, model, persona_id, &mut out);
-                secret_reads(&rbac, user, ns, &ns_secrets, &secrets, persona_id, &mut out);
+        for user in persona.subjects.iter().map(user_of) {
+            // Only namespaces where a binding may apply to the user.
+            let namespaces: Vec<&str> = match rbac.namespaces_for(&user) {
+                Some(set) => set.into_iter().collect(),
+                None => model.namespaces.iter().map(|n| n.name.as_str()).collect(),
+            };
+            for ns in namespaces {
+                let pods = pods_in.get(ns).map(Vec::as_slice).unwrap_or(&[]);
+                pod_ops(&rbac, &user, ns, pods, model, persona_id, &mut out);
+                secret_reads(
+                    &rbac,
+                    &user,
+                    ns,
+                    &ns_secrets,
+                    &secrets,
+                    persona_id,
+                    &mut out,
+                );
             }
         }
     }
@@ -425,6 +437,14 @@ fn pod_ops(
             attrs = attrs.with_subresource(sub);
         }
         let names = rbac.allowed_names(user, &attrs);
+        if names.is_empty() {
+            continue;
+        }
+        // The cause text once per request, not once per pod.
+        let all = match &names {
+            ResourceNames::All(c) => Some(c.to_string()),
+            ResourceNames::Only(_) => None,
+        };
         for &node in pods {
             let name = match node {
                 Node::Group(g) => model.pods[g.index()].name.clone(),
@@ -434,7 +454,7 @@ fn pod_ops(
             // Pods get generated names: only a rule without resourceNames
             // reaches them. Deployments are named after their pod group.
             let cause = match (&names, by_deployment, node) {
-                (ResourceNames::All(c), _, _) => Some(c.to_string()),
+                (ResourceNames::All(_), _, _) => all.clone(),
                 (ResourceNames::Only(_), true, Node::Group(_)) => {
                     names.allows(&name).map(ToString::to_string)
                 }

@@ -53,11 +53,9 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
     for (a, (ports, envs)) in found {
         let app = Entity::App(a);
-        let granted = m.grants.iter().find(|g| {
-            g.subject == app
-                && g.target == Entity::Internet
-                && matches!(g.access, Access::Port { .. })
-        });
+        let granted = cx
+            .grants_of(app)
+            .find(|g| g.target == Entity::Internet && matches!(g.access, Access::Port { .. }));
         let span = granted.map_or(m.apps[a.index()].span, |g| g.span);
         let mut f = Finding::new(
             &INFO,

@@ -2,9 +2,9 @@
 //! it was not granted.
 
 use super::{Cx, Finding, LintInfo};
-use crate::effective::access::{Holder, Node, Via};
-use crate::model::{Access, Entity, Level, Operation, PersonaId};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::effective::access::{DataEdge, Holder, IpEdge, NetEdge, Node, Via};
+use crate::model::{Access, Entity, Level, Operation, PersonaId, PodId};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const INFO: LintInfo = LintInfo {
     name: "exec-inherits-identity",
@@ -31,7 +31,21 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     // (persona, pod group) → chains, envs
     let mut found: BTreeMap<(PersonaId, u32), (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
+    for (env, index) in cx.envs.iter().zip(&cx.declared) {
+        let mut mounts: HashMap<PodId, Vec<&DataEdge>> = HashMap::new();
+        for d in env.data.iter().filter(|d| d.via == Via::Mount) {
+            if let Holder::Group(g) = d.holder {
+                mounts.entry(g).or_default().push(d);
+            }
+        }
+        let mut net_from: HashMap<Node, Vec<&NetEdge>> = HashMap::new();
+        for e in &env.net {
+            net_from.entry(e.from).or_default().push(e);
+        }
+        let mut ip_from: HashMap<PodId, Vec<&IpEdge>> = HashMap::new();
+        for e in &env.ip {
+            ip_from.entry(e.from).or_default().push(e);
+        }
         for o in env.ops.iter().filter(|o| o.op == Operation::Exec) {
             let Node::Group(g) = o.target else { continue };
             let who = Entity::Persona(o.persona);
@@ -43,12 +57,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 .filter(|d| d.holder == Holder::Group(g) && d.via == Via::Mount)
             {
                 let store = Entity::Store(d.store);
-                let granted = m.grants.iter().any(|gr| {
-                    gr.subject == who
-                        && gr.target == store
-                        && m.grant_applies(gr, env.env)
-                        && matches!(gr.access, Access::Data(l) if l >= d.level)
-                });
+                let granted = index.data_level(who, store).is_some_and(|l| l >= d.level);
                 if !granted {
                     chains.insert(format!(
                         "{} --exec--> {group_name} --mounts--> {}-{}",
@@ -58,7 +67,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     ));
                 }
             }
-            for e in env.net.iter().filter(|e| e.from == o.target) {
+            for e in net_from.get(&o.target).into_iter().flatten() {
                 if matches!(e.to, Node::Dns) {
                     continue;
                 }
@@ -69,7 +78,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     cx.node(e.to)
                 ));
             }
-            for ip in env.ip.iter().filter(|ip| ip.from == g) {
+            for ip in ip_from.get(&g).into_iter().flatten() {
                 chains.insert(format!(
                     "{} --exec--> {group_name} --{}--> {}",
                     m.name_of(who),
@@ -105,17 +114,15 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         // The exec statement: one naming an app of the group, else any exec
         // grant of the persona in that namespace (the namespace-wide rule).
         let ns = m.pods[g as usize].namespace;
-        let stmt = m
-            .grants
-            .iter()
-            .filter(|gr| gr.subject == who && gr.access == Access::Op(Operation::Exec))
+        let execs = || {
+            cx.grants_of(who)
+                .filter(|gr| gr.access == Access::Op(Operation::Exec))
+        };
+        let stmt = execs()
             .find(|gr| matches!(gr.target, Entity::App(a) if m.apps[a.index()].pod == group))
             .or_else(|| {
-                m.grants.iter().find(|gr| {
-                    gr.subject == who
-                        && gr.access == Access::Op(Operation::Exec)
-                        && matches!(gr.target, Entity::App(a) if m.pod_of(a).namespace == ns)
-                })
+                execs()
+                    .find(|gr| matches!(gr.target, Entity::App(a) if m.pod_of(a).namespace == ns))
             });
         let span = stmt.map_or(m.personas[persona.index()].span, |gr| gr.span);
         let mut f = Finding::new(

@@ -1,7 +1,7 @@
 //! `external-reaches-sensitive`: an external persona has a path to a
 //! confidential or restricted store.
 
-use super::paths::{GNode, Graph};
+use super::paths::GNode;
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::sensitive;
 use crate::model::{Entity, Level, PersonaId, StoreId};
@@ -31,8 +31,8 @@ the design's reason: `accept external-reaches-sensitive on customer -> main-db \
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<(PersonaId, StoreId), (String, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
-        let graph = Graph::build(cx, env);
+    for (i, env) in cx.envs.iter().enumerate() {
+        let graph = &cx.graphs[i];
         for (p, persona) in m.personas.iter().enumerate() {
             if !persona.external {
                 continue;
@@ -44,7 +44,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let to = GNode::E(Entity::Store(StoreId(s as u32)));
-                if let Some((path, _)) = Graph::render_path(cx, &reach, from, to) {
+                if let Some((path, _)) = graph.render_path(cx, &reach, to) {
                     let entry = found
                         .entry((PersonaId(p as u32), StoreId(s as u32)))
                         .or_insert_with(|| (path, Vec::new()));

@@ -1,9 +1,10 @@
 //! `invariant-violated`: a `forbid` fails on effective access.
 
-use super::paths::{name, GNode, Graph, Kind};
+use super::paths::{name, GNode, Graph, Kind, Reach};
 use super::{Cx, Finding, LintInfo};
 use crate::effective::network::Protocol;
 use crate::model::{Access, ForbidKind, Level, Operation};
+use std::collections::HashMap;
 
 pub const INFO: LintInfo = LintInfo {
     name: "invariant-violated",
@@ -26,23 +27,32 @@ changed.",
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
+    // One search per (environment, subject), however many `~>` name it.
+    let mut searches: HashMap<(usize, GNode), Reach> = HashMap::new();
     for f in &m.forbids {
         let mut failures: Vec<String> = Vec::new();
-        for env in cx.envs {
+        for (i, env) in cx.envs.iter().enumerate() {
             if let (Some(list), Some(e)) = (&f.envs, env.env) {
                 if !list.contains(&e) {
                     continue;
                 }
             }
-            let graph = Graph::build(cx, env);
+            let graph = &cx.graphs[i];
             for &s in &f.subjects {
                 let from = GNode::E(s);
-                let reach = (f.kind == ForbidKind::Path).then(|| graph.reach(from));
+                if f.kind == ForbidKind::Path {
+                    searches
+                        .entry((i, from))
+                        .or_insert_with(|| graph.reach(from));
+                }
+                let reach = searches
+                    .get(&(i, from))
+                    .filter(|_| f.kind == ForbidKind::Path);
                 for &t in &f.targets {
                     let to = GNode::E(t);
-                    let found = match &reach {
-                        Some(reach) => Graph::render_path(cx, reach, from, to).map(|(p, _)| p),
-                        None => direct(cx, &graph, from, to, &f.access),
+                    let found = match reach {
+                        Some(reach) => graph.render_path(cx, reach, to).map(|(p, _)| p),
+                        None => direct(cx, graph, from, to, &f.access),
                     };
                     if let Some(path) = found {
                         failures.push(format!("{path}{}", cx.in_env(env.env)));

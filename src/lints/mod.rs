@@ -30,8 +30,10 @@ pub use paths::Graph;
 
 use crate::diagnostics::{Code, Diagnostic, Label, Severity};
 use crate::effective::access::{EnvAccess, Node};
-use crate::model::{Entity, EnvId, Level, Model};
+use crate::model::{Access, DataLevel, Entity, EnvId, Grant, Level, Model, Operation};
 use crate::span::Span;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 
 /// A lint's identity and documentation.
 #[derive(Clone, Copy, Debug)]
@@ -191,9 +193,61 @@ pub struct Cx<'a> {
     /// Every environment's effective access (one, `env: None`, when the
     /// model declares no environment).
     pub envs: &'a [EnvAccess],
+    /// Per environment (same order): the grants that apply, indexed.
+    pub declared: Vec<Declared<'a>>,
+    /// Per environment: the effective access graph.
+    pub graphs: Vec<Graph>,
+    /// Every grant (any environment) by subject, in model order.
+    pub by_subject: HashMap<Entity, Vec<&'a Grant>>,
 }
 
-impl Cx<'_> {
+/// One environment's grants, indexed for the lints' "was this declared?".
+#[derive(Default)]
+pub struct Declared<'a> {
+    /// (subject, target) pairs with any grant.
+    pub pairs: HashSet<(Entity, Entity)>,
+    /// The highest data level granted per (subject, store).
+    pub data: HashMap<(Entity, Entity), DataLevel>,
+    /// Operation grants per (persona, operation).
+    pub ops: HashMap<(Entity, Operation), Vec<&'a Grant>>,
+}
+
+impl<'a> Declared<'a> {
+    fn new(model: &'a Model, env: Option<EnvId>) -> Self {
+        let mut d = Declared::default();
+        for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
+            d.pairs.insert((g.subject, g.target));
+            match &g.access {
+                Access::Data(level) => {
+                    let slot = d.data.entry((g.subject, g.target)).or_insert(*level);
+                    *slot = (*slot).max(*level);
+                }
+                Access::Op(op) => d.ops.entry((g.subject, *op)).or_default().push(g),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    pub fn has(&self, subject: Entity, target: Entity) -> bool {
+        self.pairs.contains(&(subject, target))
+    }
+
+    pub fn data_level(&self, subject: Entity, store: Entity) -> Option<DataLevel> {
+        self.data.get(&(subject, store)).copied()
+    }
+
+    pub fn ops(&self, persona: Entity, op: Operation) -> &[&'a Grant] {
+        self.ops.get(&(persona, op)).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<'a> Cx<'a> {
+    /// Every grant of `subject` (any environment), in model order.
+    pub fn grants_of(&self, subject: Entity) -> impl Iterator<Item = &'a Grant> + '_ {
+        self.by_subject.get(&subject).into_iter().flatten().copied()
+    }
+
     /// ` in dev` for a model with environments, `` otherwise.
     pub fn in_env(&self, env: Option<EnvId>) -> String {
         env.map_or(String::new(), |e| {
@@ -239,7 +293,17 @@ impl Cx<'_> {
 
 /// Run every lint and invariant; apply levels, accepts and `stale-accept`.
 pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
-    let cx = Cx { model, envs };
+    let mut cx = Cx {
+        model,
+        envs,
+        declared: envs.iter().map(|e| Declared::new(model, e.env)).collect(),
+        graphs: Vec::new(),
+        by_subject: HashMap::new(),
+    };
+    for g in &model.grants {
+        cx.by_subject.entry(g.subject).or_default().push(g);
+    }
+    cx.graphs = envs.par_iter().map(|e| Graph::build(&cx, e)).collect();
     let mut findings = Vec::new();
     for lint in CHECKS {
         if level(model, lint.info) == Level::Allow && lint.info.name != INVARIANT_VIOLATED {

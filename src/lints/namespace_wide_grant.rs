@@ -2,7 +2,7 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
-use crate::model::{Access, Entity, Level, Operation};
+use crate::model::{Entity, Level, Operation};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const INFO: LintInfo = LintInfo {
@@ -40,7 +40,7 @@ type Found = (
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<Key, Found> = BTreeMap::new();
-    for env in cx.envs {
+    for (env, index) in cx.envs.iter().zip(&cx.declared) {
         for o in &env.ops {
             if !matches!(
                 o.op,
@@ -56,15 +56,13 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 },
                 _ => continue,
             };
-            let declared: Vec<&crate::model::Grant> = m
-                .grants
+            let declared: Vec<&crate::model::Grant> = index
+                .ops(Entity::Persona(o.persona), o.op)
                 .iter()
-                .filter(|g| {
-                    g.subject == Entity::Persona(o.persona)
-                        && g.access == Access::Op(o.op)
-                        && m.grant_applies(g, env.env)
-                        && matches!(g.target, Entity::App(a) if m.pod_of(a).namespace == target_ns)
-                })
+                .copied()
+                .filter(
+                    |g| matches!(g.target, Entity::App(a) if m.pod_of(a).namespace == target_ns),
+                )
                 .collect();
             let named = declared.iter().any(|g| {
                 matches!((g.target, o.target), (Entity::App(a), Node::Group(grp)) if m.apps[a.index()].pod == grp)

@@ -46,7 +46,16 @@ pub struct Edge {
 
 #[derive(Default)]
 pub struct Graph {
-    adj: HashMap<GNode, Vec<Edge>>,
+    ids: HashMap<GNode, usize>,
+    nodes: Vec<GNode>,
+    adj: Vec<Vec<Edge>>,
+}
+
+/// A breadth-first search from one node: for every node reached, the node
+/// before it and the index of the edge taken (shortest paths).
+pub struct Reach {
+    from: usize,
+    prev: Vec<Option<(usize, usize)>>,
 }
 
 impl Graph {
@@ -150,54 +159,64 @@ impl Graph {
         g
     }
 
+    fn id(&mut self, n: GNode) -> usize {
+        if let Some(&id) = self.ids.get(&n) {
+            return id;
+        }
+        self.ids.insert(n, self.nodes.len());
+        self.nodes.push(n);
+        self.adj.push(Vec::new());
+        self.nodes.len() - 1
+    }
+
     fn add(&mut self, from: GNode, to: GNode, kind: Kind, label: String) {
-        self.adj
-            .entry(from)
-            .or_default()
-            .push(Edge { to, kind, label });
+        let f = self.id(from);
+        self.id(to);
+        self.adj[f].push(Edge { to, kind, label });
     }
 
     pub fn edges(&self, from: GNode) -> &[Edge] {
-        self.adj.get(&from).map_or(&[], Vec::as_slice)
+        self.ids.get(&from).map_or(&[], |&i| self.adj[i].as_slice())
     }
 
-    /// A shortest path from `from` to every node it reaches: node → (the
-    /// node before it, the edge taken).
-    pub fn reach(&self, from: GNode) -> HashMap<GNode, (GNode, Edge)> {
-        let mut prev: HashMap<GNode, (GNode, Edge)> = HashMap::new();
-        let mut queue = VecDeque::from([from]);
+    /// Shortest paths from `from` to every node it reaches. Reading logs
+    /// moves nobody: only exec and portforward let a person act from a pod.
+    pub fn reach(&self, from: GNode) -> Reach {
+        let mut prev = vec![None; self.nodes.len()];
+        let Some(&start) = self.ids.get(&from) else {
+            return Reach {
+                from: usize::MAX,
+                prev,
+            };
+        };
+        let mut queue = VecDeque::from([start]);
         while let Some(n) = queue.pop_front() {
-            for e in self.edges(n) {
-                // Only exec and portforward let a person act from a pod;
-                // reading logs moves nobody.
+            for (i, e) in self.adj[n].iter().enumerate() {
                 if matches!(e.kind, Kind::Op(Operation::Logs)) {
                     continue;
                 }
-                if e.to != from && !prev.contains_key(&e.to) {
-                    prev.insert(e.to, (n, e.clone()));
-                    queue.push_back(e.to);
+                let to = self.ids[&e.to];
+                if to != start && prev[to].is_none() {
+                    prev[to] = Some((n, i));
+                    queue.push_back(to);
                 }
             }
         }
-        prev
+        Reach { from: start, prev }
     }
 
-    /// The path to `to` in a [`Graph::reach`] result, as `a --x--> b --y--> c`.
-    pub fn render_path(
-        cx: &Cx<'_>,
-        prev: &HashMap<GNode, (GNode, Edge)>,
-        from: GNode,
-        to: GNode,
-    ) -> Option<(String, usize)> {
+    /// The path to `to` in a [`Graph::reach`] result, as
+    /// `a --x--> b --y--> c`, and its number of hops.
+    pub fn render_path(&self, cx: &Cx<'_>, reach: &Reach, to: GNode) -> Option<(String, usize)> {
+        let mut at = *self.ids.get(&to)?;
         let mut steps = Vec::new();
-        let mut at = to;
-        while at != from {
-            let (before, edge) = prev.get(&at)?;
-            steps.push((edge.label.clone(), at));
-            at = *before;
+        while at != reach.from {
+            let (before, edge) = reach.prev.get(at).copied().flatten()?;
+            steps.push((&self.adj[before][edge].label, self.nodes[at]));
+            at = before;
         }
         steps.reverse();
-        let mut text = name(cx, from);
+        let mut text = name(cx, self.nodes[reach.from]);
         for (label, node) in &steps {
             text.push_str(&format!(" {label} {}", name(cx, *node)));
         }

@@ -4,7 +4,7 @@ use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
 use crate::effective::network::{PortSet, Protocol};
 use crate::model::{Access, Entity, Level, Operation};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const INFO: LintInfo = LintInfo {
     name: "portforward-bypasses-network",
@@ -27,13 +27,19 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<(u32, u32), (Vec<String>, Vec<String>)> = BTreeMap::new();
     for env in cx.envs {
+        let mut admitted_to: HashMap<Node, PortSet> = HashMap::new();
+        if env.ops.iter().any(|o| o.op == Operation::Portforward) {
+            for e in &env.net {
+                let slot = admitted_to.entry(e.to).or_insert_with(PortSet::empty);
+                *slot = slot.union(&e.ports);
+            }
+        }
         for o in env.ops.iter().filter(|o| o.op == Operation::Portforward) {
             let Node::Group(g) = o.target else { continue };
-            let admitted = env
-                .net
-                .iter()
-                .filter(|e| e.to == o.target)
-                .fold(PortSet::empty(), |acc, e| acc.union(&e.ports));
+            let admitted = admitted_to
+                .get(&o.target)
+                .cloned()
+                .unwrap_or_else(PortSet::empty);
             let mut bypassed = Vec::new();
             for &a in &m.pods[g.index()].apps {
                 for p in &m.apps[a.index()].ports {
@@ -66,12 +72,10 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for ((p, g), (ports, envs)) in found {
         let who = Entity::Persona(crate::model::PersonaId(p));
         let group = crate::model::PodId(g);
-        let span = m
-            .grants
-            .iter()
+        let span = cx
+            .grants_of(who)
             .find(|gr| {
-                gr.subject == who
-                    && gr.access == Access::Op(Operation::Portforward)
+                gr.access == Access::Op(Operation::Portforward)
                     && matches!(gr.target, Entity::App(a) if m.pod_of(a).namespace == m.pods[g as usize].namespace)
             })
             .map_or(m.personas[p as usize].span, |gr| gr.span);

@@ -28,12 +28,8 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     // app → (other entity, outgoing?) → environments
     let mut found: BTreeMap<(Entity, Entity, bool), Vec<String>> = BTreeMap::new();
-    for env in cx.envs {
-        let declared = |s: Entity, t: Entity| {
-            m.grants
-                .iter()
-                .any(|g| g.subject == s && g.target == t && m.grant_applies(g, env.env))
-        };
+    for (env, index) in cx.envs.iter().zip(&cx.declared) {
+        let declared = |s: Entity, t: Entity| index.has(s, t);
         for e in &env.net {
             for (group, other, outgoing) in [(e.from, e.to, true), (e.to, e.from, false)] {
                 let Node::Group(g) = group else { continue };

@@ -48,7 +48,7 @@ pub use rules::{compact_string, rule_allows, rules_allow};
 pub use user::UserInfo;
 
 use crate::k8s::{PolicyRule, Resource, Role, RoleBinding, RoleRef, Subject};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 /// Namespace given to namespaced objects that do not name one.
@@ -432,6 +432,23 @@ pub struct Authorizer {
 }
 
 impl Authorizer {
+    /// The namespaces where some RoleBinding may apply to `user`, or `None`
+    /// when a ClusterRoleBinding may (then every namespace can hold
+    /// permissions). Lets a caller skip namespaces where the user can do
+    /// nothing, instead of querying every namespace.
+    pub fn namespaces_for(&self, user: &UserInfo) -> Option<BTreeSet<&str>> {
+        if !self.cluster_subjects.candidates(user).is_empty() {
+            return None;
+        }
+        Some(
+            self.namespace_subjects
+                .iter()
+                .filter(|(_, index)| !index.candidates(user).is_empty())
+                .map(|(ns, _)| ns.as_str())
+                .collect(),
+        )
+    }
+
     /// Indexes the Roles, ClusterRoles, RoleBindings and
     /// ClusterRoleBindings among `resources` (other kinds are ignored).
     pub fn new(resources: &[Resource]) -> Self {
