@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Install the independent oracles that judge `palisade build` output into DIR
-# (default: target/oracles). PyPI only; idempotent; safe to run concurrently.
+# Install the independent oracles that judge palisade's output into DIR
+# (default: target/oracles). PyPI and npm only; idempotent; safe to run concurrently.
 #   DIR/venv          network-config-analyzer + kubernetes-validate  (tests/oracles/requirements-oracles.txt)
 #   DIR/venv-checkov  checkov, whose pins clash with NCA's          (tests/oracles/requirements-checkov.txt)
-# A venv is (re)built only when it is missing, half-built, broken, or its
-# pinned requirements file changed; otherwise this takes well under a second.
-# Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md).
-# Usage: scripts/install-oracles.sh [DIR]      (PYTHON=python3.x picks the interpreter)
+#   DIR/sarif         Microsoft's SARIF Multitool, npm @microsoft/sarif-multitool (tests/oracles/sarif/package-lock.json)
+#   DIR/venv-sarif    jsonschema, for the SARIF schema check         (tests/oracles/requirements-sarif.txt)
+# Each is (re)built only when it is missing, half-built, broken, or its pinned
+# requirements or lock file changed; otherwise this takes well under a second.
+# Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md)
+# and by tests/sarif.rs through tests/oracles/bin/sarif-validate.
+# Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov) or
+#        sarif (sarif, venv-sarif); default: all.    (PYTHON=python3.x picks the interpreter)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
+shift $(( $# > 0 ? 1 : 0 ))
+PARTS=${*:-build sarif}
+for part in $PARTS; do
+  case $part in build|sarif) ;; *) echo "install-oracles: unknown part '$part' (build, sarif)" >&2; exit 2;; esac
+done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
 
@@ -47,7 +56,54 @@ install_venv() {
   cp "$req" "$stamp"   # written last: an interrupted install is redone next time
 }
 
-install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'
-install_venv venv-checkov "$REQS/requirements-checkov.txt" 'import checkov.version'
-[ -x "$DIR/venv-checkov/bin/checkov" ] || { echo "install-oracles: $DIR/venv-checkov/bin/checkov is missing" >&2; exit 1; }
-echo "oracles ready in $DIR: ORACLES_VENV=$DIR/venv CHECKOV_VENV=$DIR/venv-checkov"
+# install_npm NAME PACKAGE-DIR SMOKE-TEST: `npm ci` of PACKAGE-DIR's
+# package.json and package-lock.json into DIR/NAME; current when its stamp
+# equals the lock file and the smoke test (a shell command) passes.
+install_npm() {
+  local name=$1 src=$2 smoke=$3 dest="$DIR/$1"
+  local stamp="$dest/.palisade-package-lock.json"
+  if cmp -s "$src/package-lock.json" "$stamp" && (eval "$smoke") >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v npm >/dev/null \
+    || { echo "install-oracles: no 'npm' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  echo "install-oracles: installing $dest from $(basename "$src")/package-lock.json (npm)" >&2
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  cp "$src/package.json" "$src/package-lock.json" "$dest/"
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
+    || { echo "install-oracles: npm ci in $dest failed (see above)" >&2; rm -rf "$dest"; exit 1; }
+  (eval "$smoke") >&2 \
+    || { echo "install-oracles: $dest does not work after npm ci" >&2; exit 1; }
+  cp "$src/package-lock.json" "$stamp"   # written last: an interrupted install is redone next time
+}
+
+# The Multitool's platform package (sarif-multitool-linux, -darwin) holds a
+# self-contained binary and the SARIF 2.1.0 schema. Its postinstall only
+# marks the binary executable; npm may not run it, so do that here.
+multitool_ready() {
+  local bin
+  for bin in "$DIR"/sarif/node_modules/@microsoft/sarif-multitool-*/Sarif.Multitool; do
+    [ -f "$bin" ] || continue
+    chmod u+x "$bin"
+    "$bin" --version >/dev/null && [ -f "$(dirname "$bin")/sarif-2.1.0.json" ] && return 0
+  done
+  echo "install-oracles: no working Sarif.Multitool with sarif-2.1.0.json under $DIR/sarif/node_modules/@microsoft" >&2
+  return 1
+}
+
+for part in $PARTS; do
+  case $part in
+    build)
+      install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'
+      install_venv venv-checkov "$REQS/requirements-checkov.txt" 'import checkov.version'
+      [ -x "$DIR/venv-checkov/bin/checkov" ] || { echo "install-oracles: $DIR/venv-checkov/bin/checkov is missing" >&2; exit 1; }
+      echo "oracles ready in $DIR: ORACLES_VENV=$DIR/venv CHECKOV_VENV=$DIR/venv-checkov"
+      ;;
+    sarif)
+      install_npm sarif "$REQS/sarif" multitool_ready
+      install_venv venv-sarif "$REQS/requirements-sarif.txt" 'import jsonschema, rfc3986_validator'
+      echo "SARIF oracle ready in $DIR: $DIR/sarif (SARIF Multitool), $DIR/venv-sarif (jsonschema)"
+      ;;
+  esac
+done

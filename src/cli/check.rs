@@ -2,7 +2,7 @@
 //! the lints and invariants; report every diagnostic.
 
 use super::{stderr_color, Cli, Exit, Format};
-use crate::diagnostics::{json, render, Severity};
+use crate::diagnostics::{json, render, sarif, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -60,6 +60,12 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
             let doc = json::JsonReport::new(&diags, &comp.sources);
             let mut out = std::io::stdout().lock();
             let _ = serde_json::to_writer_pretty(&mut out, &doc);
+            let _ = writeln!(out);
+        }
+        Format::Sarif => {
+            let log = sarif::to_sarif(&diags, &comp.sources);
+            let mut out = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut out, &log);
             let _ = writeln!(out);
         }
     }

@@ -91,6 +91,8 @@ pub enum Format {
     Human,
     /// the JSON document of docs/diagnostics.md on stdout
     Json,
+    /// a SARIF 2.1.0 log on stdout (GitHub code scanning and other viewers)
+    Sarif,
 }
 
 /// Whether stderr gets ANSI colour.

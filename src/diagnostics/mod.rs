@@ -9,6 +9,7 @@
 pub mod codes;
 pub mod json;
 pub mod render;
+pub mod sarif;
 
 use crate::span::Span;
 pub use codes::Code;
