@@ -61,14 +61,54 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
     // The analysis always needs the workloads: they carry the pods' labels,
     // ports and mounts, whatever `--no-workloads` does to the output.
     let opts = generate::Options { workloads: true };
-    let envs: Vec<_> = generate::environments(model, None)
-        .into_par_iter()
-        .map(|env| {
-            let objects = generate::generate_env(model, &opts, env).objects;
-            effective::access::evaluate(model, env, &objects)
+    let envs = generate::environments(model, None);
+    let objects: Vec<Vec<k8s::Resource>> = envs
+        .par_iter()
+        .map(|&env| generate::map_env(model, &opts, env, &|r| r))
+        .collect();
+    // Environments usually differ only in who may operate what: the network
+    // is evaluated once per distinct set of network objects, in parallel
+    // with every environment's RBAC.
+    let leader: Vec<usize> = (0..envs.len())
+        .map(|i| {
+            (0..i)
+                .find(|&j| effective::access::same_network_objects(&objects[j], &objects[i]))
+                .unwrap_or(i)
         })
         .collect();
-    for d in lints::check(model, &envs) {
+    let (nets, access): (Vec<_>, Vec<_>) = rayon::join(
+        || {
+            (0..envs.len())
+                .into_par_iter()
+                .map(|i| (leader[i] == i).then(|| effective::access::network(model, &objects[i])))
+                .collect::<Vec<_>>()
+        },
+        || {
+            (0..envs.len())
+                .into_par_iter()
+                .map(|i| {
+                    let none = effective::access::NetPart::default();
+                    effective::access::evaluate_with(model, envs[i], &objects[i], none)
+                })
+                .collect::<Vec<_>>()
+        },
+    );
+    // Freeing every environment's objects takes a while; not on our time.
+    std::thread::spawn(move || drop(objects));
+    let envs: Vec<effective::access::EnvAccess> = access
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut a)| {
+            let net = nets[leader[i]].clone().expect("leaders are evaluated");
+            a.net = net.net;
+            a.ip = net.ip;
+            a.policies = net.policies;
+            a.problems = net.problems;
+            a
+        })
+        .collect();
+    let lint_diags = lints::check(model, &envs);
+    for d in lint_diags {
         comp.diagnostics.push(d);
     }
     comp.diagnostics.sort();

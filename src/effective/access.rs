@@ -20,10 +20,11 @@ use super::network::{self, Cluster, Direction, IpSet, PodId as NetPod, PortSet};
 use super::rbac::{Attributes, Authorizer, ResourceNames, UserInfo};
 use crate::k8s::{Labels, Resource};
 use crate::model::{
-    Classification, DataLevel, EnvId, Model, Operation, PersonaId, PodId, StoreId, StoreLocation,
-    Subject,
+    AppId, Classification, DataLevel, EnvId, Model, Operation, PersonaId, PodId, StoreId,
+    StoreLocation, Subject,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Something a connection starts or ends at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,8 +45,10 @@ pub struct NetEdge {
     pub from: Node,
     pub to: Node,
     pub ports: PortSet,
-    /// The policies (namespace/name and rule) that admit it on each side.
-    pub cause: String,
+    /// What admits it on the source's side and on the destination's:
+    /// [`EnvAccess::describe`] names the policy and rule.
+    pub egress: Vec<network::Cause>,
+    pub ingress: Vec<network::Cause>,
 }
 
 /// Egress from a pod group to addresses outside the cluster.
@@ -92,19 +95,37 @@ pub struct DataEdge {
     pub store: StoreId,
     pub level: DataLevel,
     pub via: Via,
+    /// For a mount: the app whose container mounts it (pod-mates' containers
+    /// do not see it; whoever execs into the pod can pick the container).
+    pub app: Option<AppId>,
 }
 
 /// One environment's effective access.
 #[derive(Debug, Default)]
 pub struct EnvAccess {
     pub env: Option<EnvId>,
-    pub net: Vec<NetEdge>,
-    pub ip: Vec<IpEdge>,
+    /// Shared between environments whose network objects are equal.
+    pub net: Arc<Vec<NetEdge>>,
+    pub ip: Arc<Vec<IpEdge>>,
     pub ops: Vec<OpEdge>,
     pub data: Vec<DataEdge>,
     /// Pod groups whose pods mount a ServiceAccount token.
     pub tokens: BTreeSet<PodId>,
+    /// The apps whose containers mount it.
+    pub token_apps: BTreeSet<AppId>,
     /// Problems the evaluators found in the objects (a generator bug).
+    pub problems: Vec<String>,
+    /// `namespace/name` of each NetworkPolicy, by [`network::PolicyId`].
+    pub policies: Arc<Vec<String>>,
+}
+
+/// The network part of an environment's access: what its Namespaces,
+/// NetworkPolicies and Deployments permit. Cheap to clone (shared).
+#[derive(Clone, Debug, Default)]
+pub struct NetPart {
+    pub net: Arc<Vec<NetEdge>>,
+    pub ip: Arc<Vec<IpEdge>>,
+    pub policies: Arc<Vec<String>>,
     pub problems: Vec<String>,
 }
 
@@ -124,106 +145,28 @@ fn secret_index(model: &Model) -> HashMap<String, (StoreId, DataLevel)> {
 
 /// Effective access of one environment's objects.
 pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvAccess {
+    evaluate_with(model, env, objects, network(model, objects))
+}
+
+/// [`evaluate`] with the network part already evaluated — by [`network`],
+/// possibly for another environment with equal network objects
+/// ([`same_network_objects`]): environments usually differ only in who may
+/// operate what, so `palisade::check` evaluates the network once per
+/// distinct set, in parallel with the rest.
+pub fn evaluate_with(
+    model: &Model,
+    env: Option<EnvId>,
+    objects: &[Resource],
+    net: NetPart,
+) -> EnvAccess {
     let mut out = EnvAccess {
         env,
+        net: net.net,
+        ip: net.ip,
+        policies: net.policies,
+        problems: net.problems,
         ..EnvAccess::default()
     };
-    let pod_label = format!("{}/pod", model.platform.label_domain);
-    let (mut cluster, policies) = Cluster::from_resources(objects);
-    let mut nodes: HashMap<NetPod, Node> = HashMap::new();
-    let mut group_pod: HashMap<PodId, NetPod> = HashMap::new();
-    for (i, g) in model.pods.iter().enumerate() {
-        let ns = &model.namespaces[g.namespace.index()].name;
-        if let Some(id) = cluster.pod_id(ns, &g.name) {
-            nodes.insert(id, Node::Group(PodId(i as u32)));
-            group_pod.insert(PodId(i as u32), id);
-        }
-    }
-    // Stand-ins, labelled as docs/kubernetes.md asks users to label them.
-    for (i, s) in model.stores.iter().enumerate() {
-        if let StoreLocation::InCluster(ns) = s.location {
-            let pod = network::Pod {
-                namespace: model.namespaces[ns.index()].name.clone(),
-                name: format!("{}-store", s.name),
-                labels: Labels::from([(pod_label.clone(), s.name.clone())]),
-                ports: vec![network::ContainerPort {
-                    name: None,
-                    port: s.port,
-                    protocol: network::Protocol::Tcp,
-                }],
-            };
-            cluster.ensure_namespace(&pod.namespace);
-            nodes.insert(cluster.add_pod(pod), Node::Store(StoreId(i as u32)));
-        }
-    }
-    let mut stand_in = |ns: &str, labels: &Labels, node: Node| {
-        cluster.ensure_namespace(ns);
-        let id = cluster.add_pod(network::Pod {
-            namespace: ns.to_string(),
-            name: format!(
-                "palisade-stand-in-{}",
-                if node == Node::Dns { "dns" } else { "ingress" }
-            ),
-            labels: labels.clone(),
-            ports: Vec::new(),
-        });
-        nodes.insert(id, node);
-    };
-    if let Some(ing) = &model.platform.ingress {
-        stand_in(&ing.namespace, &ing.labels, Node::Ingress);
-    }
-    stand_in(
-        &model.platform.dns.namespace,
-        &model.platform.dns.labels,
-        Node::Dns,
-    );
-
-    let access = network::evaluate(&cluster, &policies);
-    out.problems
-        .extend(access.problems().iter().map(|p| format!("{p:?}")));
-    let conn = access.connections();
-    for c in &conn.connections {
-        let (Some(&from), Some(&to)) = (nodes.get(&c.src), nodes.get(&c.dst)) else {
-            continue;
-        };
-        let side = |adm: &[network::Admission]| {
-            adm.iter()
-                .map(|a| access.describe(a.cause))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        out.net.push(NetEdge {
-            from,
-            to,
-            ports: c.ports.clone(),
-            cause: format!("egress: {}; ingress: {}", side(&c.egress), side(&c.ingress)),
-        });
-    }
-    // Open on both sides (nothing isolates them): stand-ins of namespaces
-    // palisade does not manage. Only our own nodes matter.
-    for &s in &conn.open_sources {
-        for &d in &conn.open_destinations {
-            if let (Some(&from @ Node::Group(_)), Some(&to)) = (nodes.get(&s), nodes.get(&d)) {
-                out.net.push(NetEdge {
-                    from,
-                    to,
-                    ports: PortSet::all(),
-                    cause: "no NetworkPolicy isolates either pod".into(),
-                });
-            }
-        }
-    }
-    for (&group, &id) in &group_pod {
-        for (addresses, ports) in access.ip_access(id, Direction::Egress) {
-            out.ip.push(IpEdge {
-                from: group,
-                addresses,
-                ports,
-            });
-        }
-    }
-    out.ip.sort_by_key(|e| e.from);
-
     // Mounted credentials and tokens, from the Deployments.
     let secrets = secret_index(model);
     let groups_by_name: HashMap<(&str, &str), PodId> = model
@@ -253,32 +196,56 @@ pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvA
             }
         }
     }
+    let mut deployed: BTreeSet<PodId> = BTreeSet::new();
     for r in objects {
         let Resource::Deployment(d) = r else { continue };
         let ns = d.metadata.namespace.as_deref().unwrap_or("default");
         let Some(&group) = groups_by_name.get(&(ns, d.metadata.name.as_str())) else {
             continue;
         };
-        for v in &d.spec.template.spec.volumes {
-            if let Some(sec) = &v.secret {
-                if let Some(&(store, level)) = secrets.get(&sec.secret_name) {
-                    out.data.push(DataEdge {
-                        holder: Holder::Group(group),
-                        store,
-                        level,
-                        via: Via::Mount,
-                    });
+        deployed.insert(group);
+        let pod = &d.spec.template.spec;
+        // Which container mounts what: a volume reaches only the
+        // containers that mount it (containers are named after their app).
+        for c in &pod.containers {
+            let app = model.pods[group.index()]
+                .apps
+                .iter()
+                .copied()
+                .find(|a| model.apps[a.index()].name == c.name);
+            for m in &c.volume_mounts {
+                let Some(v) = pod.volumes.iter().find(|v| v.name == m.name) else {
+                    continue;
+                };
+                if let Some(sec) = &v.secret {
+                    if let Some(&(store, level)) = secrets.get(&sec.secret_name) {
+                        out.data.push(DataEdge {
+                            holder: Holder::Group(group),
+                            store,
+                            level,
+                            via: Via::Mount,
+                            app,
+                        });
+                    }
                 }
+                let token = v
+                    .projected
+                    .as_ref()
+                    .is_some_and(|p| p.sources.iter().any(|s| s.service_account_token.is_some()));
+                if token {
+                    out.tokens.insert(group);
+                    if let Some(app) = app {
+                        out.token_apps.insert(app);
+                    }
+                }
+            }
+        }
+        for v in &pod.volumes {
+            if let Some(sec) = &v.secret {
                 ns_secrets
                     .entry(ns.to_string())
                     .or_default()
                     .insert(sec.secret_name.clone());
-            }
-            if v.projected
-                .as_ref()
-                .is_some_and(|p| p.sources.iter().any(|s| s.service_account_token.is_some()))
-            {
-                out.tokens.insert(group);
             }
         }
     }
@@ -287,7 +254,7 @@ pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvA
     let rbac = Authorizer::new(objects);
     let mut pods_in: BTreeMap<&str, Vec<Node>> = BTreeMap::new();
     for (i, g) in model.pods.iter().enumerate() {
-        if group_pod.contains_key(&PodId(i as u32)) {
+        if deployed.contains(&PodId(i as u32)) {
             pods_in
                 .entry(&model.namespaces[g.namespace.index()].name)
                 .or_default()
@@ -347,6 +314,7 @@ pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvA
                         store: m.store,
                         level: m.level,
                         via: Via::Exec(g),
+                        app: None,
                     });
                 }
             }
@@ -355,11 +323,134 @@ pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvA
                 store: s,
                 level: DataLevel::Admin,
                 via: Via::ExecStore,
+                app: None,
             }),
             Node::Ingress | Node::Dns => {}
         }
     }
     out
+}
+
+/// The network part of [`evaluate`]: the cluster with stand-ins, the
+/// NetworkPolicies evaluated, connections and address egress by node.
+pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
+    let mut out = NetPart::default();
+    let mut net = Vec::new();
+    let mut ip = Vec::new();
+    let pod_label = format!("{}/pod", model.platform.label_domain);
+    let (mut cluster, policies) = Cluster::from_resources(objects);
+    let mut nodes: HashMap<NetPod, Node> = HashMap::new();
+    let mut group_pod: HashMap<PodId, NetPod> = HashMap::new();
+    for (i, g) in model.pods.iter().enumerate() {
+        let ns = &model.namespaces[g.namespace.index()].name;
+        if let Some(id) = cluster.pod_id(ns, &g.name) {
+            nodes.insert(id, Node::Group(PodId(i as u32)));
+            group_pod.insert(PodId(i as u32), id);
+        }
+    }
+    // Stand-ins, labelled as docs/kubernetes.md asks users to label them.
+    for (i, s) in model.stores.iter().enumerate() {
+        if let StoreLocation::InCluster(ns) = s.location {
+            let pod = network::Pod {
+                namespace: model.namespaces[ns.index()].name.clone(),
+                name: format!("{}-store", s.name),
+                labels: Labels::from([(pod_label.clone(), s.name.clone())]),
+                ports: vec![network::ContainerPort {
+                    name: None,
+                    port: s.port,
+                    protocol: network::Protocol::Tcp,
+                }],
+            };
+            cluster.ensure_namespace(&pod.namespace);
+            nodes.insert(cluster.add_pod(pod), Node::Store(StoreId(i as u32)));
+        }
+    }
+    let mut stand_in = |ns: &str, labels: &Labels, node: Node| {
+        cluster.ensure_namespace(ns);
+        let id = cluster.add_pod(network::Pod {
+            namespace: ns.to_string(),
+            name: format!(
+                "palisade-stand-in-{}",
+                if node == Node::Dns { "dns" } else { "ingress" }
+            ),
+            labels: labels.clone(),
+            ports: Vec::new(),
+        });
+        nodes.insert(id, node);
+    };
+    if let Some(ing) = &model.platform.ingress {
+        stand_in(&ing.namespace, &ing.labels, Node::Ingress);
+    }
+    stand_in(
+        &model.platform.dns.namespace,
+        &model.platform.dns.labels,
+        Node::Dns,
+    );
+
+    let access = network::evaluate(&cluster, &policies);
+    out.policies = Arc::new(
+        (policies.iter())
+            .map(|p| {
+                let ns = p.metadata.namespace.as_deref().unwrap_or("default");
+                format!("{ns}/{}", p.metadata.name)
+            })
+            .collect(),
+    );
+    out.problems
+        .extend(access.problems().iter().map(|p| format!("{p:?}")));
+    let conn = access.connections();
+    for c in &conn.connections {
+        let (Some(&from), Some(&to)) = (nodes.get(&c.src), nodes.get(&c.dst)) else {
+            continue;
+        };
+        net.push(NetEdge {
+            from,
+            to,
+            ports: c.ports.clone(),
+            egress: c.egress.iter().map(|a| a.cause).collect(),
+            ingress: c.ingress.iter().map(|a| a.cause).collect(),
+        });
+    }
+    // Open on both sides (nothing isolates them): stand-ins of namespaces
+    // palisade does not manage. Only our own nodes matter.
+    for &s in &conn.open_sources {
+        for &d in &conn.open_destinations {
+            if let (Some(&from @ Node::Group(_)), Some(&to)) = (nodes.get(&s), nodes.get(&d)) {
+                net.push(NetEdge {
+                    from,
+                    to,
+                    ports: PortSet::all(),
+                    egress: vec![network::Cause::NotIsolated],
+                    ingress: vec![network::Cause::NotIsolated],
+                });
+            }
+        }
+    }
+    for (&group, &id) in &group_pod {
+        for (addresses, ports) in access.ip_access(id, Direction::Egress) {
+            ip.push(IpEdge {
+                from: group,
+                addresses,
+                ports,
+            });
+        }
+    }
+    ip.sort_by_key(|e| e.from);
+    out.net = Arc::new(net);
+    out.ip = Arc::new(ip);
+    out
+}
+
+/// Whether two environments' objects give the same network part: equal
+/// Namespaces, NetworkPolicies and Deployments, in the same order.
+pub fn same_network_objects(a: &[Resource], b: &[Resource]) -> bool {
+    let relevant = |r: &&Resource| {
+        matches!(
+            r,
+            Resource::Namespace(_) | Resource::NetworkPolicy(_) | Resource::Deployment(_)
+        )
+    };
+    a.iter().filter(relevant).eq(b.iter().filter(relevant))
 }
 
 /// The user a persona's subject authenticates as.
@@ -500,6 +591,7 @@ fn secret_reads(
                 store,
                 level,
                 via: Via::Secret(cause),
+                app: None,
             });
         }
     }
@@ -511,6 +603,22 @@ fn dedup_ops(ops: &mut Vec<OpEdge>) {
 }
 
 impl EnvAccess {
+    /// `shop/api ingress[0]`, or `not isolated`.
+    pub fn describe(&self, cause: network::Cause) -> String {
+        match cause {
+            network::Cause::NotIsolated => "not isolated".into(),
+            network::Cause::Rule(r) => format!(
+                "{} {}[{}]",
+                self.policies.get(r.policy.0).map_or("?", String::as_str),
+                match r.direction {
+                    Direction::Ingress => "ingress",
+                    Direction::Egress => "egress",
+                },
+                r.index
+            ),
+        }
+    }
+
     /// The highest level of `store` that `holder` effectively holds.
     pub fn level(&self, holder: Holder, store: StoreId) -> Option<DataLevel> {
         self.data

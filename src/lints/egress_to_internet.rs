@@ -17,7 +17,8 @@ third parties can be declared as `external`s with their addresses instead.
 
 Fires for every app whose pod's effective egress (from the generated
 NetworkPolicies, the pod's whole identity) includes public addresses, i.e.
-anything outside `platform.private_ranges` that no `external` accounts for.
+anything outside `platform.private_ranges` that no `external`, store outside
+the cluster or `platform.api_server` accounts for.
 
 Fix: declare the third party as an `external` with its address ranges, or
 accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
@@ -26,14 +27,21 @@ accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let private = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
-    let known = m
-        .externals
-        .iter()
-        .flat_map(|x| x.addresses.iter().map(ToString::to_string));
+    // Declared destinations are not "the internet": externals, stores
+    // outside the cluster, the API server.
+    let known = (m.externals.iter())
+        .flat_map(|x| x.addresses.iter().map(ToString::to_string))
+        .chain(m.stores.iter().flat_map(|s| match &s.location {
+            crate::model::StoreLocation::Outside(cidrs) => {
+                cidrs.iter().map(ToString::to_string).collect()
+            }
+            crate::model::StoreLocation::InCluster(_) => Vec::new(),
+        }))
+        .chain(m.platform.api_server.iter().map(|a| a.address.to_string()));
     let not_internet = private.union(&ip_set(known));
     let mut found: BTreeMap<AppId, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for env in cx.envs {
-        for ip in &env.ip {
+        for ip in env.ip.iter() {
             let public = ip.addresses.difference(&not_internet);
             if public.is_empty() {
                 continue;

@@ -20,7 +20,7 @@ database.
 Fires for every persona with effective exec on a pod group (named or
 reached namespace-wide) that holds credentials or network access the
 persona was not itself granted. The notes give the chain, e.g.
-`sre --exec--> api (pod api) --mounts--> main-db-write`.
+`sre --exec--> api --mounts--> main-db-write`.
 
 Fix: grant `logs` instead of `exec` where reading is enough; keep exec for
 break-glass roles in non-production environments (`in dev`). Or accept it:
@@ -39,11 +39,11 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
         }
         let mut net_from: HashMap<Node, Vec<&NetEdge>> = HashMap::new();
-        for e in &env.net {
+        for e in env.net.iter() {
             net_from.entry(e.from).or_default().push(e);
         }
         let mut ip_from: HashMap<PodId, Vec<&IpEdge>> = HashMap::new();
-        for e in &env.ip {
+        for e in env.ip.iter() {
             ip_from.entry(e.from).or_default().push(e);
         }
         for o in env.ops.iter().filter(|o| o.op == Operation::Exec) {

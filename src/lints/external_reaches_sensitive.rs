@@ -30,14 +30,16 @@ the design's reason: `accept external-reaches-sensitive on customer -> main-db \
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    let mut found: BTreeMap<(PersonaId, StoreId), (String, Vec<String>)> = BTreeMap::new();
+    let mut found: BTreeMap<(Entity, StoreId), (String, Vec<String>)> = BTreeMap::new();
     for (i, env) in cx.envs.iter().enumerate() {
         let graph = &cx.graphs[i];
-        for (p, persona) in m.personas.iter().enumerate() {
-            if !persona.external {
-                continue;
-            }
-            let from = GNode::E(Entity::Persona(PersonaId(p as u32)));
+        // External personas, and the built-in `internet`.
+        let sources = (m.personas.iter().enumerate())
+            .filter(|(_, p)| p.external)
+            .map(|(p, _)| Entity::Persona(PersonaId(p as u32)))
+            .chain([Entity::Internet]);
+        for source in sources {
+            let from = GNode::E(source);
             let reach = graph.reach(from);
             for (s, store) in m.stores.iter().enumerate() {
                 if !sensitive(store.classification) {
@@ -46,7 +48,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 let to = GNode::E(Entity::Store(StoreId(s as u32)));
                 if let Some((path, _)) = graph.render_path(cx, &reach, to) {
                     let entry = found
-                        .entry((PersonaId(p as u32), StoreId(s as u32)))
+                        .entry((source, StoreId(s as u32)))
                         .or_insert_with(|| (path, Vec::new()));
                     let name = cx.in_env(env.env);
                     if !entry.1.contains(&name) {
@@ -56,21 +58,33 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
-    for ((p, s), (path, envs)) in found {
+    for ((source, s), (path, envs)) in found {
         let store = &m.stores[s.index()];
+        let (span, who) = match source {
+            Entity::Persona(p) => (
+                m.personas[p.index()].span,
+                format!("external persona `{}`", m.personas[p.index()].name),
+            ),
+            // `internet` is declared by no one: the statement granting it.
+            _ => (
+                cx.grants_of(Entity::Internet)
+                    .next()
+                    .map_or(store.span, |g| g.span),
+                "`internet`".to_string(),
+            ),
+        };
         out.push(
             Finding::new(
                 &INFO,
-                m.personas[p.index()].span,
+                span,
                 format!(
-                    "external persona `{}` has a path to {} store `{}`{}",
-                    m.personas[p.index()].name,
+                    "{who} has a path to {} store `{}`{}",
                     store.classification.as_str(),
                     store.name,
                     envs.join(",")
                 ),
             )
-            .pair(Entity::Persona(p), Entity::Store(s))
+            .pair(source, Entity::Store(s))
             .note(format!("path: {path}"))
             .help("break the chain, or add `forbid` invariants for paths that must never exist"),
         );

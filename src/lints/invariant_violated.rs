@@ -100,11 +100,17 @@ fn direct(cx: &Cx<'_>, g: &Graph, from: GNode, to: GNode, access: &[Access]) -> 
     };
     for e in g.edges(from) {
         if e.to == to && matches(&e.kind) {
-            return Some(format!("{} {} {}", name(cx, from), e.label, name(cx, to)));
+            return Some(format!("{} {} {}", name(cx, from), e.label(), name(cx, to)));
         }
     }
+    // Through the ingress (a persona's port grants), or acting as a pod:
+    // exec, or deploy/restart, which may change the pod's template.
     for e in g.edges(from) {
-        if e.kind != Kind::Op(Operation::Exec) {
+        let acts_as = matches!(
+            e.kind,
+            Kind::Op(Operation::Exec | Operation::Deploy | Operation::Restart)
+        );
+        if !acts_as && e.to != GNode::Ingress {
             continue;
         }
         for e2 in g.edges(e.to) {
@@ -112,9 +118,9 @@ fn direct(cx: &Cx<'_>, g: &Graph, from: GNode, to: GNode, access: &[Access]) -> 
                 return Some(format!(
                     "{} {} {} {} {}",
                     name(cx, from),
-                    e.label,
+                    e.label(),
                     name(cx, e.to),
-                    e2.label,
+                    e2.label(),
                     name(cx, to)
                 ));
             }
@@ -137,6 +143,7 @@ fn kind_matches(a: &Access, k: &Kind) -> bool {
         (Access::Data(want), Kind::Data(have)) => have >= want,
         (Access::Data(_), Kind::Net(_)) => false,
         (Access::Op(want), Kind::Op(have)) => want == have,
+        (Access::Kube(_), Kind::Token) => true,
         (Access::Kube(_), _) => false,
         _ => false,
     }

@@ -151,7 +151,7 @@ pub struct Finding {
     pub span: Span,
     pub message: String,
     pub labels: Vec<(Span, String)>,
-    /// The cause chain, e.g. `sre --exec--> api (pod api) --mounts--> main-db-write`.
+    /// The cause chain, e.g. `sre --exec--> api --mounts--> main-db-write`.
     pub notes: Vec<String>,
     pub help: Option<String>,
     /// The (subject, target) pairs an `accept` must cover.

@@ -2,8 +2,9 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
-use crate::model::{Entity, Level, Operation};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::model::{Entity, EnvId, Grant, Level, NsId, Operation, PersonaId, PodId, StoreLocation};
+use crate::span::Span;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub const INFO: LintInfo = LintInfo {
     name: "namespace-wide-grant",
@@ -27,20 +28,39 @@ is acceptable, record why:
 };
 
 /// (persona, operation, namespace)
-type Key = (u32, u8, u32);
-/// (the first statement's span, the named targets, each extra pod with its
-/// environments, the RBAC cause)
-type Found = (
-    crate::span::Span,
-    BTreeSet<Entity>,
-    BTreeMap<String, Vec<String>>,
-    String,
-);
+type Key = (PersonaId, Operation, NsId);
+
+/// Per key: the first statement's span, the named targets, each extra pod
+/// with its environments, the RBAC cause.
+struct Found {
+    span: Span,
+    named: BTreeSet<Entity>,
+    extra: BTreeMap<Node, Vec<Option<EnvId>>>,
+    cause: String,
+}
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<Key, Found> = BTreeMap::new();
     for (env, index) in cx.envs.iter().zip(&cx.declared) {
+        // The operation grants of this environment by (persona, op,
+        // namespace): the pod groups they name.
+        let mut named: HashMap<Key, (Vec<&Grant>, HashSet<PodId>)> = HashMap::new();
+        for ((subject, op), grants) in &index.ops {
+            let Entity::Persona(p) = *subject else {
+                continue;
+            };
+            for g in grants {
+                if let Entity::App(a) = g.target {
+                    let pod = m.apps[a.index()].pod;
+                    let entry = named
+                        .entry((p, *op, m.pods[pod.index()].namespace))
+                        .or_default();
+                    entry.0.push(g);
+                    entry.1.insert(pod);
+                }
+            }
+        }
         for o in &env.ops {
             if !matches!(
                 o.op,
@@ -51,62 +71,53 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let target_ns = match o.target {
                 Node::Group(g) => m.pods[g.index()].namespace,
                 Node::Store(s) => match m.stores[s.index()].location {
-                    crate::model::StoreLocation::InCluster(ns) => ns,
-                    _ => continue,
+                    StoreLocation::InCluster(ns) => ns,
+                    StoreLocation::Outside(_) => continue,
                 },
-                _ => continue,
+                Node::Ingress | Node::Dns => continue,
             };
-            let declared: Vec<&crate::model::Grant> = index
-                .ops(Entity::Persona(o.persona), o.op)
-                .iter()
-                .copied()
-                .filter(
-                    |g| matches!(g.target, Entity::App(a) if m.pod_of(a).namespace == target_ns),
-                )
-                .collect();
-            let named = declared.iter().any(|g| {
-                matches!((g.target, o.target), (Entity::App(a), Node::Group(grp)) if m.apps[a.index()].pod == grp)
-            });
-            if named || declared.is_empty() {
+            let key = (o.persona, o.op, target_ns);
+            let Some((grants, pods)) = named.get(&key) else {
+                continue; // no statement grants it here: not this lint's case
+            };
+            if matches!(o.target, Node::Group(g) if pods.contains(&g)) {
                 continue;
             }
-            let key = (o.persona.0, o.op as u8, target_ns.0);
-            let entry = found.entry(key).or_insert_with(|| {
-                (
-                    declared[0].span,
-                    BTreeSet::new(),
-                    BTreeMap::new(),
-                    o.cause.clone(),
-                )
+            let entry = found.entry(key).or_insert_with(|| Found {
+                span: grants[0].span,
+                named: BTreeSet::new(),
+                extra: BTreeMap::new(),
+                cause: o.cause.clone(),
             });
-            entry.1.extend(declared.iter().map(|g| g.target));
-            let envs = entry.2.entry(cx.node(o.target)).or_default();
-            let env_name = cx.in_env(env.env);
-            if !envs.contains(&env_name) {
-                envs.push(env_name);
+            entry.named.extend(grants.iter().map(|g| g.target));
+            let envs = entry.extra.entry(o.target).or_default();
+            if !envs.contains(&env.env) {
+                envs.push(env.env);
             }
         }
     }
-    for ((persona, op, ns), (span, named, extra, cause)) in found {
-        let persona_e = Entity::Persona(crate::model::PersonaId(persona));
-        let op = Operation::NAMES[op as usize];
-        let ns = &m.namespaces[ns as usize].name;
-        let list: Vec<String> = extra
-            .iter()
-            .map(|(node, envs)| format!("{node}{}", envs.join(",")))
+    for ((persona, op, ns), f) in found {
+        let persona_e = Entity::Persona(persona);
+        let ns = &m.namespaces[ns.index()].name;
+        let list: Vec<String> = (f.extra.iter())
+            .map(|(node, envs)| {
+                let envs: Vec<String> = envs.iter().map(|e| cx.in_env(*e)).collect();
+                format!("{}{}", cx.node(*node), envs.join(","))
+            })
             .collect();
-        let mut f = Finding::new(
+        let mut finding = Finding::new(
             &INFO,
-            span,
+            f.span,
             format!(
-                "`{op}` for {} reaches every pod of namespace `{ns}`, not only the named apps",
+                "`{}` for {} reaches every pod of namespace `{ns}`, not only the named apps",
+                op.as_str(),
                 m.name_of(persona_e)
             ),
         )
         .note(format!("also reached: {}", list.join("; ")))
-        .note(format!("cause: {cause}"))
+        .note(format!("cause: {}", f.cause))
         .help("RBAC cannot name pods: give the named apps a namespace of their own, or accept the widening");
-        f.pairs = named.into_iter().map(|t| (persona_e, t)).collect();
-        out.push(f);
+        finding.pairs = f.named.into_iter().map(|t| (persona_e, t)).collect();
+        out.push(finding);
     }
 }

@@ -8,9 +8,12 @@
 //! - ingress → app, app → app / store, from the evaluated NetworkPolicies
 //!   (every app of a pod group has the group's edges: one network identity);
 //! - app → external / internet, from the policies' ipBlocks;
-//! - app → store, for mounted credentials;
-//! - persona → app (exec, portforward, logs), persona → store (credentials
-//!   Secrets read, exec into the store's pods), from RBAC.
+//! - app → store, for credentials mounted into the app's container;
+//! - persona → app (exec, portforward, logs, deploy, restart), persona →
+//!   store (credentials Secrets read, exec into the store's pods), from
+//!   RBAC;
+//! - app → `kube`, for the app whose container mounts the pod's
+//!   ServiceAccount token.
 
 use super::Cx;
 use crate::effective::access::{EnvAccess, Holder, Node, Via};
@@ -34,14 +37,29 @@ pub enum Kind {
     Data(DataLevel),
     /// A Kubernetes operation on a pod.
     Op(Operation),
+    /// A ServiceAccount token: the app's `kube` rules.
+    Token,
 }
 
 #[derive(Clone, Debug)]
 pub struct Edge {
     pub to: GNode,
     pub kind: Kind,
-    /// `--exec-->`-style label with the cause.
-    pub label: String,
+    /// `--exec-->`-style label with the cause; `None`: made from `kind`
+    /// when a path is shown (most edges never are).
+    pub label: Option<String>,
+}
+
+impl Edge {
+    pub fn label(&self) -> String {
+        match (&self.label, &self.kind) {
+            (Some(l), _) => l.clone(),
+            (None, Kind::Net(ports)) => format!("--{ports}-->"),
+            (None, Kind::Data(level)) => format!("--{}-->", level.as_str()),
+            (None, Kind::Op(op)) => format!("--{}-->", op.as_str()),
+            (None, Kind::Token) => "--token-->".into(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -71,11 +89,11 @@ impl Graph {
                     GNode::E(grant.subject),
                     GNode::Ingress,
                     Kind::Net(PortSet::all()),
-                    "--through the ingress-->".into(),
+                    Some("--through the ingress-->".into()),
                 );
             }
         }
-        for e in &env.net {
+        for e in env.net.iter() {
             let froms: Vec<GNode> = match e.from {
                 Node::Ingress => vec![GNode::Ingress],
                 other => cx.entities(other).into_iter().map(GNode::E).collect(),
@@ -87,14 +105,13 @@ impl Graph {
             for &f in &froms {
                 for &t in &tos {
                     if f != t {
-                        let label = format!("--{}-->", e.ports);
-                        g.add(f, t, Kind::Net(e.ports.clone()), label);
+                        g.add(f, t, Kind::Net(e.ports.clone()), None);
                     }
                 }
             }
         }
         let private = ip_set(m.platform.private_ranges.iter().map(|c| c.to_string()));
-        for ip in &env.ip {
+        for ip in env.ip.iter() {
             let apps = cx.entities(Node::Group(ip.from));
             let mut targets = Vec::new();
             for (x, ext) in m.externals.iter().enumerate() {
@@ -108,8 +125,7 @@ impl Graph {
             }
             for &a in &apps {
                 for &t in &targets {
-                    let label = format!("--{}-->", ip.ports);
-                    g.add(GNode::E(a), GNode::E(t), Kind::Net(ip.ports.clone()), label);
+                    g.add(GNode::E(a), GNode::E(t), Kind::Net(ip.ports.clone()), None);
                 }
             }
         }
@@ -118,8 +134,14 @@ impl Graph {
             let secret = format!("{}-{}", m.stores[d.store.index()].name, d.level.as_str());
             match (&d.holder, &d.via) {
                 (Holder::Group(grp), _) => {
-                    for a in cx.entities(Node::Group(*grp)) {
-                        let label = format!("--mounts {secret}-->");
+                    // The app whose container mounts the Secret (all apps
+                    // of the pod when the container is not one of ours).
+                    let apps = match d.app {
+                        Some(app) => vec![Entity::App(app)],
+                        None => cx.entities(Node::Group(*grp)),
+                    };
+                    for a in apps {
+                        let label = Some(format!("--mounts {secret}-->"));
                         g.add(GNode::E(a), store, Kind::Data(d.level), label);
                     }
                 }
@@ -127,23 +149,35 @@ impl Graph {
                     GNode::E(Entity::Persona(*p)),
                     store,
                     Kind::Data(d.level),
-                    format!("--get secret {secret} ({cause})-->"),
+                    Some(format!("--get secret {secret} ({cause})-->")),
                 ),
                 (Holder::Persona(p), Via::ExecStore) => g.add(
                     GNode::E(Entity::Persona(*p)),
                     store,
                     Kind::Data(d.level),
-                    "--exec into the store's pods-->".into(),
+                    Some("--exec into the store's pods-->".into()),
                 ),
                 // Exec-inherited credentials are a two-hop path (persona
                 // --exec--> app --mounts--> store), already in the graph.
                 (Holder::Persona(_), _) => {}
             }
         }
+        for &app in &env.token_apps {
+            g.add(
+                GNode::E(Entity::App(app)),
+                GNode::E(Entity::Kube),
+                Kind::Token,
+                None,
+            );
+        }
         for o in &env.ops {
             if !matches!(
                 o.op,
-                Operation::Exec | Operation::Portforward | Operation::Logs
+                Operation::Exec
+                    | Operation::Portforward
+                    | Operation::Logs
+                    | Operation::Deploy
+                    | Operation::Restart
             ) {
                 continue;
             }
@@ -152,7 +186,7 @@ impl Graph {
                     GNode::E(Entity::Persona(o.persona)),
                     GNode::E(t),
                     Kind::Op(o.op),
-                    format!("--{}-->", o.op.as_str()),
+                    None,
                 );
             }
         }
@@ -169,7 +203,7 @@ impl Graph {
         self.nodes.len() - 1
     }
 
-    fn add(&mut self, from: GNode, to: GNode, kind: Kind, label: String) {
+    fn add(&mut self, from: GNode, to: GNode, kind: Kind, label: Option<String>) {
         let f = self.id(from);
         self.id(to);
         self.adj[f].push(Edge { to, kind, label });
@@ -180,7 +214,8 @@ impl Graph {
     }
 
     /// Shortest paths from `from` to every node it reaches. Reading logs
-    /// moves nobody: only exec and portforward let a person act from a pod.
+    /// moves nobody; exec, portforward, and `deploy`/`restart` (which may
+    /// change the pod template: any image, the pod's credentials) do.
     pub fn reach(&self, from: GNode) -> Reach {
         let mut prev = vec![None; self.nodes.len()];
         let Some(&start) = self.ids.get(&from) else {
@@ -212,7 +247,7 @@ impl Graph {
         let mut steps = Vec::new();
         while at != reach.from {
             let (before, edge) = reach.prev.get(at).copied().flatten()?;
-            steps.push((&self.adj[before][edge].label, self.nodes[at]));
+            steps.push((self.adj[before][edge].label(), self.nodes[at]));
             at = before;
         }
         steps.reverse();

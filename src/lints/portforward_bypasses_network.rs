@@ -19,8 +19,10 @@ debug ports included, and the ports of pod-mates.
 Fires for every persona with effective portforward on a pod group whose
 containers listen on ports that no NetworkPolicy admits from anywhere.
 
-Fix: grant the port itself (`allow sre -> api: admin`) if that is what is
-needed, or accept it: `accept portforward-bypasses-network on sre -> api \"why\"`.",
+Fix: if the persona needs only some ports, grant `logs` or `exec` in a
+non-production environment instead, or move the debug ports to a pod of
+their own; if the tunnel is the intended break-glass path, accept it:
+`accept portforward-bypasses-network on sre -> api \"on-call debugging\"`.",
 };
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
@@ -29,7 +31,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for env in cx.envs {
         let mut admitted_to: HashMap<Node, PortSet> = HashMap::new();
         if env.ops.iter().any(|o| o.op == Operation::Portforward) {
-            for e in &env.net {
+            for e in env.net.iter() {
                 let slot = admitted_to.entry(e.to).or_insert_with(PortSet::empty);
                 *slot = slot.union(&e.ports);
             }
@@ -90,7 +92,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             ),
         )
         .note(format!("ports: {}", ports.join(", ")))
-        .help("grant the ports themselves, or accept the tunnel");
+        .help("a tunnel ignores NetworkPolicies: narrow the operation, or accept the tunnel");
         f.pairs = m.pods[g as usize]
             .apps
             .iter()

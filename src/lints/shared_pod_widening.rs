@@ -30,7 +30,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let mut found: BTreeMap<(Entity, Entity, bool), Vec<String>> = BTreeMap::new();
     for (env, index) in cx.envs.iter().zip(&cx.declared) {
         let declared = |s: Entity, t: Entity| index.has(s, t);
-        for e in &env.net {
+        for e in env.net.iter() {
             for (group, other, outgoing) in [(e.from, e.to, true), (e.to, e.from, false)] {
                 let Node::Group(g) = group else { continue };
                 let apps = &m.pods[g.index()].apps;

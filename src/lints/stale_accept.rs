@@ -13,9 +13,12 @@ changes so that the finding is gone, the accept stays behind and would
 silently cover a *new* finding of the same lint on the same pair later —
 one nobody reviewed.
 
-Fires on every `accept` that silenced no finding in this run.
+Fires on every `accept` that silenced no finding in this run: the finding
+is gone; or the accept names only some of the finding's pairs (an accept
+must cover every pair of a finding, so that a widening to a new pair is
+seen); or the lint is set to `allow`, so it finds nothing to silence.
 
-Fix: delete the accept (the finding it covered is resolved).",
+Fix: delete the accept, or complete its pairs from the finding's notes.",
 };
 
 /// `used[i]`: whether `model.accepts[i]` silenced a finding.
@@ -29,7 +32,9 @@ pub fn check(cx: &Cx<'_>, used: &[bool], out: &mut Vec<Finding>) {
                     format!("this accept of `{}` silences nothing", a.lint),
                 )
                 .note(format!("its reason: \"{}\"", a.reason))
-                .help("the finding it covered is gone: delete the accept"),
+                .help(
+                    "delete it if the finding is gone; an accept must name every pair of a finding",
+                ),
             );
         }
     }
