@@ -109,3 +109,50 @@ fn examples_have_no_denied_findings() {
         assert!(errors.is_empty(), "{model}: {errors:#?}");
     }
 }
+
+/// Lint findings in the JSON form: `code` is the lint's name, the cause
+/// chain is in `notes`, and a denied finding makes the exit code 1.
+#[test]
+fn json_carries_lint_findings() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["check", "--format", "json", "examples/marketing.sec"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["version"], 1);
+    let exec = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| {
+            d["code"] == "exec-inherits-identity"
+                && d["message"] == "exec lets sre act as api in dev"
+        })
+        .expect("the exec finding");
+    assert_eq!(exec["severity"], "warning");
+    let notes: Vec<&str> = exec["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        notes.contains(&"sre --exec--> api --mounts--> main-db-write"),
+        "{notes:?}"
+    );
+    let denied = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--deny",
+            "warnings",
+            "examples/marketing.sec",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_eq!(denied.status.code(), Some(1));
+}

@@ -89,7 +89,7 @@ pub enum Command {
 pub enum Format {
     /// rustc-style messages on stderr
     Human,
-    /// the JSON document of docs/diagnostics.md on stdout
+    /// a JSON document on stdout (schema version 1: docs/language.md)
     Json,
     /// a SARIF 2.1.0 log on stdout (GitHub code scanning and other viewers)
     Sarif,
