@@ -87,6 +87,7 @@ pub use ports::{PortRanges, PortSet, Protocol, MAX_PORT, MIN_PORT};
 
 use crate::k8s::NetworkPolicy;
 use compile::{CompiledPolicy, PodsMat, Rule};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -548,26 +549,34 @@ impl<'c> NetworkAccess<'c> {
                 }
             }
         }
-        // The driving side's candidates `a`, checked on `b`'s side.
-        for (b, mut cands) in pending {
-            cands.sort_by_key(|(a, _)| *a);
-            for group in cands.chunk_by(|x, y| x.0 == y.0) {
-                let a = group[0].0;
-                let mine: Vec<Admission> = group.iter().map(|(_, ad)| ad.clone()).collect();
-                let c = match driving {
-                    Direction::Ingress => {
-                        let theirs = self.admissions(Direction::Egress, b, a, a);
-                        combine(b, a, mine, theirs)
-                    }
-                    Direction::Egress => {
-                        let theirs = self.admissions(Direction::Ingress, b, a, b);
-                        combine(a, b, theirs, mine)
-                    }
-                };
-                out.extend(c);
-            }
-        }
-        out.sort_by_key(|c| (c.src, c.dst));
+        // The driving side's candidates `a`, checked on `b`'s side: each
+        // `b` independently, on every core (the final sort keeps the
+        // result deterministic).
+        let checked: Vec<Connection> = pending
+            .into_par_iter()
+            .flat_map_iter(|(b, mut cands)| {
+                cands.sort_by_key(|(a, _)| *a);
+                let mut found = Vec::new();
+                for group in cands.chunk_by(|x, y| x.0 == y.0) {
+                    let a = group[0].0;
+                    let mine: Vec<Admission> = group.iter().map(|(_, ad)| ad.clone()).collect();
+                    let c = match driving {
+                        Direction::Ingress => {
+                            let theirs = self.admissions(Direction::Egress, b, a, a);
+                            combine(b, a, mine, theirs)
+                        }
+                        Direction::Egress => {
+                            let theirs = self.admissions(Direction::Ingress, b, a, b);
+                            combine(a, b, theirs, mine)
+                        }
+                    };
+                    found.extend(c);
+                }
+                found
+            })
+            .collect();
+        out.extend(checked);
+        out.par_sort_by_key(|c| (c.src, c.dst));
         Connectivity {
             open_sources: open_src,
             open_destinations: open_dst,
