@@ -10,6 +10,8 @@ pub mod codes;
 pub mod json;
 pub mod render;
 pub mod sarif;
+#[cfg(test)]
+mod test_support;
 
 use crate::span::Span;
 pub use codes::Code;

@@ -298,26 +298,8 @@ fn line_end(text: &str, i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::test_support::{sources, span};
     use crate::diagnostics::Code;
-    use crate::source::SourceFile;
-    use std::path::PathBuf;
-
-    fn sources(files: &[(&str, &str)]) -> SourceMap {
-        let mut map = SourceMap::new();
-        for (name, text) in files {
-            map.add(SourceFile::new(
-                *name,
-                PathBuf::from(name),
-                text.to_string(),
-            ));
-        }
-        map
-    }
-
-    fn span(map: &SourceMap, file: u32, needle: &str) -> Span {
-        let start = map.get(FileId(file)).text.find(needle).expect("needle");
-        Span::new(FileId(file), start, start + needle.len())
-    }
 
     const SHOP: &str =
         "system shop {\n  app web {\n    calls wbe\n  }\n  persona sre {\n    exec api\n  }\n}\n";

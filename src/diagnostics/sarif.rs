@@ -366,27 +366,9 @@ impl SarifLocation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceFile;
+    use crate::diagnostics::test_support::{sources, span};
     use crate::span::FileId;
     use serde_json::json;
-    use std::path::PathBuf;
-
-    fn sources(files: &[(&str, &str)]) -> SourceMap {
-        let mut map = SourceMap::new();
-        for (name, text) in files {
-            map.add(SourceFile::new(
-                *name,
-                PathBuf::from(name),
-                text.to_string(),
-            ));
-        }
-        map
-    }
-
-    fn span(map: &SourceMap, file: u32, needle: &str) -> Span {
-        let start = map.get(FileId(file)).text.find(needle).expect("needle");
-        Span::new(FileId(file), start, start + needle.len())
-    }
 
     fn value(diags: &[Diagnostic], map: &SourceMap) -> serde_json::Value {
         serde_json::to_value(to_sarif(diags, map)).unwrap()

@@ -36,13 +36,9 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let entry = found.entry((id, d.0)).or_default();
-                if !entry.0.contains(&d.2) {
-                    entry.0.push(d.2);
-                }
+                super::push_unique(&mut entry.0, d.2);
                 let name = cx.in_env(env.env);
-                if !entry.1.contains(&name) {
-                    entry.1.push(name);
-                }
+                super::push_unique(&mut entry.1, name);
             }
         }
     }

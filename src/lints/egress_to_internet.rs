@@ -49,13 +49,9 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             for &a in &m.pods[ip.from.index()].apps {
                 let entry = found.entry(a).or_default();
                 let port = ip.ports.to_string();
-                if !entry.0.contains(&port) {
-                    entry.0.push(port);
-                }
+                super::push_unique(&mut entry.0, port);
                 let name = cx.in_env(env.env);
-                if !entry.1.contains(&name) {
-                    entry.1.push(name);
-                }
+                super::push_unique(&mut entry.1, name);
             }
         }
     }

@@ -98,9 +98,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let entry = found.entry((o.persona, g.0)).or_default();
             entry.0.extend(chains);
             let name = cx.in_env(env.env);
-            if !entry.1.contains(&name) {
-                entry.1.push(name);
-            }
+            super::push_unique(&mut entry.1, name);
         }
     }
     for ((persona, g), (chains, envs)) in found {

@@ -51,9 +51,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                         .entry((source, StoreId(s as u32)))
                         .or_insert_with(|| (path, Vec::new()));
                     let name = cx.in_env(env.env);
-                    if !entry.1.contains(&name) {
-                        entry.1.push(name);
-                    }
+                    super::push_unique(&mut entry.1, name);
                 }
             }
         }

@@ -76,13 +76,9 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let entry = found.entry((id, store)).or_default();
-                if !entry.0.contains(&how) {
-                    entry.0.push(how);
-                }
+                super::push_unique(&mut entry.0, how);
                 let name = cx.in_env(env.env);
-                if !entry.1.contains(&name) {
-                    entry.1.push(name);
-                }
+                super::push_unique(&mut entry.1, name);
             }
         }
     }

@@ -355,6 +355,14 @@ pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
     out
 }
 
+/// Appends `x` unless `v` holds it already (small lists: environments,
+/// causes), keeping first-seen order.
+pub(crate) fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
 /// A lint's level in this model: `lint NAME = level`, else its default.
 fn level(model: &Model, info: &LintInfo) -> Level {
     if info.name == INVARIANT_VIOLATED {

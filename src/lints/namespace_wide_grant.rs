@@ -91,9 +91,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             });
             entry.named.extend(grants.iter().map(|g| g.target));
             let envs = entry.extra.entry(o.target).or_default();
-            if !envs.contains(&env.env) {
-                envs.push(env.env);
-            }
+            super::push_unique(envs, env.env);
         }
     }
     for ((persona, op, ns), f) in found {

@@ -61,14 +61,10 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             }
             let entry = found.entry((o.persona.0, g.0)).or_default();
             for b in bypassed {
-                if !entry.0.contains(&b) {
-                    entry.0.push(b);
-                }
+                super::push_unique(&mut entry.0, b);
             }
             let name = cx.in_env(env.env);
-            if !entry.1.contains(&name) {
-                entry.1.push(name);
-            }
+            super::push_unique(&mut entry.1, name);
         }
     }
     for ((p, g), (ports, envs)) in found {

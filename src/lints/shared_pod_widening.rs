@@ -57,9 +57,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                         if mate_has && !declared(s, t) {
                             let envs = found.entry((app, other, outgoing)).or_default();
                             let name = cx.in_env(env.env);
-                            if !envs.contains(&name) {
-                                envs.push(name);
-                            }
+                            super::push_unique(envs, name);
                         }
                     }
                 }
