@@ -9,7 +9,8 @@
 //! docs/performance.md records the figures. Timing lives here, never in tests.
 //! `-- --emit N` prints the synthetic model of N pod groups instead, to time
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
-//! phases (compile, generate + render, write).
+//! phases (compile, generate + render, write). `PALISADE_BENCH_CHECK_ONLY=1`
+//! times one run of the checker alone.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -60,6 +61,13 @@ fn main() {
             std::hint::black_box(&c);
         }
         times.sort();
+        if std::env::var_os("PALISADE_BENCH_CHECK_ONLY").is_some() {
+            let mut c = palisade::compile_str("synthetic.sec", &text);
+            let start = Instant::now();
+            std::hint::black_box(palisade::check(&mut c));
+            println!("{n:>10} check {}", fmt(start.elapsed()));
+            continue;
+        }
         let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });
         let check = check_time(&text, if n >= 50_000 { 1 } else { 3 });
         println!(
