@@ -2,8 +2,7 @@
 //! `clearance`.
 
 use super::{Cx, Finding, LintInfo};
-use crate::model::{Entity, Level, PersonaId, StoreId};
-use std::collections::BTreeMap;
+use crate::model::{Entity, Level};
 
 pub const INFO: LintInfo = LintInfo {
     name: "clearance-exceeded",
@@ -24,24 +23,11 @@ pods than intended), or raise the clearance if the design really allows it.",
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    let mut found: BTreeMap<(PersonaId, StoreId), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
-        for (p, persona) in m.personas.iter().enumerate() {
-            let Some(clearance) = persona.clearance else {
-                continue;
-            };
-            let id = PersonaId(p as u32);
-            for d in super::human_write_restricted::persona_data(cx, env, id) {
-                if m.stores[d.0.index()].classification <= clearance {
-                    continue;
-                }
-                let entry = found.entry((id, d.0)).or_default();
-                super::push_unique(&mut entry.0, d.2);
-                let name = cx.in_env(env.env);
-                super::push_unique(&mut entry.1, name);
-            }
-        }
-    }
+    let found = super::human_write_restricted::store_access(cx, |persona, store, _| {
+        persona
+            .clearance
+            .is_some_and(|clearance| store.classification > clearance)
+    });
     for ((p, s), (hows, envs)) in found {
         let persona = &m.personas[p.index()];
         let store = &m.stores[s.index()];

@@ -3,7 +3,7 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::{EnvAccess, Holder, Via};
-use crate::model::{Classification, DataLevel, Entity, Level, PersonaId, StoreId};
+use crate::model::{Classification, DataLevel, Entity, Level, Persona, PersonaId, Store, StoreId};
 use std::collections::BTreeMap;
 
 pub const INFO: LintInfo = LintInfo {
@@ -60,28 +60,39 @@ pub fn persona_data(
     out
 }
 
-pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+/// Every persona's effective store access that `keep` selects, over all
+/// environments: (persona, store) → (how, in which environments).
+pub type StoreAccess = BTreeMap<(PersonaId, StoreId), (Vec<String>, Vec<String>)>;
+
+pub fn store_access(
+    cx: &Cx<'_>,
+    keep: impl Fn(&Persona, &Store, DataLevel) -> bool,
+) -> StoreAccess {
     let m = cx.model;
-    let mut found: BTreeMap<(PersonaId, StoreId), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut found = StoreAccess::new();
     for env in cx.envs {
         for (p, persona) in m.personas.iter().enumerate() {
-            if persona.external {
-                continue;
-            }
             let id = PersonaId(p as u32);
             for (store, level, how) in persona_data(cx, env, id) {
-                if level < DataLevel::Write
-                    || m.stores[store.index()].classification != Classification::Restricted
-                {
+                if !keep(persona, &m.stores[store.index()], level) {
                     continue;
                 }
                 let entry = found.entry((id, store)).or_default();
                 super::push_unique(&mut entry.0, how);
-                let name = cx.in_env(env.env);
-                super::push_unique(&mut entry.1, name);
+                super::push_unique(&mut entry.1, cx.in_env(env.env));
             }
         }
     }
+    found
+}
+
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    let m = cx.model;
+    let found = store_access(cx, |persona, store, level| {
+        !persona.external
+            && level >= DataLevel::Write
+            && store.classification == Classification::Restricted
+    });
     for ((p, s), (hows, envs)) in found {
         let persona = &m.personas[p.index()];
         let store = &m.stores[s.index()];
