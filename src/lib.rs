@@ -62,18 +62,22 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
     // ports and mounts, whatever `--no-workloads` does to the output.
     let opts = generate::Options { workloads: true };
     let envs = generate::environments(model, None);
-    let objects: Vec<Vec<k8s::Resource>> = envs
-        .par_iter()
-        .map(|&env| generate::map_env(model, &opts, env, &|r| r))
+    // Environments usually differ only in who may operate what. Those with
+    // the same app and port grants get the same non-RBAC objects: the first
+    // of them (the "leader") is generated in full and its network evaluated
+    // once; the others generate only their Roles and bindings.
+    let keys: Vec<Vec<usize>> = (envs.par_iter())
+        .map(|&env| generate::network_grants(model, env))
         .collect();
-    // Environments usually differ only in who may operate what: the network
-    // is evaluated once per distinct set of network objects, in parallel
-    // with every environment's RBAC.
     let leader: Vec<usize> = (0..envs.len())
-        .map(|i| {
-            (0..i)
-                .find(|&j| effective::access::same_network_objects(&objects[j], &objects[i]))
-                .unwrap_or(i)
+        .map(|i| (0..i).find(|&j| keys[j] == keys[i]).unwrap_or(i))
+        .collect();
+    drop(keys);
+    let objects: Vec<Vec<k8s::Resource>> = (0..envs.len())
+        .into_par_iter()
+        .map(|i| match leader[i] == i {
+            true => generate::map_env(model, &opts, envs[i], &|r| r),
+            false => generate::rbac_objects(model, envs[i]),
         })
         .collect();
     let (nets, access): (Vec<_>, Vec<_>) = rayon::join(
@@ -88,7 +92,11 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
                 .into_par_iter()
                 .map(|i| {
                     let none = effective::access::NetPart::default();
-                    effective::access::evaluate_with(model, envs[i], &objects[i], none)
+                    let (workloads, rbac) = match leader[i] == i {
+                        true => (&objects[i], None),
+                        false => (&objects[leader[i]], Some(objects[i].as_slice())),
+                    };
+                    effective::access::evaluate_with(model, envs[i], workloads, rbac, none)
                 })
                 .collect::<Vec<_>>()
         },

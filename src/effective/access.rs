@@ -104,7 +104,7 @@ pub struct DataEdge {
 #[derive(Debug, Default)]
 pub struct EnvAccess {
     pub env: Option<EnvId>,
-    /// Shared between environments whose network objects are equal.
+    /// Shared between environments with the same app and port grants.
     pub net: Arc<Vec<NetEdge>>,
     pub ip: Arc<Vec<IpEdge>>,
     pub ops: Vec<OpEdge>,
@@ -145,18 +145,23 @@ fn secret_index(model: &Model) -> HashMap<String, (StoreId, DataLevel)> {
 
 /// Effective access of one environment's objects.
 pub fn evaluate(model: &Model, env: Option<EnvId>, objects: &[Resource]) -> EnvAccess {
-    evaluate_with(model, env, objects, network(model, objects))
+    evaluate_with(model, env, objects, None, network(model, objects))
 }
 
 /// [`evaluate`] with the network part already evaluated — by [`network`],
-/// possibly for another environment with equal network objects
-/// ([`same_network_objects`]): environments usually differ only in who may
-/// operate what, so `palisade::check` evaluates the network once per
-/// distinct set, in parallel with the rest.
+/// possibly for another environment with the same app and port grants
+/// ([`crate::generate::network_grants`]): environments usually differ only
+/// in who may operate what, so `palisade::check` evaluates the network once
+/// per distinct set, in parallel with the rest.
+///
+/// `rbac`: the Roles and bindings to authorize with, when they are not
+/// among `objects` (an environment that shares another's workloads and
+/// differs only in its RBAC).
 pub fn evaluate_with(
     model: &Model,
     env: Option<EnvId>,
     objects: &[Resource],
+    rbac: Option<&[Resource]>,
     net: NetPart,
 ) -> EnvAccess {
     let mut out = EnvAccess {
@@ -251,7 +256,7 @@ pub fn evaluate_with(
     }
 
     // Personas' RBAC reach.
-    let rbac = Authorizer::new(objects);
+    let rbac = Authorizer::new(rbac.unwrap_or(objects));
     let mut pods_in: BTreeMap<&str, Vec<Node>> = BTreeMap::new();
     for (i, g) in model.pods.iter().enumerate() {
         if deployed.contains(&PodId(i as u32)) {
@@ -439,18 +444,6 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
     out.net = Arc::new(net);
     out.ip = Arc::new(ip);
     out
-}
-
-/// Whether two environments' objects give the same network part: equal
-/// Namespaces, NetworkPolicies and Deployments, in the same order.
-pub fn same_network_objects(a: &[Resource], b: &[Resource]) -> bool {
-    let relevant = |r: &&Resource| {
-        matches!(
-            r,
-            Resource::Namespace(_) | Resource::NetworkPolicy(_) | Resource::Deployment(_)
-        )
-    };
-    a.iter().filter(relevant).eq(b.iter().filter(relevant))
 }
 
 /// The user a persona's subject authenticates as.

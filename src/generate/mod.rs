@@ -97,6 +97,34 @@ pub fn map_env<T: Send>(
     out
 }
 
+/// Only the persona and app Roles and RoleBindings of an environment: for an
+/// analysis that already has another environment's other objects and knows
+/// they are the same here ([`network_grants`]).
+pub fn rbac_objects(model: &Model, env: Option<EnvId>) -> Vec<Resource> {
+    let cx = Cx::new(model, env);
+    let flows = flows::Flows::compute(&cx);
+    let mut out = rbac::app_roles(&cx);
+    out.extend(rbac::persona_roles(&cx, &flows));
+    out
+}
+
+/// The grants every non-RBAC object of an environment depends on, that
+/// apply in it: every grant of an app (its connections, mounts, token) and
+/// every port grant (ingress rules). Environments with equal lists get
+/// equal Namespaces, NetworkPolicies, Deployments and Services (generation
+/// is deterministic in them); persona operations and persona data grants
+/// only make Roles.
+pub fn network_grants(model: &Model, env: Option<EnvId>) -> Vec<usize> {
+    use crate::model::{Access, Entity};
+    (model.grants.iter().enumerate())
+        .filter(|(_, g)| {
+            (matches!(g.subject, Entity::App(_)) || matches!(g.access, Access::Port { .. }))
+                && model.grant_applies(g, env)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Shared context of one environment's generation.
 pub(crate) struct Cx<'m> {
     pub model: &'m Model,
