@@ -45,9 +45,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         )
         .pair(Entity::Persona(p), Entity::Store(s))
         .help("remove the access that leads there, or raise the clearance");
-        for h in hows {
-            f = f.note(h);
-        }
+        f = f.notes(hows);
         out.push(f);
     }
 }

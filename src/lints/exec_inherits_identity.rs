@@ -134,9 +134,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             ),
         )
         .help("grant `logs` where reading is enough, or limit exec to non-production (`in dev`)");
-        for c in chains {
-            f = f.note(c);
-        }
+        f = f.notes(chains);
         f.pairs = apps.into_iter().map(|a| (who, a)).collect();
         out.push(f);
     }

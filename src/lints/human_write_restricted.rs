@@ -108,9 +108,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         )
         .pair(Entity::Persona(p), Entity::Store(s))
         .help("people should read restricted data at most; route changes through the application");
-        for h in hows {
-            f = f.note(h);
-        }
+        f = f.notes(hows);
         out.push(f);
     }
 }

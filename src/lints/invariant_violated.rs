@@ -137,7 +137,7 @@ fn kind_matches(a: &Access, k: &Kind) -> bool {
             },
             Kind::Net(ports),
         ) => {
-            let p = Protocol::parse(protocol.as_str()).unwrap_or(Protocol::Tcp);
+            let p = Protocol::from(*protocol);
             ports.contains(p, *number)
         }
         (Access::Data(want), Kind::Data(have)) => have >= want,

@@ -45,7 +45,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             let mut bypassed = Vec::new();
             for &a in &m.pods[g.index()].apps {
                 for p in &m.apps[a.index()].ports {
-                    let proto = Protocol::parse(p.protocol.as_str()).unwrap_or(Protocol::Tcp);
+                    let proto = Protocol::from(p.protocol);
                     if !admitted.contains(proto, p.number) {
                         bypassed.push(format!(
                             "{}:{} ({})",

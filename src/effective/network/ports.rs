@@ -10,6 +10,17 @@ pub enum Protocol {
     Sctp,
 }
 
+/// The model's protocols are the API's (the model says `tcp`, the API `TCP`).
+impl From<crate::model::Protocol> for Protocol {
+    fn from(p: crate::model::Protocol) -> Self {
+        match p {
+            crate::model::Protocol::Tcp => Protocol::Tcp,
+            crate::model::Protocol::Udp => Protocol::Udp,
+            crate::model::Protocol::Sctp => Protocol::Sctp,
+        }
+    }
+}
+
 impl Protocol {
     pub const ALL: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
 
