@@ -20,6 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn main() {
+    palisade::cli::keep_freed_memory();
     // `-- --emit N`: print the synthetic model of N pod groups and stop (to
     // time the `palisade` binary itself on it).
     let args: Vec<String> = std::env::args().collect();

@@ -80,7 +80,9 @@ fn load(dir: &Path) -> (Cluster, Vec<NetworkPolicy>) {
             .unwrap_or_else(|(i, e)| panic!("{} document {i}: {e}", f.display()));
         resources.extend(docs);
     }
-    Cluster::from_resources(&resources)
+    let (cluster, policies) = Cluster::from_resources(&resources);
+    let policies = policies.into_iter().cloned().collect();
+    (cluster, policies)
 }
 
 /// `(protocol, ports)` cells of a row, as nca_rows.py prints a port set.

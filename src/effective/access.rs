@@ -65,8 +65,9 @@ pub struct OpEdge {
     pub persona: PersonaId,
     pub op: Operation,
     pub target: Node,
-    /// `RoleBinding "x/ns" of Role "y" to Group "g"`, and the rule.
-    pub cause: String,
+    /// `RoleBinding "x/ns" of Role "y" to Group "g"`, and the rule (shared
+    /// by every edge the same rule grants).
+    pub cause: Arc<str>,
 }
 
 /// Who holds a store's credentials.
@@ -80,7 +81,7 @@ pub enum Holder {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Via {
     /// `get` on the credentials Secret (cause: the RBAC rule).
-    Secret(String),
+    Secret(Arc<str>),
     /// Mounted into the pod group's pods.
     Mount,
     /// `pods/exec` into a pod group that mounts them.
@@ -274,6 +275,7 @@ pub fn evaluate_with(
                 .push(Node::Store(StoreId(i as u32)));
         }
     }
+    let mut text = CauseText::default();
     for (p, persona) in model.personas.iter().enumerate() {
         if persona.external {
             continue;
@@ -287,7 +289,9 @@ pub fn evaluate_with(
             };
             for ns in namespaces {
                 let pods = pods_in.get(ns).map(Vec::as_slice).unwrap_or(&[]);
-                pod_ops(&rbac, &user, ns, pods, model, persona_id, &mut out);
+                pod_ops(
+                    &rbac, &user, ns, pods, model, persona_id, &mut text, &mut out,
+                );
                 secret_reads(
                     &rbac,
                     &user,
@@ -295,6 +299,7 @@ pub fn evaluate_with(
                     &ns_secrets,
                     &secrets,
                     persona_id,
+                    &mut text,
                     &mut out,
                 );
             }
@@ -506,6 +511,29 @@ const OP_REQUESTS: &[OpRequest] = &[
     ),
 ];
 
+/// Formatted RBAC causes, once per (binding, subject, rule): a rule that
+/// names fifty Deployments is the cause of fifty edges, and formatting it
+/// for each was a fifth of the checker's time.
+#[derive(Default)]
+struct CauseText(HashMap<(usize, usize, usize, usize), Arc<str>>);
+
+impl CauseText {
+    fn get(&mut self, c: &super::rbac::Cause<'_>) -> Arc<str> {
+        let key = (
+            c.binding_name.as_ptr() as usize,
+            c.subject as *const _ as usize,
+            c.rule as *const _ as usize,
+            c.aggregated_from
+                .map_or(0, |(name, _)| name.as_ptr() as usize),
+        );
+        self.0
+            .entry(key)
+            .or_insert_with(|| c.to_string().into())
+            .clone()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn pod_ops(
     rbac: &Authorizer,
     user: &UserInfo,
@@ -513,6 +541,7 @@ fn pod_ops(
     pods: &[Node],
     model: &Model,
     persona: PersonaId,
+    text: &mut CauseText,
     out: &mut EnvAccess,
 ) {
     for &(op, verb, group, resource, sub, by_deployment) in OP_REQUESTS {
@@ -524,23 +553,13 @@ fn pod_ops(
         if names.is_empty() {
             continue;
         }
-        // The cause text once per request, not once per pod.
-        let all = match &names {
-            ResourceNames::All(c) => Some(c.to_string()),
-            ResourceNames::Only(_) => None,
-        };
         for &node in pods {
-            let name = match node {
-                Node::Group(g) => model.pods[g.index()].name.clone(),
-                Node::Store(s) => format!("{}-store", model.stores[s.index()].name),
-                _ => continue,
-            };
             // Pods get generated names: only a rule without resourceNames
             // reaches them. Deployments are named after their pod group.
             let cause = match (&names, by_deployment, node) {
-                (ResourceNames::All(_), _, _) => all.clone(),
-                (ResourceNames::Only(_), true, Node::Group(_)) => {
-                    names.allows(&name).map(ToString::to_string)
+                (ResourceNames::All(c), _, _) => Some(c),
+                (ResourceNames::Only(_), true, Node::Group(g)) => {
+                    names.allows(&model.pods[g.index()].name)
                 }
                 _ => None,
             };
@@ -549,13 +568,14 @@ fn pod_ops(
                     persona,
                     op,
                     target: node,
-                    cause,
+                    cause: text.get(cause),
                 });
             }
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn secret_reads(
     rbac: &Authorizer,
     user: &UserInfo,
@@ -563,6 +583,7 @@ fn secret_reads(
     ns_secrets: &BTreeMap<String, BTreeSet<String>>,
     index: &HashMap<String, (StoreId, DataLevel)>,
     persona: PersonaId,
+    text: &mut CauseText,
     out: &mut EnvAccess,
 ) {
     let Some(present) = ns_secrets.get(ns) else {
@@ -571,19 +592,16 @@ fn secret_reads(
     let get = rbac.allowed_names(user, &Attributes::resource("get", "", "secrets", ns));
     let list = rbac.allowed_names(user, &Attributes::resource("list", "", "secrets", ns));
     for name in present {
-        let cause = get
-            .allows(name)
-            .map(ToString::to_string)
-            .or_else(|| match &list {
-                ResourceNames::All(c) => Some(c.to_string()),
-                ResourceNames::Only(_) => None,
-            });
+        let cause = get.allows(name).or(match &list {
+            ResourceNames::All(c) => Some(c),
+            ResourceNames::Only(_) => None,
+        });
         if let (Some(cause), Some(&(store, level))) = (cause, index.get(name)) {
             out.data.push(DataEdge {
                 holder: Holder::Persona(persona),
                 store,
                 level,
-                via: Via::Secret(cause),
+                via: Via::Secret(text.get(cause)),
                 app: None,
             });
         }

@@ -74,7 +74,6 @@ impl Flows {
                 }
                 (Access::Data(level), Entity::Store(s)) => {
                     let store = &cx.model.stores[s.index()];
-                    f.store_users.entry(s).or_default().insert(ga.ns.clone());
                     let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
                     *level_slot = (*level_slot).max(*level);
                     f.connect(cx, app, &ga, g.target, (store.port, Protocol::Tcp));
@@ -92,6 +91,7 @@ impl Flows {
                 _ => {}
             }
         }
+        f.store_users = store_users(cx);
         f
     }
 
@@ -176,6 +176,25 @@ fn add(
         None => rules.entry(group.clone()).or_default(),
     };
     peers.entry(peer).or_default().insert(port);
+}
+
+/// Namespaces of the apps that mount each store's credentials: all that
+/// the Roles need of the flows (the RBAC-only generation computes only
+/// this).
+pub fn store_users(cx: &Cx<'_>) -> BTreeMap<StoreId, BTreeSet<String>> {
+    let mut out: BTreeMap<StoreId, BTreeSet<String>> = BTreeMap::new();
+    for g in cx.grants() {
+        if let (Entity::App(app), Access::Data(_), Entity::Store(s)) =
+            (g.subject, &g.access, g.target)
+        {
+            let ns = cx.ns_name(cx.model.pod_of(app).namespace);
+            let set = out.entry(s).or_default();
+            if !set.contains(ns) {
+                set.insert(ns.to_string());
+            }
+        }
+    }
+    out
 }
 
 pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {

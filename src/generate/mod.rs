@@ -93,7 +93,11 @@ pub fn map_env<T: Send>(
         out.par_extend(workloads::objects(&cx, &flows).map(f));
     }
     out.extend(rbac::app_roles(&cx).into_iter().map(f));
-    out.extend(rbac::persona_roles(&cx, &flows).into_iter().map(f));
+    out.extend(
+        rbac::persona_roles(&cx, &flows.store_users)
+            .into_iter()
+            .map(f),
+    );
     out
 }
 
@@ -102,9 +106,8 @@ pub fn map_env<T: Send>(
 /// they are the same here ([`network_grants`]).
 pub fn rbac_objects(model: &Model, env: Option<EnvId>) -> Vec<Resource> {
     let cx = Cx::new(model, env);
-    let flows = flows::Flows::compute(&cx);
     let mut out = rbac::app_roles(&cx);
-    out.extend(rbac::persona_roles(&cx, &flows));
+    out.extend(rbac::persona_roles(&cx, &flows::store_users(&cx)));
     out
 }
 

@@ -3,7 +3,8 @@
 //! `Role persona-<persona>` bound to the persona's subjects (KUBERNETES.md's
 //! operation table). `resourceNames` pin a rule wherever RBAC allows.
 
-use super::flows::Flows;
+/// Namespaces of the apps mounting each store's credentials.
+type StoreUsers = std::collections::BTreeMap<crate::model::StoreId, BTreeSet<String>>;
 use super::Cx;
 use crate::k8s::{self, PolicyRule, Resource, RoleRef};
 use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
@@ -105,7 +106,7 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Resource> {
 }
 
 /// Per (persona, namespace): `Role persona-<persona>` + `RoleBinding`.
-pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
+pub fn persona_roles(cx: &Cx<'_>, store_users: &StoreUsers) -> Vec<Resource> {
     let m = cx.model;
     let mut per: BTreeMap<(usize, String), Rules> = BTreeMap::new();
     for g in cx.grants() {
@@ -122,7 +123,7 @@ pub fn persona_roles(cx: &Cx<'_>, flows: &Flows) -> Vec<Resource> {
                 operation(per.entry((p.index(), ns)).or_default(), *op, &pod.name);
             }
             (Access::Data(level), Entity::Store(s)) => {
-                for ns in secret_namespaces(cx, flows, s) {
+                for ns in secret_namespaces(cx, store_users, s) {
                     let name = format!("{}-{}", m.stores[s.index()].name, level.as_str());
                     add(
                         per.entry((p.index(), ns)).or_default(),
@@ -227,10 +228,14 @@ fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
 /// Where a store's credentials Secret lives: the store's namespace for an
 /// in-cluster store; for one outside the cluster, the namespaces of the
 /// apps that mount it (a pod can only mount a Secret of its own namespace).
-fn secret_namespaces(cx: &Cx<'_>, flows: &Flows, store: crate::model::StoreId) -> BTreeSet<String> {
+fn secret_namespaces(
+    cx: &Cx<'_>,
+    store_users: &StoreUsers,
+    store: crate::model::StoreId,
+) -> BTreeSet<String> {
     match &cx.model.stores[store.index()].location {
         StoreLocation::InCluster(ns) => BTreeSet::from([cx.ns_name(*ns).to_string()]),
-        StoreLocation::Outside(_) => flows.store_users.get(&store).cloned().unwrap_or_default(),
+        StoreLocation::Outside(_) => store_users.get(&store).cloned().unwrap_or_default(),
     }
 }
 

@@ -36,7 +36,7 @@ struct Found {
     span: Span,
     named: BTreeSet<Entity>,
     extra: BTreeMap<Node, Vec<Option<EnvId>>>,
-    cause: String,
+    cause: std::sync::Arc<str>,
 }
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {

@@ -132,7 +132,7 @@ impl Cluster {
     /// the workload), each bare Pod, and the NetworkPolicies among them. Objects without a namespace are in `default`; namespaces that
     /// policies or workloads name but no Namespace declares exist with the
     /// default label only.
-    pub fn from_resources(resources: &[Resource]) -> (Cluster, Vec<NetworkPolicy>) {
+    pub fn from_resources(resources: &[Resource]) -> (Cluster, Vec<&NetworkPolicy>) {
         let mut c = Cluster::default();
         let mut policies = Vec::new();
         let ns_of = |m: &crate::k8s::ObjectMeta| {
@@ -162,7 +162,7 @@ impl Cluster {
                 }
                 Resource::NetworkPolicy(p) => {
                     c.ensure_namespace(&ns_of(&p.metadata));
-                    policies.push(p.clone());
+                    policies.push(p);
                 }
                 _ => {}
             }

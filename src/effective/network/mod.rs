@@ -261,26 +261,35 @@ pub struct NetworkAccess<'c> {
 }
 
 /// Evaluates `policies` on `cluster`.
-pub fn evaluate<'c>(cluster: &'c Cluster, policies: &[NetworkPolicy]) -> NetworkAccess<'c> {
+pub fn evaluate<'c, P>(cluster: &'c Cluster, policies: &[P]) -> NetworkAccess<'c>
+where
+    P: std::borrow::Borrow<NetworkPolicy> + Sync,
+{
     let n = cluster.pod_count();
     let mut selecting = [vec![Vec::new(); n], vec![Vec::new(); n]];
-    let mut compiled = Vec::with_capacity(policies.len());
     let mut problems = Vec::new();
-    for (i, p) in policies.iter().enumerate() {
-        let (c, msgs) = compile::compile(cluster, p);
-        for dir in [Direction::Ingress, Direction::Egress] {
-            if c.affects[dir as usize] {
-                for pod in &c.selected {
-                    selecting[dir as usize][pod.index()].push(PolicyId(i));
+    // Policies compile independently (each reads only the cluster).
+    let compiled: Vec<(CompiledPolicy, Vec<String>)> = policies
+        .par_iter()
+        .with_min_len(64)
+        .map(|p| compile::compile(cluster, p.borrow()))
+        .collect();
+    let compiled = (compiled.into_iter().enumerate())
+        .map(|(i, (c, msgs))| {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                if c.affects[dir as usize] {
+                    for pod in &c.selected {
+                        selecting[dir as usize][pod.index()].push(PolicyId(i));
+                    }
                 }
             }
-        }
-        problems.extend(msgs.into_iter().map(|message| Problem {
-            policy: PolicyId(i),
-            message,
-        }));
-        compiled.push(c);
-    }
+            problems.extend(msgs.into_iter().map(|message| Problem {
+                policy: PolicyId(i),
+                message,
+            }));
+            c
+        })
+        .collect();
     NetworkAccess {
         cluster,
         policies: compiled,

@@ -150,7 +150,7 @@ fn small() -> Cluster {
 #[test]
 fn no_policy_means_everything_open() {
     let c = small();
-    let a = evaluate(&c, &[]);
+    let a = evaluate::<NetworkPolicy>(&c, &[]);
     let conns = a.connections();
     assert!(conns.connections.is_empty());
     assert_eq!(conns.open_sources.len(), 5);
