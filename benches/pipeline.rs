@@ -64,9 +64,15 @@ fn main() {
         times.sort();
         if std::env::var_os("PALISADE_BENCH_CHECK_ONLY").is_some() {
             let mut c = palisade::compile_str("synthetic.sec", &text);
-            let start = Instant::now();
+            let (start, cpu) = (Instant::now(), cpu_time());
             std::hint::black_box(palisade::check(&mut c));
-            println!("{n:>10} check {}", fmt(start.elapsed()));
+            // CPU time as well: on a shared machine it varies less.
+            let cpu = cpu_time().zip(cpu).map(|(b, a)| b.saturating_sub(a));
+            println!(
+                "{n:>10} check {} ({} CPU)",
+                fmt(start.elapsed()),
+                cpu.map_or("?".into(), fmt)
+            );
             continue;
         }
         let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });
@@ -161,6 +167,18 @@ fn fmt(d: Duration) -> String {
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`).
+/// This process's user + system CPU time so far (`/proc/self/stat`, in
+/// clock ticks of 10 ms).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are
+    // fields 14 and 15 of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn peak_rss_mb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

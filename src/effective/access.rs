@@ -23,7 +23,8 @@ use crate::model::{
     AppId, Classification, DataLevel, EnvId, Model, Operation, PersonaId, PodId, StoreId,
     StoreLocation, Subject,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Something a connection starts or ends at.

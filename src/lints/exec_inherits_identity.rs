@@ -4,7 +4,8 @@
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::{DataEdge, Holder, IpEdge, NetEdge, Node, Via};
 use crate::model::{Access, Entity, Level, Operation, PersonaId, PodId};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const INFO: LintInfo = LintInfo {
     name: "exec-inherits-identity",

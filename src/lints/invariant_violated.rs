@@ -4,7 +4,7 @@ use super::paths::{name, GNode, Graph, Kind, Reach};
 use super::{Cx, Finding, LintInfo};
 use crate::effective::network::Protocol;
 use crate::model::{Access, ForbidKind, Level, Operation};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 pub const INFO: LintInfo = LintInfo {
     name: "invariant-violated",

@@ -32,8 +32,8 @@ use crate::diagnostics::{Code, Diagnostic, Label, Severity};
 use crate::effective::access::{EnvAccess, Node};
 use crate::model::{Access, DataLevel, Entity, EnvId, Grant, Level, Model, Operation};
 use crate::span::Span;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
 
 /// A lint's identity and documentation.
 #[derive(Clone, Copy, Debug)]

@@ -4,7 +4,8 @@ use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
 use crate::model::{Entity, EnvId, Grant, Level, NsId, Operation, PersonaId, PodId, StoreLocation};
 use crate::span::Span;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const INFO: LintInfo = LintInfo {
     name: "namespace-wide-grant",

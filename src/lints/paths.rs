@@ -19,7 +19,8 @@ use super::Cx;
 use crate::effective::access::{EnvAccess, Holder, Node, Via};
 use crate::effective::network::{IpSet, PortSet};
 use crate::model::{Access, DataLevel, Entity, Operation};
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 
 /// A graph node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,8 @@ use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
 use crate::effective::network::{PortSet, Protocol};
 use crate::model::{Access, Entity, Level, Operation};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 pub const INFO: LintInfo = LintInfo {
     name: "portforward-bypasses-network",

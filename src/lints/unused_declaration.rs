@@ -3,7 +3,7 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::model::{AppId, Entity, ExternalId, Level, PersonaId, StoreId};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 pub const INFO: LintInfo = LintInfo {
     name: "unused-declaration",

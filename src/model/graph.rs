@@ -2,8 +2,8 @@
 //! petgraph stays behind this module's API.
 
 use super::{Entity, Model};
+use foldhash::{HashMap, HashMapExt};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
-use std::collections::HashMap;
 
 /// A directed graph of declared access: one edge per grant.
 pub struct ModelGraph {

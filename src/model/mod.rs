@@ -9,7 +9,7 @@ mod types;
 pub use types::*;
 
 use crate::span::Span;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// Index types into the model's tables.
 macro_rules! id {

@@ -16,7 +16,7 @@ use crate::model::*;
 use crate::source::SourceMap;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, Decl, DeclKind, Item};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Namespace id used when an app's namespace could not be resolved; a model
 /// with errors never reaches later stages.

@@ -9,7 +9,7 @@ use crate::lints;
 use crate::model::*;
 use crate::span::Span;
 use crate::syntax::ast::{self, AccessItem, Item, TargetSet, Targets};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 pub(super) fn statement(r: &mut Resolver<'_>, item: &Item) {
     match item {

@@ -4,7 +4,7 @@
 use super::ports::Protocol;
 use super::selector::{LabelIndex, Selector};
 use crate::k8s::{Labels, NetworkPolicy, PodTemplateSpec, Resource};
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// The label Kubernetes sets on every namespace to its name (since 1.21,
 /// immutable: the API server overwrites any other value).

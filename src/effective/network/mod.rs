@@ -87,8 +87,8 @@ pub use ports::{PortRanges, PortSet, Protocol, MAX_PORT, MIN_PORT};
 
 use crate::k8s::NetworkPolicy;
 use compile::{CompiledPolicy, PodsMat, Rule};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 

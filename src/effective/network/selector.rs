@@ -8,7 +8,7 @@
 //! selects everything.
 
 use crate::k8s::{LabelSelector, Labels};
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Op {

@@ -9,7 +9,7 @@
 
 use super::{RoleKind, RuleRef, StoredRole};
 use crate::k8s::{LabelSelector, Labels, PolicyRule};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 /// Why a selector cannot be turned into a `labels.Selector`.
 #[derive(Debug)]

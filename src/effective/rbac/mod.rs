@@ -48,7 +48,8 @@ pub use rules::{compact_string, rule_allows, rules_allow};
 pub use user::UserInfo;
 
 use crate::k8s::{PolicyRule, Resource, Role, RoleBinding, RoleRef, Subject};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Namespace given to namespaced objects that do not name one.
