@@ -1,6 +1,7 @@
 //! Design-review outputs computed from a checked model (issue 5): the
 //! access view ([`access`]), shared by `palisade graph --effective`,
-//! `query`, `diff` and `review`.
+//! `query` ([`query`]), `diff` ([`diff`]) and `review`; [`report`] is how
+//! an edge and its derivation are shown.
 //!
 //! Input: a [`Compilation`](crate::Compilation) after
 //! [`check`](crate::check), and the `Vec<EnvAccess>` that `check` returned.
@@ -8,5 +9,7 @@
 //! what declares it and, when it is wider than declared, why.
 
 pub mod access;
+pub mod query;
+pub mod report;
 
 pub use access::{access_view, AccessEdge, AccessView, EnvView, Widening};
