@@ -141,3 +141,106 @@ fn query_examples() {
         insta::assert_snapshot!(format!("query_{name}_json"), json);
     }
 }
+
+/// `palisade diff` of two model sources, as Markdown and JSON.
+fn diff_of(old: &str, new: &str) -> (String, String, palisade::review::diff::Diff) {
+    use palisade::review::diff::{diff, render_markdown, Side, Source};
+    let load = |spec: &str| {
+        let mut comp = palisade::compile(Source::parse(spec).load().expect("loads"));
+        assert!(!comp.has_errors(), "{spec} must compile");
+        let envs = palisade::check(&mut comp);
+        let view = access_view(&comp, &envs);
+        (comp, view)
+    };
+    let ((oc, ov), (nc, nv)) = (load(old), load(new));
+    let d = diff(
+        &Side {
+            comp: &oc,
+            view: &ov,
+        },
+        &Side {
+            comp: &nc,
+            view: &nv,
+        },
+        (old, new),
+    );
+    let json = serde_json::to_string_pretty(&d).unwrap();
+    (render_markdown(&d), json, d)
+}
+
+/// Every case of `tests/corpus/diff/<case>/` (old.sec → new.sec): a new
+/// case is a new folder. The first line of new.sec may say what the diff
+/// must show; the whole report is snapshotted.
+#[test]
+fn diff_corpus() {
+    insta::glob!("corpus/diff/*", |dir| {
+        let rel = dir
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let (old, new) = (format!("{rel}/old.sec"), format!("{rel}/new.sec"));
+        let (md, json, d) = diff_of(&old, &new);
+        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+        // What each kind of change must show, beyond the snapshot.
+        let s = &d.summary;
+        match case.as_str() {
+            "new-allow" => {
+                assert!(d.access.added.iter().any(|a| a.from == "front"
+                    && a.to == "orders"
+                    && a.access == "metrics"
+                    && a.edge.widened.is_none()));
+                assert_eq!(s.access_removed, 0);
+            }
+            "removed-allow" => {
+                assert!(d
+                    .access
+                    .removed
+                    .iter()
+                    .any(|a| a.from == "front" && a.to == "orders"));
+                assert_eq!(s.access_added, 0);
+            }
+            "new-app-in-shared-namespace" => {
+                let wide = d
+                    .access
+                    .added
+                    .iter()
+                    .find(|a| a.from == "dev" && a.to == "payments" && a.access == "exec");
+                let wide = wide.expect("dev's exec widens to the new app");
+                assert!(wide.edge.widened.as_ref().unwrap().causes[0]
+                    .contains("reaches every pod of namespace `web`"));
+                assert!(s.access_added_widened > 0);
+            }
+            "new-accept" => {
+                assert_eq!(s.findings_accepted, 1);
+                assert_eq!(s.findings_introduced + s.findings_resolved, 0);
+                assert_eq!(s.access_added + s.access_removed, 0);
+            }
+            other => panic!("add the expectations of diff case `{other}` here"),
+        }
+        insta::assert_snapshot!("diff_markdown", md);
+        insta::assert_snapshot!("diff_json", json);
+    });
+}
+
+/// An example against itself: nothing changes.
+#[test]
+fn diff_examples_against_themselves() {
+    for model in [
+        "examples/marketing.sec",
+        "examples/webshop.sec",
+        "examples/platform",
+    ] {
+        let (md, _, d) = diff_of(model, model);
+        assert_eq!(d.summary, Default::default(), "{model}");
+        insta::assert_snapshot!(
+            format!(
+                "diff_self_{}",
+                model
+                    .trim_start_matches("examples/")
+                    .trim_end_matches(".sec")
+            ),
+            md
+        );
+    }
+}

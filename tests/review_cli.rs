@@ -89,3 +89,116 @@ fn query_on_a_broken_model_exits_1() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(M).exists());
 }
+
+const CASES: &str = "tests/corpus/diff";
+
+#[test]
+fn diff_fails_on_widening_only_when_asked_and_only_when_added() {
+    let allow = [
+        "diff",
+        "tests/corpus/diff/new-allow/old.sec",
+        "tests/corpus/diff/new-allow/new.sec",
+    ];
+    let out = palisade(&allow);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("## Palisade: access changes"));
+    let mut strict = allow.to_vec();
+    strict.push("--fail-on-widening");
+    let out = palisade(&strict);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--fail-on-widening"));
+    // Removing an allow adds nothing.
+    let out = palisade(&[
+        "diff",
+        &format!("{CASES}/removed-allow/old.sec"),
+        &format!("{CASES}/removed-allow/new.sec"),
+        "--fail-on-widening",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["summary"]["access_added"], 0);
+}
+
+#[test]
+fn diff_reports_both_sides_errors_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_old = dir.path().join("old.sec");
+    let bad_new = dir.path().join("new.sec");
+    std::fs::write(&bad_old, "system s\nallow a -> b: read\n").unwrap();
+    std::fs::write(&bad_new, "system s\nallow c -> d: read\n").unwrap();
+    let out = palisade(&["diff", bad_old.to_str().unwrap(), bad_new.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("`a`") && err.contains("`c`"), "{err}");
+    assert!(out.stdout.is_empty());
+    let missing = palisade(&["diff", "no/such.sec", M]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("does not exist"));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// `git:REV:PATH` reads a file or a directory's `.sec` files at a revision,
+/// PATH relative to the working directory.
+#[test]
+fn diff_reads_models_from_git_revisions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    std::fs::create_dir(repo.join("models")).unwrap();
+    let old = std::fs::read(root.join(CASES).join("new-allow/old.sec")).unwrap();
+    let new = std::fs::read(root.join(CASES).join("new-allow/new.sec")).unwrap();
+    std::fs::write(repo.join("models/shop.sec"), &old).unwrap();
+    std::fs::write(repo.join("models/README"), "not a model").unwrap();
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "old"]);
+    std::fs::write(repo.join("models/shop.sec"), &new).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .expect("palisade runs")
+    };
+    for (old, new) in [
+        ("git:HEAD:models", "models"),
+        ("git:HEAD:models/shop.sec", "models/shop.sec"),
+        ("git:HEAD:./models/", "models"),
+    ] {
+        let out = run(&["diff", old, new, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{old}: {}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let added = doc["access"]["added"].as_array().unwrap();
+        assert!(
+            added
+                .iter()
+                .any(|a| a["from"] == "front" && a["to"] == "orders" && a["access"] == "metrics"),
+            "{old}: {added:?}"
+        );
+    }
+    // Both sides at revisions: no change.
+    let out = run(&["diff", "git:HEAD:models", "git:HEAD:models"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("No change"));
+    // Unknown revision or path: exit 2 with git's reason.
+    for bad in ["git:nosuchrev:models", "git:HEAD:nothing-here"] {
+        let out = run(&["diff", bad, "models"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).starts_with("error:"), "{bad}");
+    }
+}

@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod diff;
 mod explain;
 mod query;
 
@@ -88,6 +89,11 @@ pub enum Command {
         after_help = "Examples:\n  palisade query -m examples/marketing.sec who-can read main-db\n  palisade query -m examples/marketing.sec what-can sre --env dev\n  palisade query -m examples/marketing.sec path customer main-db --format json"
     )]
     Query(query::QueryArgs),
+    /// What a model change does to access: effective access added and removed, findings, generated files
+    #[command(
+        after_help = "OLD and NEW are model paths (a .sec file or a directory) or git:REV:PATH (PATH at a git revision, relative to the working directory).\n\nExamples:\n  palisade diff git:main:models models\n  palisade diff old.sec new.sec --format json\n  palisade diff git:HEAD~1:shop.sec shop.sec --fail-on-widening   (CI: exit 1 if access was added)"
+    )]
+    Diff(diff::DiffArgs),
 }
 
 /// Output formats for diagnostics.
@@ -131,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli, args),
         Command::Explain(args) => explain::run(args),
         Command::Query(args) => query::run(&cli, args),
+        Command::Diff(args) => diff::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -9,6 +9,7 @@
 //! what declares it and, when it is wider than declared, why.
 
 pub mod access;
+pub mod diff;
 pub mod query;
 pub mod report;
 
