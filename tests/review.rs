@@ -244,3 +244,45 @@ fn diff_examples_against_themselves() {
         );
     }
 }
+
+/// `palisade review` on every example.
+#[test]
+fn review_examples() {
+    for (name, model) in [
+        ("marketing", "examples/marketing.sec"),
+        ("webshop", "examples/webshop.sec"),
+        ("platform", "examples/platform"),
+    ] {
+        let mut comp = palisade::compile_path(Path::new(model)).expect("example loads");
+        let envs = palisade::check(&mut comp);
+        let view = access_view(&comp, &envs);
+        let md = palisade::review::document::review_markdown(&comp, &view);
+        insta::assert_snapshot!(format!("review_{name}"), md);
+    }
+}
+
+/// A failing invariant shows as failing, with its path.
+#[test]
+fn review_shows_failing_invariants() {
+    let mut comp = palisade::compile_str(
+        "m.sec",
+        r#"system m
+namespace p
+persona ops { group = "g" }
+app api in p { image = "ghcr.io/a/api:1" ports = { http = 8080 } }
+store db in p { engine = postgres }
+allow api -> db: write
+allow ops -> api: exec
+forbid ops -> db "people never hold database credentials"
+"#,
+    );
+    let envs = palisade::check(&mut comp);
+    let md = palisade::review::document::review_markdown(&comp, &access_view(&comp, &envs));
+    assert!(md.contains("| invariants | ❌ 0 hold, 1 fail |"), "{md}");
+    assert!(
+        md.contains("- ❌ **fails** (no direct access): `forbid ops -> db \"people never hold database credentials\"`"),
+        "{md}"
+    );
+    assert!(md.contains("--exec-->"), "the path is shown: {md}");
+    assert!(md.contains("| ops | db | — | "), "{md}");
+}

@@ -202,3 +202,34 @@ fn diff_reads_models_from_git_revisions() {
         assert!(text(&out.stderr).starts_with("error:"), "{bad}");
     }
 }
+
+#[test]
+fn review_writes_markdown_to_stdout_or_a_file() {
+    let out = palisade(&["review", M]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let md = text(&out.stdout);
+    assert!(md.starts_with("# Design review: `marketing`"), "{md}");
+    for section in [
+        "## Access matrix",
+        "## Findings",
+        "### Accepted",
+        "## Invariants",
+    ] {
+        assert!(md.contains(section), "{section}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("review.md");
+    let out = palisade(&["review", M, "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), md);
+    let bad = dir.path().join("bad.sec");
+    std::fs::write(&bad, "system s\nallow a -> b: read\n").unwrap();
+    assert_eq!(
+        palisade(&["review", bad.to_str().unwrap()]).status.code(),
+        Some(1)
+    );
+    let unwritable = dir.path().join("no/such/dir/review.md");
+    let out = palisade(&["review", M, "-o", unwritable.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

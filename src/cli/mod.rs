@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod explain;
 mod query;
+mod review;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -94,6 +95,11 @@ pub enum Command {
         after_help = "OLD and NEW are model paths (a .sec file or a directory) or git:REV:PATH (PATH at a git revision, relative to the working directory).\n\nExamples:\n  palisade diff git:main:models models\n  palisade diff old.sec new.sec --format json\n  palisade diff git:HEAD~1:shop.sec shop.sec --fail-on-widening   (CI: exit 1 if access was added)"
     )]
     Diff(diff::DiffArgs),
+    /// A Markdown design-review report: summary, access matrix, findings, invariants
+    #[command(
+        after_help = "Examples:\n  palisade review examples/marketing.sec\n  palisade review models/ -o review.md   (post it as a pull-request comment)"
+    )]
+    Review(review::ReviewArgs),
 }
 
 /// Output formats for diagnostics.
@@ -138,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Query(args) => query::run(&cli, args),
         Command::Diff(args) => diff::run(&cli, args),
+        Command::Review(args) => review::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -1,6 +1,6 @@
 //! Design-review outputs computed from a checked model (issue 5): the
 //! access view ([`access`]), shared by `palisade graph --effective`,
-//! `query` ([`query`]), `diff` ([`diff`]) and `review`; [`report`] is how
+//! `query` ([`query`]), `diff` ([`diff`]) and `review` ([`document`]); [`report`] is how
 //! an edge and its derivation are shown.
 //!
 //! Input: a [`Compilation`](crate::Compilation) after
@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod diff;
+pub mod document;
 pub mod query;
 pub mod report;
 
