@@ -3,7 +3,10 @@
 
 mod build;
 mod check;
+mod diff;
 mod explain;
+mod query;
+mod review;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -82,6 +85,21 @@ pub enum Command {
         after_help = "Example:\n  palisade explain namespace-wide-grant\n  palisade explain      (lists every lint)"
     )]
     Explain(explain::ExplainArgs),
+    /// Ask the effective access graph: who-can, what-can, path — each answer with its derivation
+    #[command(
+        after_help = "Examples:\n  palisade query -m examples/marketing.sec who-can read main-db\n  palisade query -m examples/marketing.sec what-can sre --env dev\n  palisade query -m examples/marketing.sec path customer main-db --format json"
+    )]
+    Query(query::QueryArgs),
+    /// What a model change does to access: effective access added and removed, findings, generated files
+    #[command(
+        after_help = "OLD and NEW are model paths (a .sec file or a directory) or git:REV:PATH (PATH at a git revision, relative to the working directory).\n\nExamples:\n  palisade diff git:main:models models\n  palisade diff old.sec new.sec --format json\n  palisade diff git:HEAD~1:shop.sec shop.sec --fail-on-widening   (CI: exit 1 if access was added)"
+    )]
+    Diff(diff::DiffArgs),
+    /// A Markdown design-review report: summary, access matrix, findings, invariants
+    #[command(
+        after_help = "Examples:\n  palisade review examples/marketing.sec\n  palisade review models/ -o review.md   (post it as a pull-request comment)"
+    )]
+    Review(review::ReviewArgs),
 }
 
 /// Output formats for diagnostics.
@@ -124,6 +142,9 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Explain(args) => explain::run(args),
+        Command::Query(args) => query::run(&cli, args),
+        Command::Diff(args) => diff::run(&cli, args),
+        Command::Review(args) => review::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -185,6 +206,62 @@ pub fn print_stdout(bytes: &[u8]) -> Exit {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(bytes).and_then(|()| out.flush());
     Exit::Ok
+}
+
+/// Report a usage problem (an unknown name, say): exit 2.
+pub fn usage_error(message: &str, help: Option<&str>, color: bool) -> Exit {
+    let (bold_red, reset) = if color {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    eprintln!("{bold_red}error{reset}: {message}");
+    if let Some(help) = help {
+        eprintln!("  = help: {help}");
+    }
+    Exit::Usage
+}
+
+/// Check a compiled model for a command that reads its effective access:
+/// a model with errors gets its diagnostics on stderr and exit 1.
+pub fn checked(
+    mut comp: crate::Compilation,
+    what: &str,
+    color: bool,
+) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+    if comp.has_errors() {
+        report_errors(&comp, what, color);
+        return Err(Exit::ModelErrors);
+    }
+    let envs = crate::check(&mut comp);
+    Ok((comp, envs))
+}
+
+/// A model's errors, rendered on stderr with the summary line.
+pub fn report_errors(comp: &crate::Compilation, what: &str, color: bool) {
+    use crate::diagnostics::{render, Severity};
+    let errors: Vec<_> = (comp.diagnostics.iter())
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    eprint!("{}", render::render(&errors, &comp.sources, color));
+    if let Some(line) = render::summary_line(errors.len(), 0, what, color) {
+        eprintln!("{line}");
+    }
+}
+
+/// A JSON document on stdout, pretty, with a final newline.
+pub fn print_json<T: serde::Serialize>(doc: &T) -> Exit {
+    match serde_json::to_vec_pretty(doc) {
+        Ok(mut bytes) => {
+            bytes.push(b'\n');
+            print_stdout(&bytes)
+        }
+        Err(e) => {
+            eprintln!("error: cannot write JSON: {e}");
+            Exit::Usage
+        }
+    }
 }
 
 #[cfg(test)]

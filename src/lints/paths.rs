@@ -241,6 +241,20 @@ impl Graph {
         Reach { from: start, prev }
     }
 
+    /// The hops of the shortest path to `to` in a [`Graph::reach`] result:
+    /// (from, edge taken); `None` when `to` is not reached.
+    pub fn path(&self, reach: &Reach, to: GNode) -> Option<Vec<(GNode, &Edge)>> {
+        let mut at = *self.ids.get(&to)?;
+        let mut steps = Vec::new();
+        while at != reach.from {
+            let (before, edge) = reach.prev.get(at).copied().flatten()?;
+            steps.push((self.nodes[before], &self.adj[before][edge]));
+            at = before;
+        }
+        steps.reverse();
+        Some(steps)
+    }
+
     /// The path to `to` in a [`Graph::reach`] result, as
     /// `a --x--> b --y--> c`, and its number of hops.
     pub fn render_path(&self, cx: &Cx<'_>, reach: &Reach, to: GNode) -> Option<(String, usize)> {

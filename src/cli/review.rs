@@ -1,0 +1,40 @@
+//! `palisade review [MODEL] [-o FILE]`: the design-review report (Markdown).
+
+use super::{stderr_color, Cli, Exit};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct ReviewArgs {
+    /// A `.sec` file or a directory of them
+    #[arg(default_value = ".")]
+    pub model: PathBuf,
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &ReviewArgs) -> Exit {
+    let color = stderr_color(cli.color);
+    let comp = match crate::compile_path(&args.model) {
+        Ok(c) => c,
+        Err(e) => return super::load_error(&e, color),
+    };
+    let what = args.model.display().to_string();
+    let (comp, envs) = match super::checked(comp, &what, color) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let view = crate::review::access_view(&comp, &envs);
+    let text = crate::review::document::review_markdown(&comp, &view);
+    match &args.output {
+        None => super::print_stdout(text.as_bytes()),
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => Exit::Ok,
+            Err(e) => super::usage_error(
+                &format!("cannot write `{}`: {e}", path.display()),
+                None,
+                color,
+            ),
+        },
+    }
+}
