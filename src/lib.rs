@@ -64,6 +64,7 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
         return Vec::new();
     }
     let model = &comp.model;
+    let timings = Timings::from_env();
     // The analysis always needs the workloads: they carry the pods' labels,
     // ports and mounts, whatever `--no-workloads` does to the output.
     let opts = generate::Options { workloads: true };
@@ -86,12 +87,15 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
             false => generate::rbac_objects(model, envs[i]),
         })
         .collect();
+    timings.lap("generate");
     let (nets, access): (Vec<_>, Vec<_>) = rayon::join(
         || {
-            (0..envs.len())
+            let nets = (0..envs.len())
                 .into_par_iter()
                 .map(|i| (leader[i] == i).then(|| effective::access::network(model, &objects[i])))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            timings.lap("network (alongside RBAC)");
+            nets
         },
         || {
             (0..envs.len())
@@ -121,7 +125,9 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
             a
         })
         .collect();
+    timings.lap("network and RBAC");
     let (findings, lint_diags) = lints::run(model, &envs);
+    timings.lap("lints");
     comp.findings = findings;
     for d in lint_diags {
         comp.diagnostics.push(d);
@@ -129,6 +135,25 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
     comp.diagnostics.sort();
     comp.diagnostics.dedup();
     envs
+}
+
+/// `PALISADE_TIMINGS=1`: the checker prints how long each phase took
+/// (stderr), for profiling (docs/performance.md).
+struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    fn from_env() -> Self {
+        Timings(std::env::var_os("PALISADE_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    fn lap(&self, phase: &str) {
+        if let Some(start) = self.0 {
+            eprintln!(
+                "[timings] {phase}: done at {} ms",
+                start.elapsed().as_millis()
+            );
+        }
+    }
 }
 
 /// Load a model from a file or directory and compile it.

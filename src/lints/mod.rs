@@ -324,7 +324,10 @@ impl<'a> Cx<'a> {
         let mut cx = Cx {
             model,
             envs,
-            declared: envs.iter().map(|e| Declared::new(model, e.env)).collect(),
+            declared: envs
+                .par_iter()
+                .map(|e| Declared::new(model, e.env))
+                .collect(),
             graphs: Vec::new(),
             by_subject: HashMap::new(),
         };
@@ -345,13 +348,18 @@ pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
 /// not), in the order of the diagnostics.
 pub fn run(model: &Model, envs: &[EnvAccess]) -> (Vec<Outcome>, Vec<Diagnostic>) {
     let cx = Cx::new(model, envs);
-    let mut findings = Vec::new();
-    for lint in CHECKS {
-        if level(model, lint.info) == Level::Allow && lint.info.name != INVARIANT_VIOLATED {
-            continue;
-        }
-        (lint.check)(&cx, &mut findings);
-    }
+    // Lints are independent: each on any core, their findings in CHECKS
+    // order.
+    let findings: Vec<Finding> = (CHECKS.par_iter())
+        .filter(|lint| {
+            level(model, lint.info) != Level::Allow || lint.info.name == INVARIANT_VIOLATED
+        })
+        .flat_map_iter(|lint| {
+            let mut found = Vec::new();
+            (lint.check)(&cx, &mut found);
+            found
+        })
+        .collect();
     let mut used = vec![false; model.accepts.len()];
     let mut outcomes: Vec<Outcome> = findings
         .into_iter()

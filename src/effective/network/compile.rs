@@ -124,6 +124,29 @@ fn port_number(n: i32) -> Option<u16> {
         .filter(|p| (MIN_PORT..=MAX_PORT).contains(p))
 }
 
+/// Where in the policy an element is (`ingress[0].from[1].podSelector`),
+/// formatted only when a problem is reported: compiling ten thousand
+/// policies must not format a path per peer.
+#[derive(Clone, Copy)]
+enum Loc<'a> {
+    Root(&'static str),
+    Index(&'a Loc<'a>, &'static str, usize),
+    Field(&'a Loc<'a>, &'static str),
+}
+
+impl std::fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Loc::Root(name) => f.write_str(name),
+            Loc::Index(parent, name, i) => match parent {
+                Loc::Root("") => write!(f, "{name}[{i}]"),
+                _ => write!(f, "{parent}.{name}[{i}]"),
+            },
+            Loc::Field(parent, name) => write!(f, "{parent}.{name}"),
+        }
+    }
+}
+
 struct Compiler<'a> {
     cluster: &'a Cluster,
     ns: Option<NamespaceId>,
@@ -131,7 +154,7 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn ip_block(&mut self, b: &IpBlock, at: &str) -> Peer {
+    fn ip_block(&mut self, b: &IpBlock, at: Loc<'_>) -> Peer {
         let Some(cidr) = IpSet::parse_cidr(&b.cidr) else {
             self.problems.push(format!(
                 "{at}.ipBlock.cidr: {:?} is not a CIDR; the peer matches nothing",
@@ -155,7 +178,7 @@ impl Compiler<'_> {
         Peer::Ips(ips)
     }
 
-    fn peer(&mut self, p: &NetworkPolicyPeer, at: &str) -> Peer {
+    fn peer(&mut self, p: &NetworkPolicyPeer, at: Loc<'_>) -> Peer {
         match (&p.ip_block, &p.namespace_selector, &p.pod_selector) {
             (Some(b), None, None) => self.ip_block(b, at),
             (Some(_), _, _) => {
@@ -174,14 +197,14 @@ impl Compiler<'_> {
                     None => NsScope::Own(self.ns),
                     Some(s) => NsScope::Selected(Selector::compile_or_nothing(
                         s,
-                        &format!("{at}.namespaceSelector"),
+                        Loc::Field(&at, "namespaceSelector"),
                         &mut self.problems,
                     )),
                 },
                 pods: pods.as_ref().map(|s| {
                     Selector::compile_or_nothing(
                         s,
-                        &format!("{at}.podSelector"),
+                        Loc::Field(&at, "podSelector"),
                         &mut self.problems,
                     )
                 }),
@@ -189,14 +212,14 @@ impl Compiler<'_> {
         }
     }
 
-    fn ports(&mut self, ports: Option<&[NetworkPolicyPort]>, at: &str) -> Ports {
+    fn ports(&mut self, ports: Option<&[NetworkPolicyPort]>, at: Loc<'_>) -> Ports {
         let Some(ports) = ports.filter(|p| !p.is_empty()) else {
             return Ports::All;
         };
         let mut fixed = PortSet::empty();
         let mut named = Vec::new();
         for (i, p) in ports.iter().enumerate() {
-            let at = format!("{at}.ports[{i}]");
+            let at = Loc::Index(&at, "ports", i);
             let proto = match &p.protocol {
                 None => Protocol::Tcp,
                 Some(s) => match Protocol::parse(s) {
@@ -255,19 +278,21 @@ impl Compiler<'_> {
         &mut self,
         peers: Option<&[NetworkPolicyPeer]>,
         ports: Option<&[NetworkPolicyPort]>,
-        at: &str,
+        direction: Direction,
+        index: usize,
     ) -> Rule {
-        let peer_key = if at.starts_with("ingress") {
-            "from"
-        } else {
-            "to"
+        let (name, peer_key) = match direction {
+            Direction::Ingress => ("ingress", "from"),
+            Direction::Egress => ("egress", "to"),
         };
+        let root = Loc::Root("");
+        let at = Loc::Index(&root, name, index);
         let peers = match peers.filter(|p| !p.is_empty()) {
             None => Peers::Any,
             Some(list) => Peers::List(
                 list.iter()
                     .enumerate()
-                    .map(|(i, p)| self.peer(p, &format!("{at}.{peer_key}[{i}]")))
+                    .map(|(i, p)| self.peer(p, Loc::Index(&at, peer_key, i)))
                     .collect(),
             ),
         };
@@ -363,8 +388,11 @@ pub(crate) fn compile(cluster: &Cluster, policy: &NetworkPolicy) -> (CompiledPol
         }
     }
 
-    let pod_selector =
-        Selector::compile_or_nothing(&spec.pod_selector, "spec.podSelector", &mut c.problems);
+    let pod_selector = Selector::compile_or_nothing(
+        &spec.pod_selector,
+        Loc::Root("spec.podSelector"),
+        &mut c.problems,
+    );
     let selected = match c.ns {
         Some(ns) if affects.iter().any(|&a| a) => cluster.select_pods(Some(&[ns]), &pod_selector),
         _ => Vec::new(),
@@ -373,17 +401,13 @@ pub(crate) fn compile(cluster: &Cluster, policy: &NetworkPolicy) -> (CompiledPol
     let mut rules: [Vec<Rule>; 2] = [Vec::new(), Vec::new()];
     if affects[Direction::Ingress as usize] {
         for (i, r) in spec.ingress.iter().flatten().enumerate() {
-            let rule = c.rule(
-                r.from.as_deref(),
-                r.ports.as_deref(),
-                &format!("ingress[{i}]"),
-            );
+            let rule = c.rule(r.from.as_deref(), r.ports.as_deref(), Direction::Ingress, i);
             rules[Direction::Ingress as usize].push(rule);
         }
     }
     if affects[Direction::Egress as usize] {
         for (i, r) in spec.egress.iter().flatten().enumerate() {
-            let rule = c.rule(r.to.as_deref(), r.ports.as_deref(), &format!("egress[{i}]"));
+            let rule = c.rule(r.to.as_deref(), r.ports.as_deref(), Direction::Egress, i);
             rules[Direction::Egress as usize].push(rule);
         }
     }

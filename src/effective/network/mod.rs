@@ -658,7 +658,12 @@ impl<'c> NetworkAccess<'c> {
             }];
         }
         self.rules_of(subject, dir)
-            .filter(|(_, rule)| self.rule_admits(rule, Endpoint::Pod(peer)))
+            .filter(|(_, rule)| match &rule.pods {
+                // The rule's pods, as the label index found them (the same
+                // list the enumeration reads), not its selectors again.
+                PodsMat::All => true,
+                PodsMat::List(pods) => pods.binary_search(&peer).is_ok(),
+            })
             .map(|(r, rule)| Admission {
                 cause: Cause::Rule(r),
                 ports: self.ports_to(rule, Some(dst)),

@@ -96,7 +96,7 @@ impl Selector {
     /// the reason goes to `problems`.
     pub(crate) fn compile_or_nothing(
         s: &LabelSelector,
-        what: &str,
+        what: impl std::fmt::Display,
         problems: &mut Vec<String>,
     ) -> Selector {
         Selector::compile(s).unwrap_or_else(|e| {
