@@ -87,7 +87,6 @@ pub use ports::{PortRanges, PortSet, Protocol, MAX_PORT, MIN_PORT};
 
 use crate::k8s::NetworkPolicy;
 use compile::{CompiledPolicy, PodsMat, Rule};
-use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use std::fmt;
 use std::net::IpAddr;
@@ -517,58 +516,72 @@ impl<'c> NetworkAccess<'c> {
             Direction::Egress
         });
 
-        let mut out = Vec::new();
-        let mut pending: HashMap<PodId, Vec<Candidate>> = HashMap::new();
-        for dir in [Direction::Ingress, Direction::Egress] {
-            let (_, subjects) = lists(dir);
-            for &a in subjects {
-                let mut local: HashMap<PodId, Vec<Admission>> = HashMap::new();
-                for (r, rule) in self.rules_of(a, dir) {
-                    let (open_peers, isolated_peers) = members(r);
-                    for &b in open_peers {
-                        let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
-                        local.entry(b).or_default().push(Admission {
-                            cause: Cause::Rule(r),
-                            ports,
-                        });
-                    }
-                    if dir == driving {
-                        for &b in isolated_peers {
+        // Each isolated subject `a` on every core: its rules' open peers
+        // make connections at once; its isolated peers `b` (on the driving
+        // side) become candidates to check on `b`'s side.
+        let per_subject: Vec<(Vec<Connection>, Vec<(PodId, Candidate)>)> =
+            [Direction::Ingress, Direction::Egress]
+                .into_iter()
+                .flat_map(|dir| lists(dir).1.iter().map(move |&a| (dir, a)))
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|(dir, a)| {
+                    let mut local: Vec<(PodId, Admission)> = Vec::new();
+                    let mut pending: Vec<(PodId, Candidate)> = Vec::new();
+                    for (r, rule) in self.rules_of(a, dir) {
+                        let (open_peers, isolated_peers) = members(r);
+                        for &b in open_peers {
                             let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
-                            pending.entry(b).or_default().push((
-                                a,
-                                Admission {
-                                    cause: Cause::Rule(r),
-                                    ports,
-                                },
-                            ));
+                            let cause = Cause::Rule(r);
+                            local.push((b, Admission { cause, ports }));
+                        }
+                        if dir == driving {
+                            for &b in isolated_peers {
+                                let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
+                                let cause = Cause::Rule(r);
+                                pending.push((b, (a, Admission { cause, ports })));
+                            }
                         }
                     }
-                }
-                for (b, admissions) in local {
-                    let other = vec![Admission {
-                        cause: Cause::NotIsolated,
-                        ports: PortSet::all(),
-                    }];
-                    let c = match dir {
-                        Direction::Ingress => combine(b, a, admissions, other),
-                        Direction::Egress => combine(a, b, other, admissions),
-                    };
-                    out.extend(c);
-                }
-            }
+                    // Stable: each peer's admissions stay in rule order.
+                    local.sort_by_key(|(b, _)| *b);
+                    let mut found = Vec::new();
+                    for group in local.chunk_by(|x, y| x.0 == y.0) {
+                        let b = group[0].0;
+                        let admissions: Vec<Admission> =
+                            group.iter().map(|(_, ad)| ad.clone()).collect();
+                        let other = vec![Admission {
+                            cause: Cause::NotIsolated,
+                            ports: PortSet::all(),
+                        }];
+                        found.extend(match dir {
+                            Direction::Ingress => combine(b, a, admissions, other),
+                            Direction::Egress => combine(a, b, other, admissions),
+                        });
+                    }
+                    (found, pending)
+                })
+                .collect();
+        let mut out = Vec::new();
+        let mut pending: Vec<(PodId, Candidate)> = Vec::new();
+        for (found, p) in per_subject {
+            out.extend(found);
+            pending.extend(p);
         }
         // The driving side's candidates `a`, checked on `b`'s side: each
         // `b` independently, on every core (the final sort keeps the
-        // result deterministic).
+        // result deterministic). Stable sort: per (b, a), rule order.
+        pending.par_sort_by_key(|(b, (a, _))| (*b, *a));
         let checked: Vec<Connection> = pending
-            .into_par_iter()
-            .flat_map_iter(|(b, mut cands)| {
-                cands.sort_by_key(|(a, _)| *a);
+            .par_chunk_by(|x, y| x.0 == y.0)
+            .flat_map_iter(|cands| {
+                let b = cands[0].0;
                 let mut found = Vec::new();
-                for group in cands.chunk_by(|x, y| x.0 == y.0) {
-                    let a = group[0].0;
-                    let mine: Vec<Admission> = group.iter().map(|(_, ad)| ad.clone()).collect();
+                for group in cands.chunk_by(|x, y| x.1 .0 == y.1 .0) {
+                    let a = group[0].1 .0;
+                    let mine: Vec<Admission> =
+                        group.iter().map(|(_, (_, ad))| ad.clone()).collect();
                     let c = match driving {
                         Direction::Ingress => {
                             let theirs = self.admissions(Direction::Egress, b, a, a);
