@@ -304,6 +304,10 @@ type Split = (Vec<PodId>, Vec<PodId>);
 /// driving side and what admits it there.
 type Candidate = (PodId, Admission);
 
+/// One subject's share of [`NetworkAccess::connections`]: connections
+/// found at once and candidates (peer, [`Candidate`]) to check.
+type SubjectPass = (Vec<Connection>, Vec<(PodId, Candidate)>);
+
 impl<'c> NetworkAccess<'c> {
     pub fn cluster(&self) -> &'c Cluster {
         self.cluster
@@ -519,50 +523,49 @@ impl<'c> NetworkAccess<'c> {
         // Each isolated subject `a` on every core: its rules' open peers
         // make connections at once; its isolated peers `b` (on the driving
         // side) become candidates to check on `b`'s side.
-        let per_subject: Vec<(Vec<Connection>, Vec<(PodId, Candidate)>)> =
-            [Direction::Ingress, Direction::Egress]
-                .into_iter()
-                .flat_map(|dir| lists(dir).1.iter().map(move |&a| (dir, a)))
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .with_min_len(64)
-                .map(|(dir, a)| {
-                    let mut local: Vec<(PodId, Admission)> = Vec::new();
-                    let mut pending: Vec<(PodId, Candidate)> = Vec::new();
-                    for (r, rule) in self.rules_of(a, dir) {
-                        let (open_peers, isolated_peers) = members(r);
-                        for &b in open_peers {
+        let per_subject: Vec<SubjectPass> = [Direction::Ingress, Direction::Egress]
+            .into_iter()
+            .flat_map(|dir| lists(dir).1.iter().map(move |&a| (dir, a)))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|(dir, a)| {
+                let mut local: Vec<(PodId, Admission)> = Vec::new();
+                let mut pending: Vec<(PodId, Candidate)> = Vec::new();
+                for (r, rule) in self.rules_of(a, dir) {
+                    let (open_peers, isolated_peers) = members(r);
+                    for &b in open_peers {
+                        let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
+                        let cause = Cause::Rule(r);
+                        local.push((b, Admission { cause, ports }));
+                    }
+                    if dir == driving {
+                        for &b in isolated_peers {
                             let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
                             let cause = Cause::Rule(r);
-                            local.push((b, Admission { cause, ports }));
-                        }
-                        if dir == driving {
-                            for &b in isolated_peers {
-                                let ports = self.ports_to(rule, Some(dst_of(dir, a, b)));
-                                let cause = Cause::Rule(r);
-                                pending.push((b, (a, Admission { cause, ports })));
-                            }
+                            pending.push((b, (a, Admission { cause, ports })));
                         }
                     }
-                    // Stable: each peer's admissions stay in rule order.
-                    local.sort_by_key(|(b, _)| *b);
-                    let mut found = Vec::new();
-                    for group in local.chunk_by(|x, y| x.0 == y.0) {
-                        let b = group[0].0;
-                        let admissions: Vec<Admission> =
-                            group.iter().map(|(_, ad)| ad.clone()).collect();
-                        let other = vec![Admission {
-                            cause: Cause::NotIsolated,
-                            ports: PortSet::all(),
-                        }];
-                        found.extend(match dir {
-                            Direction::Ingress => combine(b, a, admissions, other),
-                            Direction::Egress => combine(a, b, other, admissions),
-                        });
-                    }
-                    (found, pending)
-                })
-                .collect();
+                }
+                // Stable: each peer's admissions stay in rule order.
+                local.sort_by_key(|(b, _)| *b);
+                let mut found = Vec::new();
+                for group in local.chunk_by(|x, y| x.0 == y.0) {
+                    let b = group[0].0;
+                    let admissions: Vec<Admission> =
+                        group.iter().map(|(_, ad)| ad.clone()).collect();
+                    let other = vec![Admission {
+                        cause: Cause::NotIsolated,
+                        ports: PortSet::all(),
+                    }];
+                    found.extend(match dir {
+                        Direction::Ingress => combine(b, a, admissions, other),
+                        Direction::Egress => combine(a, b, other, admissions),
+                    });
+                }
+                (found, pending)
+            })
+            .collect();
         let mut out = Vec::new();
         let mut pending: Vec<(PodId, Candidate)> = Vec::new();
         for (found, p) in per_subject {
