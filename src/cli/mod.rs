@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod explain;
+mod graph;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -66,6 +67,11 @@ pub enum Command {
         after_help = "Examples:\n  palisade build examples/marketing.sec -o deploy/\n  palisade build examples/marketing.sec -o deploy/ --check   (CI: exit 1 if out of date)"
     )]
     Build(build::BuildArgs),
+    /// The model as a graph for design review: DOT, Mermaid or JSON on stdout
+    #[command(
+        after_help = "Examples:\n  palisade graph examples/marketing.sec | dot -Tsvg > marketing.svg\n  palisade graph examples/platform --format mermaid --env prod\n  palisade graph examples/platform --focus payments-db --depth 2"
+    )]
+    Graph(graph::GraphArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  palisade completions bash > /etc/bash_completion.d/palisade"
@@ -124,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Explain(args) => explain::run(args),
+        Command::Graph(args) => graph::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -1,0 +1,506 @@
+//! `palisade graph` (src/graph, docs/review.md).
+//!
+//! Every output of every example is a reviewed snapshot
+//! (`tests/snapshots/graph__*.snap`). Every DOT output is laid out by
+//! Graphviz (`dot -Tsvg`, which must succeed without a word on stderr) and
+//! every Mermaid output is rendered by Mermaid's own CLI in a headless
+//! Chromium (`tests/oracles/bin/mermaid-validate`). Both oracles are
+//! installed once per run by `scripts/install-oracles.sh target/oracles
+//! graphviz mermaid` (Debian's graphviz and chromium, npm's mermaid-cli
+//! pinned by `tests/oracles/mermaid/package-lock.json`); when that fails,
+//! the tests that need them fail with the installer's output.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/oracles` of this build (respects `CARGO_TARGET_DIR`).
+fn oracles_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("oracles")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Installs the graph oracles once; panics with the installer's output
+/// when that fails: never a silent skip.
+fn oracles() -> &'static Path {
+    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = INSTALLED.get_or_init(|| {
+        let dir = oracles_dir();
+        let script = repo().join("scripts/install-oracles.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&dir)
+            .args(["graphviz", "mermaid"])
+            .output()
+            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
+        if out.status.success() {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "`bash {} {} graphviz mermaid` failed ({}):\n{}{}",
+                script.display(),
+                dir.display(),
+                out.status,
+                text(&out.stdout),
+                text(&out.stderr)
+            ))
+        }
+    });
+    match result {
+        Ok(dir) => dir,
+        Err(e) => panic!("the graph oracles could not be installed, so nothing was checked:\n{e}"),
+    }
+}
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("palisade runs")
+}
+
+/// `palisade graph ARGS`, which must succeed silently.
+fn graph(args: &[&str]) -> String {
+    let mut all = vec!["graph"];
+    all.extend(args);
+    let out = palisade(&all);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "palisade {} failed ({}):\n{}",
+        all.join(" "),
+        out.status,
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+const EXAMPLES: &[(&str, &str)] = &[
+    ("marketing", "examples/marketing.sec"),
+    ("webshop", "examples/webshop.sec"),
+    ("platform", "examples/platform"),
+];
+
+/// Every case drawn: (snapshot name, arguments after the format).
+fn cases() -> Vec<(String, Vec<&'static str>)> {
+    let mut v: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for (name, path) in EXAMPLES {
+        v.push((name.to_string(), vec![path]));
+    }
+    v.push((
+        "marketing-prod".into(),
+        vec!["examples/marketing.sec", "--env", "prod"],
+    ));
+    v.push((
+        "marketing-focus-raw".into(),
+        vec!["examples/marketing.sec", "--focus", "raw", "--depth", "2"],
+    ));
+    v.push((
+        "platform-focus-payments-db".into(),
+        vec![
+            "examples/platform",
+            "--focus",
+            "payments-db",
+            "--depth",
+            "2",
+        ],
+    ));
+    v.push((
+        "platform-focus-search-staging".into(),
+        vec!["examples/platform", "--focus", "search", "--env", "staging"],
+    ));
+    v
+}
+
+fn output(format: &str, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--format", format]);
+    graph(&all)
+}
+
+#[test]
+fn snapshots_of_every_format() {
+    for (name, args) in cases() {
+        for format in ["dot", "mermaid", "json"] {
+            let out = output(format, &args);
+            insta::assert_snapshot!(format!("{name}.{format}"), out);
+        }
+    }
+}
+
+#[test]
+fn output_is_deterministic_and_dot_is_the_default() {
+    for (_, args) in cases() {
+        let a = output("dot", &args);
+        assert_eq!(a, graph(&args), "{args:?}: --format dot is the default");
+        assert_eq!(a, output("dot", &args), "{args:?}: two runs differ");
+        assert_eq!(output("mermaid", &args), output("mermaid", &args));
+    }
+}
+
+/// Lays DOT out with Graphviz; panics on failure or any warning.
+fn dot_svg(name: &str, dot: &str) -> String {
+    oracles();
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dot runs (installed by scripts/install-oracles.sh graphviz)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(dot.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{name}: dot -Tsvg failed or warned ({}):\n{}",
+        out.status,
+        text(&out.stderr)
+    );
+    let svg = text(&out.stdout);
+    assert!(svg.contains("<svg"), "{name}: no SVG:\n{svg}");
+    svg
+}
+
+#[test]
+fn graphviz_lays_out_every_dot_output() {
+    for (name, args) in cases() {
+        let dot = output("dot", &args);
+        let svg = dot_svg(&name, &dot);
+        // Every node and cluster is drawn, under its own name.
+        let json: Value = serde_json::from_str(&output("json", &args)).unwrap();
+        for node in json["nodes"].as_array().unwrap() {
+            // Graphviz writes `-` as `&#45;` in SVG.
+            let id = node["id"].as_str().unwrap().replace('-', "&#45;");
+            let title = format!("<title>{id}</title>");
+            assert!(svg.contains(&title), "{name}: {title} is not in the SVG");
+        }
+        for c in json["clusters"].as_array().unwrap() {
+            let id = c["id"].as_str().unwrap().replace('-', "&#45;");
+            let title = format!("<title>cluster_{id}</title>");
+            assert!(svg.contains(&title), "{name}: {title} is not in the SVG");
+        }
+    }
+}
+
+/// Renders Mermaid files with Mermaid's CLI; panics on any failure.
+fn mermaid_render(files: &[(String, String)]) {
+    let dir = oracles();
+    let tmp = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, body)| {
+            let p = tmp.path().join(format!("{name}.mmd"));
+            std::fs::write(&p, body).unwrap();
+            p
+        })
+        .collect();
+    let out = Command::new("bash")
+        .arg(repo().join("tests/oracles/bin/mermaid-validate"))
+        .args(&paths)
+        .env("ORACLES_DIR", dir)
+        .output()
+        .expect("mermaid-validate runs");
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "Mermaid rejected a diagram ({}):\n{report}",
+        out.status
+    );
+    let summary = format!("mermaid-validate: {} ok, 0 failed", files.len());
+    assert!(report.contains(&summary), "{report}");
+}
+
+#[test]
+fn mermaid_renders_every_mermaid_output() {
+    let files: Vec<(String, String)> = cases()
+        .into_iter()
+        .map(|(name, args)| (name, output("mermaid", &args)))
+        .collect();
+    mermaid_render(&files);
+}
+
+#[test]
+fn the_mermaid_oracle_rejects_broken_diagrams() {
+    // The oracle itself: a dangling edge label and an unquoted label with
+    // a bracket must fail, a good diagram must pass.
+    let dir = oracles();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.mmd");
+    let bad = tmp.path().join("bad.mmd");
+    let bad2 = tmp.path().join("bad2.mmd");
+    std::fs::write(&good, "flowchart LR\n  a(\"x\") -->|\"y\"| b\n").unwrap();
+    std::fs::write(&bad, "flowchart LR\n  a -->|y b\n").unwrap();
+    std::fs::write(&bad2, "flowchart LR\n  a[x]] --> b\n").unwrap();
+    let out = Command::new("bash")
+        .arg(repo().join("tests/oracles/bin/mermaid-validate"))
+        .args([&good, &bad, &bad2])
+        .env("ORACLES_DIR", dir)
+        .output()
+        .unwrap();
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));
+    assert!(
+        report.contains("mermaid-validate: 1 ok, 2 failed"),
+        "{report}"
+    );
+    assert!(
+        report.contains("bad.mmd") && report.contains("bad2.mmd"),
+        "{report}"
+    );
+    assert!(!report.contains("good.mmd"), "{report}");
+}
+
+/// A model whose names and texts need every escape: Mermaid keywords as
+/// names, names with `-`, quotes, `#`, `<`, `&`, `\` and backticks in
+/// descriptions.
+const AWKWARD: &str = r#"
+system end "a \"quoted\" <b>system</b> & #1 \\N `tick`"
+platform { ingress = { namespace = "ingress", pods = { app = "nginx" } } }
+namespace subgraph "ns <with> \"quotes\" \\ and #hash"
+namespace graph
+persona style "style \"persona\"" { external }
+persona class { group = "x" }
+app end in subgraph { image = "i:1" ports = { http = 8080 } }
+app a-b in subgraph { image = "i:1" ports = { http = 8081 } }
+app b-a in graph { image = "i:1" ports = { http = 8082 } }
+pod click = [a-b]
+store flowchart "db & <b>\"x\"</b>" in graph { engine = postgres classification = restricted }
+external direction "`x` #35; &amp;" { address = "203.0.113.0/24" ports = { https = 443 } }
+allow style -> end: http
+allow end -> [a-b, b-a]: http
+allow a-b -> flowchart: read
+allow b-a -> direction: https
+allow class -> [end, a-b]: logs
+"#;
+
+#[test]
+fn awkward_names_and_texts_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("awkward.sec");
+    std::fs::write(&model, AWKWARD).unwrap();
+    let model = model.to_str().unwrap();
+    let check = palisade(&["check", model]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let dot = output("dot", &[model]);
+    let svg = dot_svg("awkward", &dot);
+    // The description survives as text (SVG escapes it its own way).
+    assert!(
+        svg.contains("db &amp; &lt;b&gt;&quot;x&quot;&lt;/b&gt;"),
+        "the store's description is not in the SVG:\n{svg}"
+    );
+    assert!(
+        svg.contains("\\N"),
+        "a backslash in a text must stay one:\n{svg}"
+    );
+    let mermaid = output("mermaid", &[model]);
+    let tokens: BTreeSet<&str> = mermaid
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    for id in [
+        "a_end",
+        "a_a_b",
+        "a_b_a",
+        "ns_subgraph",
+        "pod_click",
+        "s_flowchart",
+    ] {
+        assert!(tokens.contains(id), "no id {id}:\n{mermaid}");
+    }
+    mermaid_render(&[("awkward".into(), mermaid)]);
+    let json: Value = serde_json::from_str(&output("json", &[model])).unwrap();
+    assert_eq!(
+        json["description"].as_str(),
+        Some("a \"quoted\" <b>system</b> & #1 \\N `tick`")
+    );
+}
+
+#[test]
+fn json_has_every_grant_and_consistent_ids() {
+    for (name, path) in EXAMPLES {
+        let v: Value = serde_json::from_str(&output("json", &[path])).unwrap();
+        assert_eq!(v["version"], 1);
+        let clusters: BTreeSet<&str> = (v["clusters"].as_array().unwrap().iter())
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let mut nodes = BTreeSet::new();
+        for n in v["nodes"].as_array().unwrap() {
+            assert!(
+                nodes.insert(n["id"].as_str().unwrap()),
+                "{name}: duplicate node {n}"
+            );
+            if let Some(c) = n["cluster"].as_str() {
+                assert!(clusters.contains(c), "{name}: {n} in an unknown cluster");
+            }
+        }
+        // The grants, from the resolved model, must be exactly the edges'
+        // access items (environments aside).
+        let comp = palisade::compile_path(&repo().join(path)).unwrap();
+        let m = &comp.model;
+        let id = |e| {
+            let kind = match m.kind_of(e) {
+                "external persona" => "persona",
+                k => k,
+            };
+            format!("{kind}:{}", m.name_of(e))
+        };
+        let expected: BTreeSet<(String, String, String)> = (m.grants.iter())
+            .map(|g| (id(g.subject), id(g.target), g.access.to_string()))
+            .collect();
+        let mut actual = BTreeSet::new();
+        let mut pairs = BTreeMap::new();
+        for e in v["edges"].as_array().unwrap() {
+            let (from, to) = (e["from"].as_str().unwrap(), e["to"].as_str().unwrap());
+            assert!(nodes.contains(from) && nodes.contains(to), "{name}: {e}");
+            let kind = e["kind"].as_str().unwrap();
+            assert!(
+                pairs.insert((from, to, kind), ()).is_none(),
+                "{name}: two {kind} edges {from} -> {to}"
+            );
+            for a in e["access"].as_array().unwrap() {
+                actual.insert((
+                    from.to_string(),
+                    to.to_string(),
+                    a["access"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        assert_eq!(actual, expected, "{name}: edges differ from the grants");
+    }
+}
+
+#[test]
+fn env_keeps_only_that_environments_grants() {
+    let all: Value = serde_json::from_str(&output("json", &["examples/marketing.sec"])).unwrap();
+    let prod: Value = serde_json::from_str(&output(
+        "json",
+        &["examples/marketing.sec", "--env", "prod"],
+    ))
+    .unwrap();
+    assert_eq!(prod["environment"], "prod");
+    let sre_web = |v: &Value| -> Vec<String> {
+        (v["edges"].as_array().unwrap().iter())
+            .find(|e| e["from"] == "persona:sre" && e["to"] == "app:web")
+            .map(|e| {
+                (e["access"].as_array().unwrap().iter())
+                    .map(|a| a.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        sre_web(&all),
+        [
+            r#"{"access":"logs","environments":null}"#,
+            r#"{"access":"exec","environments":["dev"]}"#
+        ]
+    );
+    assert_eq!(sre_web(&prod), [r#"{"access":"logs","environments":null}"#]);
+}
+
+#[test]
+fn focus_keeps_the_neighbourhood() {
+    let ids = |args: &[&str]| -> Vec<String> {
+        let v: Value = serde_json::from_str(&output("json", args)).unwrap();
+        (v["nodes"].as_array().unwrap().iter())
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let m = "examples/marketing.sec";
+    assert_eq!(
+        ids(&[m, "--focus", "raw"]),
+        ["persona:analyst", "app:etl", "store:raw"]
+    );
+    // Depth 0: the node alone; a pod: its apps; depth 2 reaches further.
+    assert_eq!(ids(&[m, "--focus", "raw", "--depth", "0"]), ["store:raw"]);
+    assert_eq!(
+        ids(&[m, "--focus", "etl-pod", "--depth", "0"]),
+        ["app:etl", "app:shipper"]
+    );
+    let two = ids(&[m, "--focus", "raw", "--depth", "2"]);
+    assert!(two.contains(&"store:results".to_string()) && !two.contains(&"app:web".into()));
+    let ns = ids(&[m, "--focus", "data", "--depth", "0"]);
+    assert_eq!(ns, ["store:raw", "store:results"]);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["graph", "examples/marketing.sec", "--focus", "rwa"],
+            2,
+            "error: the model declares no persona, app, store, external, pod or namespace `rwa`\n  = help: did you mean `raw`?",
+        ),
+        (
+            &["graph", "examples/marketing.sec", "--focus", "nothing-like-it"],
+            2,
+            "`--focus` takes the name of a persona, app, store, external, pod or namespace",
+        ),
+        (
+            &["graph", "examples/marketing.sec", "--env", "prdo"],
+            2,
+            "error: the model declares no environment `prdo`\n  = help: did you mean `prod`?",
+        ),
+        (
+            &["graph", "examples/marketing.sec", "--depth", "2"],
+            2,
+            "--focus",
+        ),
+        (
+            &["graph", "examples/marketing.sec", "--format", "png"],
+            2,
+            "invalid value 'png'",
+        ),
+        (
+            &["graph", "examples/marketing.sec", "--focus", "raw", "--depth", "x"],
+            2,
+            "invalid value 'x' for '--depth <N>'",
+        ),
+        (&["graph", "no/such/model.sec"], 2, "error:"),
+        (
+            &["graph", "tests/corpus/invalid/duplicate-app.sec"],
+            1,
+            "error[E0102]",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = palisade(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}:\n{err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: expected {message:?} in:\n{err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: something on stdout");
+    }
+}
+
+#[test]
+fn help_has_an_example() {
+    let out = palisade(&["graph", "--help"]);
+    let help = text(&out.stdout);
+    assert!(out.status.success());
+    for want in [
+        "--format",
+        "--env",
+        "--focus",
+        "--depth",
+        "Examples:",
+        "dot -Tsvg",
+    ] {
+        assert!(help.contains(want), "no {want} in:\n{help}");
+    }
+}
