@@ -10,7 +10,8 @@
 //! `-- --emit N` prints the synthetic model of N pod groups instead, to time
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
 //! phases (compile, generate + render, write). `PALISADE_BENCH_CHECK_ONLY=1`
-//! times one run of the checker alone.
+//! times one run of the checker alone, then the access view
+//! (`palisade::review::access_view`) on its result.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -64,8 +65,18 @@ fn main() {
         if std::env::var_os("PALISADE_BENCH_CHECK_ONLY").is_some() {
             let mut c = palisade::compile_str("synthetic.sec", &text);
             let start = Instant::now();
-            std::hint::black_box(palisade::check(&mut c));
+            let envs = palisade::check(&mut c);
             println!("{n:>10} check {}", fmt(start.elapsed()));
+            let start = Instant::now();
+            let view = palisade::review::access_view(&c, &envs);
+            let edges: usize = view.envs.iter().map(|e| e.edges.len()).sum();
+            let widened: usize = (view.envs.iter())
+                .map(|e| e.edges.iter().filter(|x| x.widened.is_some()).count())
+                .sum();
+            println!(
+                "{n:>10} access view {} ({edges} edges, {widened} widened)",
+                fmt(start.elapsed())
+            );
             continue;
         }
         let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });

@@ -10,6 +10,7 @@ pub mod lints;
 pub mod model;
 pub mod output;
 pub mod resolve;
+pub mod review;
 pub mod source;
 pub mod span;
 pub mod suggest;
@@ -26,6 +27,10 @@ pub struct Compilation {
     /// The resolved model; only trustworthy when `diagnostics` has no errors.
     pub model: Model,
     pub diagnostics: Diagnostics,
+    /// Every lint finding of [`check`], accepted ones included (with the
+    /// `accept`s that silence them): what reviews, queries and diffs show.
+    /// Empty until the model is checked.
+    pub findings: Vec<lints::Outcome>,
 }
 
 impl Compilation {
@@ -45,6 +50,7 @@ pub fn compile(sources: SourceMap) -> Compilation {
         sources,
         model,
         diagnostics,
+        findings: Vec::new(),
     }
 }
 
@@ -116,7 +122,8 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
             a
         })
         .collect();
-    let lint_diags = lints::check(model, &envs);
+    let (findings, lint_diags) = lints::run(model, &envs);
+    comp.findings = findings;
     for d in lint_diags {
         comp.diagnostics.push(d);
     }

@@ -16,7 +16,7 @@ mod external_reaches_sensitive;
 mod human_write_restricted;
 mod invariant_violated;
 mod namespace_wide_grant;
-mod paths;
+pub mod paths;
 mod portforward_bypasses_network;
 mod privileged_namespace;
 mod shared_pod_widening;
@@ -296,19 +296,55 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// A lint finding as the checker settled it: for reviews, queries and
+/// diffs, which also show what an `accept` silenced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub finding: Finding,
+    /// The finding's lint level in this model (`lint NAME = ...`, else the
+    /// default); `Allow` findings are not kept.
+    pub level: Level,
+    /// Indices into `model.accepts` of the `accept`s that silence it
+    /// (empty: it is reported).
+    pub accepted: Vec<usize>,
+}
+
+impl<'a> Cx<'a> {
+    /// The lints' view of a checked model: grants indexed per environment,
+    /// every environment's effective access graph.
+    pub fn new(model: &'a Model, envs: &'a [EnvAccess]) -> Cx<'a> {
+        let mut cx = Cx::bare(model, envs);
+        cx.graphs = envs.par_iter().map(|e| Graph::build(&cx, e)).collect();
+        cx
+    }
+
+    /// [`Cx::new`] without the graphs (`graphs` is empty): for naming
+    /// nodes and looking up grants.
+    pub fn bare(model: &'a Model, envs: &'a [EnvAccess]) -> Cx<'a> {
+        let mut cx = Cx {
+            model,
+            envs,
+            declared: envs.iter().map(|e| Declared::new(model, e.env)).collect(),
+            graphs: Vec::new(),
+            by_subject: HashMap::new(),
+        };
+        for g in &model.grants {
+            cx.by_subject.entry(g.subject).or_default().push(g);
+        }
+        cx
+    }
+}
+
 /// Run every lint and invariant; apply levels, accepts and `stale-accept`.
 pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
-    let mut cx = Cx {
-        model,
-        envs,
-        declared: envs.iter().map(|e| Declared::new(model, e.env)).collect(),
-        graphs: Vec::new(),
-        by_subject: HashMap::new(),
-    };
-    for g in &model.grants {
-        cx.by_subject.entry(g.subject).or_default().push(g);
-    }
-    cx.graphs = envs.par_iter().map(|e| Graph::build(&cx, e)).collect();
+    run(model, envs).1
+}
+
+/// [`check`], also returning every finding with its level and the
+/// `accept`s that silence it (accepted findings included, `allow`ed ones
+/// not), in the order of the diagnostics.
+pub fn run(model: &Model, envs: &[EnvAccess]) -> (Vec<Outcome>, Vec<Diagnostic>) {
+    let cx = Cx::new(model, envs);
     let mut findings = Vec::new();
     for lint in CHECKS {
         if level(model, lint.info) == Level::Allow && lint.info.name != INVARIANT_VIOLATED {
@@ -317,31 +353,55 @@ pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
         (lint.check)(&cx, &mut findings);
     }
     let mut used = vec![false; model.accepts.len()];
-    findings.retain(|f| {
-        if f.lint == INVARIANT_VIOLATED || f.pairs.is_empty() {
-            return true;
-        }
-        let mut silenced = false;
-        for (i, a) in model.accepts.iter().enumerate() {
-            if a.lint == f.lint
-                && f.pairs
-                    .iter()
-                    .all(|(s, t)| a.subjects.contains(s) && a.targets.contains(t))
-            {
-                used[i] = true;
-                silenced = true;
-            }
-        }
-        !silenced
-    });
-    if level(model, &stale_accept::INFO) != Level::Allow {
-        stale_accept::check(&cx, &used, &mut findings);
-    }
-    let mut out: Vec<Diagnostic> = findings
+    let mut outcomes: Vec<Outcome> = findings
         .into_iter()
-        .filter_map(|f| {
+        .map(|f| {
+            let mut accepted = Vec::new();
+            if f.lint != INVARIANT_VIOLATED && !f.pairs.is_empty() {
+                for (i, a) in model.accepts.iter().enumerate() {
+                    if a.lint == f.lint
+                        && f.pairs
+                            .iter()
+                            .all(|(s, t)| a.subjects.contains(s) && a.targets.contains(t))
+                    {
+                        used[i] = true;
+                        accepted.push(i);
+                    }
+                }
+            }
             let info = find(f.lint).expect("findings come from registered lints");
-            let severity = match level(model, info) {
+            Outcome {
+                level: level(model, info),
+                finding: f,
+                accepted,
+            }
+        })
+        .collect();
+    if level(model, &stale_accept::INFO) != Level::Allow {
+        let mut stale = Vec::new();
+        stale_accept::check(&cx, &used, &mut stale);
+        outcomes.extend(stale.into_iter().map(|f| Outcome {
+            level: level(model, &stale_accept::INFO),
+            finding: f,
+            accepted: Vec::new(),
+        }));
+    }
+    outcomes.retain(|o| o.level != Level::Allow);
+    // Reported before accepted, so that of two equal findings the reported
+    // one stays.
+    outcomes.sort_by(|a, b| {
+        let key = |o: &Outcome| (o.finding.span, !o.accepted.is_empty());
+        (key(a).0, &a.finding.message, key(a).1).cmp(&(key(b).0, &b.finding.message, key(b).1))
+    });
+    outcomes.dedup_by(|a, b| {
+        a.finding.span == b.finding.span && a.finding.message == b.finding.message
+    });
+    let out: Vec<Diagnostic> = (outcomes.iter())
+        .filter(|o| o.accepted.is_empty())
+        .filter_map(|o| {
+            let f = o.finding.clone();
+            let info = find(f.lint).expect("findings come from registered lints");
+            let severity = match o.level {
                 Level::Allow => return None,
                 Level::Warn => Severity::Warning,
                 Level::Deny => Severity::Error,
@@ -355,9 +415,7 @@ pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
             Some(d)
         })
         .collect();
-    out.sort_by(|a, b| (a.primary.span, &a.message).cmp(&(b.primary.span, &b.message)));
-    out.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
-    out
+    (outcomes, out)
 }
 
 /// Appends `x` unless `v` holds it already (small lists: environments,

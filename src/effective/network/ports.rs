@@ -129,6 +129,29 @@ impl PortRanges {
         }
         PortRanges(out)
     }
+
+    /// The ports of `self` that `other` lacks.
+    pub fn difference(&self, other: &PortRanges) -> PortRanges {
+        let mut out = Vec::new();
+        for &(lo, hi) in &self.0 {
+            // The next port of `lo..=hi` not yet accounted for (u32: may pass 65535).
+            let mut next = u32::from(lo);
+            for &(olo, ohi) in &other.0 {
+                let (olo, ohi) = (u32::from(olo), u32::from(ohi));
+                if ohi < next || olo > u32::from(hi) {
+                    continue;
+                }
+                if olo > next {
+                    out.push((next as u16, (olo - 1) as u16));
+                }
+                next = ohi + 1;
+            }
+            if next <= u32::from(hi) {
+                out.push((next as u16, hi));
+            }
+        }
+        PortRanges(out)
+    }
 }
 
 /// Destination ports per protocol, plus whether protocols other than TCP,
@@ -197,6 +220,19 @@ impl PortSet {
         }
     }
 
+    /// What `self` admits that `other` does not.
+    pub fn difference(&self, other: &PortSet) -> PortSet {
+        PortSet {
+            ranges: std::array::from_fn(|i| self.ranges[i].difference(&other.ranges[i])),
+            other_protocols: self.other_protocols && !other.other_protocols,
+        }
+    }
+
+    /// `self` ⊆ `other`.
+    pub fn is_subset(&self, other: &PortSet) -> bool {
+        self.difference(other).is_empty()
+    }
+
     pub(crate) fn add(&mut self, protocol: Protocol, ranges: &PortRanges) {
         let i = protocol.index();
         self.ranges[i] = self.ranges[i].union(ranges);
@@ -242,5 +278,37 @@ impl fmt::Display for PortSet {
             f.write_str("+other protocols")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod difference_tests {
+    use super::{PortRanges, PortSet, Protocol};
+
+    fn r(v: &[(u16, u16)]) -> PortRanges {
+        v.iter().fold(PortRanges::empty(), |acc, &(lo, hi)| {
+            acc.union(&PortRanges::range(lo, hi))
+        })
+    }
+
+    #[test]
+    fn difference_cuts_holes_and_edges() {
+        let a = r(&[(1, 100), (200, 300)]);
+        assert_eq!(
+            a.difference(&r(&[(50, 60)])),
+            r(&[(1, 49), (61, 100), (200, 300)])
+        );
+        assert_eq!(a.difference(&r(&[(1, 100)])), r(&[(200, 300)]));
+        assert_eq!(a.difference(&r(&[(90, 250)])), r(&[(1, 89), (251, 300)]));
+        assert_eq!(a.difference(&PortRanges::full()), PortRanges::empty());
+        assert_eq!(
+            PortRanges::full().difference(&r(&[(65535, 65535)])),
+            r(&[(1, 65534)])
+        );
+        assert_eq!(a.difference(&PortRanges::empty()), a);
+        let web = PortSet::of(Protocol::Tcp, PortRanges::single(8080));
+        assert!(web.is_subset(&PortSet::all()));
+        assert!(!PortSet::all().is_subset(&web));
+        assert!(PortSet::all().difference(&web).other_protocols());
     }
 }

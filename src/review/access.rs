@@ -1,0 +1,1014 @@
+//! The access view: every effective edge of every environment, each with
+//! the grants that declare it and, when it is wider than declared, the
+//! cause in words and the lint findings that report it.
+//!
+//! # API
+//!
+//! ```
+//! # let mut comp = palisade::compile_str("m.sec", r#"
+//! #   system m
+//! #   namespace p
+//! #   app etl in p { image = "ghcr.io/a/etl:1" ports = { metrics = 9090 } }
+//! #   app shipper in p { image = "ghcr.io/a/shipper:1" }
+//! #   pod etl-pod = [etl, shipper]
+//! #   store raw in p { engine = postgres }
+//! #   allow etl -> raw: read
+//! # "#);
+//! let envs = palisade::check(&mut comp);              // effective access + lints
+//! let view = palisade::review::access_view(&comp, &envs);
+//! for env in &view.envs {                              // one per environment
+//!     for e in &env.edges {                            // sorted: from, to, access
+//!         let from = view.name(&comp.model, e.from);   // `shipper`, `ingress`
+//!         let what = view.access_text(&comp.model, e); // `read`, `http`, `exec`, `kube`
+//!         match &e.widened {
+//!             None => {}                               // exactly as declared
+//!             Some(w) => {
+//!                 // w.undeclared: the part no grant declares;
+//!                 // w.causes: ["shares pod `etl-pod` with `etl` (one network identity)"]
+//!                 let _ = (&w.undeclared, &w.causes);
+//!             }
+//!         }
+//!         // e.declared: indices into comp.model.grants (their `span`s point at
+//!         // the `allow`); e.findings: indices into comp.findings.
+//!         let _ = (from, what);
+//!     }
+//! }
+//! # let shipper = view.envs[0].edges.iter().find(|e| view.name(&comp.model, e.from) == "shipper"
+//! #     && view.name(&comp.model, e.to) == "raw").unwrap();
+//! # assert!(shipper.declared.is_empty());
+//! # assert_eq!(shipper.widened.as_ref().unwrap().causes,
+//! #     ["shares pod `etl-pod` with `etl` (one network identity)"]);
+//! # assert_eq!(comp.findings[shipper.findings[0]].finding.lint, "shared-pod-widening");
+//! ```
+//!
+//! An edge goes from a [`GNode`] (a model entity; the ingress controller
+//! only as the target of an app's connection) to another and carries one
+//! [`Kind`] of access: network ports (`Net`), store credentials of a level
+//! (`Data`, the highest held), a Kubernetes operation (`Op`), or the app's
+//! ServiceAccount token (`Token`, target `kube`). What the edges are:
+//!
+//! | edge | from |
+//! | --- | --- |
+//! | app → app, store, ingress (`Net`) | the evaluated NetworkPolicies; every app of a pod group has the group's connections |
+//! | persona → app (`Net`) | a persona with any port grant reaches, through the ingress controller, everything the controller may reach |
+//! | app → external, outside store, `internet` (`Net`) | the policies' ipBlocks; `internet`: public addresses no external, outside store or API server accounts for |
+//! | app → store (`Data`) | credentials mounted into the app's container |
+//! | persona → store (`Data`) | a credentials Secret the persona may get; exec into a pod that mounts credentials; exec into the store's pods |
+//! | persona → app, store (`Op`) | RBAC, every operation |
+//! | persona → anything (`Net`, `Token`) | exec into a pod group: the persona may open the group's connections and use its token |
+//! | app → `kube` (`Token`) | the app's container mounts a ServiceAccount token |
+//!
+//! Nothing is recomputed: the edges are [`EnvAccess`]'s, mapped onto
+//! entities as the lints' [`crate::lints::Graph`] maps them, and the causes
+//! are the evaluators' (policy rules, RBAC bindings). An edge is *declared*
+//! by the grants of its (subject, target) of the same kind; whatever part
+//! of the edge they do not cover is its [`Widening`]. The cost is linear in
+//! the effective edges (no pass over pairs of pods).
+
+use crate::effective::access::{EnvAccess, Holder, IpEdge, Node, Via};
+use crate::effective::network::{IpSet, PortRanges, PortSet, Protocol};
+use crate::lints::paths::ip_set;
+pub use crate::lints::paths::{GNode, Kind};
+use crate::lints::{Cx, Outcome};
+use crate::model::{
+    Access, AppId, DataLevel, Entity, EnvId, ExternalId, Model, NsId, Operation, PersonaId, PodId,
+    StoreId, StoreLocation,
+};
+use crate::span::Span;
+use crate::Compilation;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Every environment's effective edges.
+#[derive(Clone, Debug, Default)]
+pub struct AccessView {
+    /// In the order of [`crate::check`]'s environments (model order; one
+    /// with `env: None` when the model declares none).
+    pub envs: Vec<EnvView>,
+}
+
+/// One environment's effective edges.
+#[derive(Clone, Debug, Default)]
+pub struct EnvView {
+    pub env: Option<EnvId>,
+    /// Sorted by (from, to, access) in model order: deterministic.
+    pub edges: Vec<AccessEdge>,
+}
+
+/// One effective edge: `from` may do `access` to `to`.
+#[derive(Clone, Debug)]
+pub struct AccessEdge {
+    pub from: GNode,
+    pub to: GNode,
+    /// Network ports (their union), the highest data level, one operation,
+    /// or the token.
+    pub access: Kind,
+    /// The grants that declare (part of) it: indices into `model.grants`.
+    /// Each grant's `span` is its access item, `model.statements[stmt]` the
+    /// whole `allow`. Empty for an edge no statement declares.
+    pub declared: Vec<usize>,
+    /// `None` when the grants cover all of it.
+    pub widened: Option<Widening>,
+    /// Indices into [`Compilation::findings`] of the lint findings that
+    /// report this edge or its widening (accepted ones included; see
+    /// `Outcome::accepted`).
+    pub findings: Vec<usize>,
+}
+
+/// How an edge is wider than declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Widening {
+    /// The part no grant declares: the extra ports, the level above the
+    /// declared one, the operation, the token.
+    pub undeclared: Kind,
+    /// Why it exists, one per cause, e.g. ``shares pod `etl-pod` with `etl`
+    /// (one network identity)``, ``exec into `api`, whose container mounts
+    /// main-db-write``, or the NetworkPolicy rules / RBAC binding that admit it.
+    pub causes: Vec<String>,
+}
+
+impl AccessEdge {
+    pub fn is_widened(&self) -> bool {
+        self.widened.is_some()
+    }
+
+    /// The lints of [`AccessEdge::findings`], deduplicated.
+    pub fn lints(&self, comp: &Compilation) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for &i in &self.findings {
+            if let Some(o) = comp.findings.get(i) {
+                if !out.contains(&o.finding.lint) {
+                    out.push(o.finding.lint);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl AccessView {
+    /// The view of one environment (`None`: the implicit one).
+    pub fn env(&self, env: Option<EnvId>) -> Option<&EnvView> {
+        self.envs.iter().find(|e| e.env == env)
+    }
+
+    /// A node as the model names it: `api`, `internet`, `kube`, `ingress`.
+    pub fn name(&self, model: &Model, n: GNode) -> String {
+        node_name(model, n)
+    }
+
+    /// The access of an edge in the model's words: port names of the target
+    /// where they cover the ports (`http`), else `TCP/9000`; `read`; `exec`;
+    /// `kube`.
+    pub fn access_text(&self, model: &Model, e: &AccessEdge) -> String {
+        kind_text(model, e.to, &e.access)
+    }
+}
+
+/// A node as the model names it.
+pub fn node_name(model: &Model, n: GNode) -> String {
+    match n {
+        GNode::E(e) => model.name_of(e).to_string(),
+        GNode::Ingress => "ingress".into(),
+    }
+}
+
+/// An access in the model's words, for an edge to `to` (see
+/// [`AccessView::access_text`]).
+pub fn kind_text(model: &Model, to: GNode, kind: &Kind) -> String {
+    match kind {
+        Kind::Net(ports) => ports_text(model, to, ports),
+        Kind::Data(level) => level.as_str().to_string(),
+        Kind::Op(op) => op.as_str().to_string(),
+        Kind::Token => "kube".into(),
+    }
+}
+
+/// `http, metrics` when the ports are exactly named ports of the target
+/// (`postgres` for a store's port), else the port set (`TCP/8080 UDP/53`).
+pub fn ports_text(model: &Model, to: GNode, ports: &PortSet) -> String {
+    let named: Vec<(String, Protocol, u16)> = match to {
+        GNode::E(Entity::App(a)) => (model.apps[a.index()].ports.iter())
+            .map(|p| (p.name.clone(), p.protocol.into(), p.number))
+            .collect(),
+        GNode::E(Entity::External(x)) => (model.externals[x.index()].ports.iter())
+            .map(|p| (p.name.clone(), p.protocol.into(), p.number))
+            .collect(),
+        GNode::E(Entity::Store(s)) => {
+            let st = &model.stores[s.index()];
+            vec![(st.engine.as_str().to_string(), Protocol::Tcp, st.port)]
+        }
+        _ => Vec::new(),
+    };
+    let mut covered = PortSet::empty();
+    let mut names = Vec::new();
+    for (name, proto, number) in &named {
+        if ports.contains(*proto, *number) {
+            covered = covered.union(&PortSet::of(*proto, PortRanges::single(*number)));
+            names.push(name.clone());
+        }
+    }
+    if !names.is_empty() && ports.is_subset(&covered) {
+        names.join(", ")
+    } else {
+        ports.to_string()
+    }
+}
+
+/// The view of a checked model: `envs` is what [`crate::check`] returned
+/// for `comp` (a model with errors has none, and so an empty view).
+pub fn access_view(comp: &Compilation, envs: &[EnvAccess]) -> AccessView {
+    let cx = Cx::bare(&comp.model, envs);
+    let findings = FindingIndex::new(&comp.findings);
+    let statics = Statics::new(&comp.model);
+    AccessView {
+        envs: (0..envs.len())
+            .into_par_iter()
+            .map(|i| Builder::new(&cx, i, &statics, &findings).build())
+            .collect(),
+    }
+}
+
+/// A finding that may report a cause: of this lint and pair (and, for
+/// `namespace-wide-grant`, stated at a grant of this operation).
+struct Cand {
+    lint: &'static str,
+    pair: (Entity, Entity),
+    op: Option<Operation>,
+}
+
+/// Findings by (lint, subject, target) of their pairs.
+struct FindingIndex<'a> {
+    by_pair: HashMap<(&'static str, Entity, Entity), Vec<usize>>,
+    outcomes: &'a [Outcome],
+}
+
+impl<'a> FindingIndex<'a> {
+    fn new(findings: &'a [Outcome]) -> Self {
+        let mut m: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, o) in findings.iter().enumerate() {
+            for &(s, t) in &o.finding.pairs {
+                let v = m.entry((o.finding.lint, s, t)).or_default();
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
+            }
+        }
+        FindingIndex {
+            by_pair: m,
+            outcomes: findings,
+        }
+    }
+
+    fn get(&self, lint: &'static str, s: Entity, t: Entity) -> &[usize] {
+        self.by_pair.get(&(lint, s, t)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What every environment shares: addresses of what lies outside.
+struct Statics {
+    externals: Vec<(ExternalId, IpSet)>,
+    outside_stores: Vec<(StoreId, IpSet)>,
+    /// Private ranges and every declared outside destination.
+    not_internet: IpSet,
+}
+
+impl Statics {
+    fn new(m: &Model) -> Self {
+        let externals: Vec<(ExternalId, IpSet)> = (m.externals.iter().enumerate())
+            .map(|(i, x)| {
+                let set = ip_set(x.addresses.iter().map(ToString::to_string));
+                (ExternalId(i as u32), set)
+            })
+            .collect();
+        let outside_stores: Vec<(StoreId, IpSet)> = (m.stores.iter().enumerate())
+            .filter_map(|(i, s)| match &s.location {
+                StoreLocation::Outside(c) => {
+                    Some((StoreId(i as u32), ip_set(c.iter().map(ToString::to_string))))
+                }
+                StoreLocation::InCluster(_) => None,
+            })
+            .collect();
+        // As `egress-to-internet` counts it.
+        let mut not_internet = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
+        let sets = (externals.iter().map(|(_, s)| s)).chain(outside_stores.iter().map(|(_, s)| s));
+        for s in sets {
+            not_internet = not_internet.union(s);
+        }
+        if let Some(api) = &m.platform.api_server {
+            not_internet = not_internet.union(&ip_set([api.address.to_string()]));
+        }
+        Statics {
+            externals,
+            outside_stores,
+            not_internet,
+        }
+    }
+
+    /// What an address egress reaches, as entities.
+    fn targets(&self, ip: &IpEdge) -> Vec<Entity> {
+        let mut out = Vec::new();
+        for (x, set) in &self.externals {
+            if !set.intersection(&ip.addresses).is_empty() {
+                out.push(Entity::External(*x));
+            }
+        }
+        for (s, set) in &self.outside_stores {
+            if !set.intersection(&ip.addresses).is_empty() {
+                out.push(Entity::Store(*s));
+            }
+        }
+        if !ip.addresses.difference(&self.not_internet).is_empty() {
+            out.push(Entity::Internet);
+        }
+        out
+    }
+}
+
+/// The kind of an edge, for grouping (one edge per class and pair).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Class {
+    Net,
+    Data,
+    Op(Operation),
+    Kube,
+}
+
+/// Where one part of an edge comes from (indices into the environment's
+/// lists).
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    /// `env.net[i]`.
+    Net(usize),
+    /// `env.net[i]` from the ingress controller, for a persona there.
+    Ingress(usize),
+    /// `env.ip[i]`.
+    Ip(usize),
+    /// `env.data[i]`.
+    Data(usize),
+    /// `env.ops[i]`.
+    Op(usize),
+    /// The app's container mounts a ServiceAccount token.
+    Token,
+    /// Exec (`env.ops[op]`), then the group's connection `env.net[i]`.
+    ExecNet { op: usize, net: usize },
+    /// Exec, then the group's address egress `env.ip[i]`.
+    ExecIp { op: usize, ip: usize },
+    /// Exec into a pod that mounts a token.
+    ExecToken { op: usize },
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    Ports(PortSet),
+    Level(DataLevel),
+    Unit,
+}
+
+struct Builder<'a> {
+    cx: &'a Cx<'a>,
+    env: &'a EnvAccess,
+    statics: &'a Statics,
+    findings: &'a FindingIndex<'a>,
+    /// Grants applying here by (subject, target).
+    grants: HashMap<(Entity, Entity), Vec<usize>>,
+    /// Operation grants applying here by (persona, op, namespace): targets.
+    op_targets: HashMap<(Entity, Operation, NsId), Vec<Entity>>,
+    edges: BTreeMap<(GNode, GNode, Class), Vec<(Part, Why)>>,
+    /// The spans of operation grants applying here, with their operation.
+    op_spans: HashSet<(Span, Operation)>,
+    /// Which app's container mounts (group, store, level).
+    mounts: HashMap<(PodId, StoreId, DataLevel), AppId>,
+    /// Exec on a store's pods: (persona, store) → the RBAC cause.
+    store_execs: HashMap<(PersonaId, StoreId), &'a str>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(cx: &'a Cx<'a>, i: usize, statics: &'a Statics, findings: &'a FindingIndex<'a>) -> Self {
+        let env = &cx.envs[i];
+        let m = cx.model;
+        let mut grants: HashMap<(Entity, Entity), Vec<usize>> = HashMap::new();
+        let mut op_targets: HashMap<(Entity, Operation, NsId), Vec<Entity>> = HashMap::new();
+        let mut op_spans = HashSet::new();
+        for (gi, g) in m.grants.iter().enumerate() {
+            if let Access::Op(op) = g.access {
+                op_spans.insert((g.span, op));
+            }
+            if !m.grant_applies(g, env.env) {
+                continue;
+            }
+            grants.entry((g.subject, g.target)).or_default().push(gi);
+            if let (Access::Op(granted), Some(ns)) = (&g.access, namespace_of(m, g.target)) {
+                for &op in ALL_OPS.iter().filter(|&&op| implies(*granted, op)) {
+                    let v = op_targets.entry((g.subject, op, ns)).or_default();
+                    if !v.contains(&g.target) {
+                        v.push(g.target);
+                    }
+                }
+            }
+        }
+        let mut mounts = HashMap::new();
+        for d in &env.data {
+            if let (Holder::Group(g), Via::Mount, Some(app)) = (d.holder, &d.via, d.app) {
+                mounts.insert((g, d.store, d.level), app);
+            }
+        }
+        let mut store_execs = HashMap::new();
+        for o in &env.ops {
+            if let (Operation::Exec, Node::Store(s)) = (o.op, o.target) {
+                store_execs
+                    .entry((o.persona, s))
+                    .or_insert(o.cause.as_str());
+            }
+        }
+        Builder {
+            cx,
+            env,
+            statics,
+            findings,
+            grants,
+            op_targets,
+            edges: BTreeMap::new(),
+            op_spans,
+            mounts,
+            store_execs,
+        }
+    }
+
+    fn add(&mut self, from: GNode, to: GNode, class: Class, part: Part, why: Why) {
+        if from != to {
+            self.edges
+                .entry((from, to, class))
+                .or_default()
+                .push((part, why));
+        }
+    }
+
+    fn nodes(&self, n: Node) -> Vec<GNode> {
+        match n {
+            Node::Ingress => vec![GNode::Ingress],
+            Node::Dns => Vec::new(),
+            other => self.cx.entities(other).into_iter().map(GNode::E).collect(),
+        }
+    }
+
+    fn build(mut self) -> EnvView {
+        let env = self.env;
+        let m = self.cx.model;
+        // Who stands at the ingress: personas (and `internet`) with a port grant.
+        let at_ingress: BTreeSet<Entity> = (m.grants.iter())
+            .filter(|g| m.grant_applies(g, env.env))
+            .filter(|g| matches!(g.subject, Entity::Persona(_) | Entity::Internet))
+            .filter(|g| matches!(g.access, Access::Port { .. }))
+            .map(|g| g.subject)
+            .collect();
+        let mut net_from: HashMap<Node, Vec<usize>> = HashMap::new();
+        for (i, e) in env.net.iter().enumerate() {
+            net_from.entry(e.from).or_default().push(i);
+            if e.to == Node::Dns || e.from == Node::Dns {
+                continue;
+            }
+            if e.from == Node::Ingress {
+                for t in self.nodes(e.to) {
+                    for &p in &at_ingress {
+                        let part = Part::Ports(e.ports.clone());
+                        self.add(GNode::E(p), t, Class::Net, part, Why::Ingress(i));
+                    }
+                }
+                continue;
+            }
+            for f in self.nodes(e.from) {
+                for t in self.nodes(e.to) {
+                    let part = Part::Ports(e.ports.clone());
+                    self.add(f, t, Class::Net, part, Why::Net(i));
+                }
+            }
+        }
+        let mut ip_from: HashMap<PodId, Vec<usize>> = HashMap::new();
+        for (i, ip) in env.ip.iter().enumerate() {
+            ip_from.entry(ip.from).or_default().push(i);
+            let targets = self.statics.targets(ip);
+            for f in self.nodes(Node::Group(ip.from)) {
+                for &t in &targets {
+                    let part = Part::Ports(ip.ports.clone());
+                    self.add(f, GNode::E(t), Class::Net, part, Why::Ip(i));
+                }
+            }
+        }
+        for (i, d) in env.data.iter().enumerate() {
+            let store = GNode::E(Entity::Store(d.store));
+            let holders: Vec<GNode> = match (d.holder, d.app) {
+                (Holder::Group(_), Some(app)) => vec![GNode::E(Entity::App(app))],
+                (Holder::Group(g), None) => self.nodes(Node::Group(g)),
+                (Holder::Persona(p), _) => vec![GNode::E(Entity::Persona(p))],
+            };
+            for h in holders {
+                self.add(h, store, Class::Data, Part::Level(d.level), Why::Data(i));
+            }
+        }
+        for &app in &env.token_apps {
+            let (f, t) = (GNode::E(Entity::App(app)), GNode::E(Entity::Kube));
+            self.add(f, t, Class::Kube, Part::Unit, Why::Token);
+        }
+        for (i, o) in env.ops.iter().enumerate() {
+            let who = GNode::E(Entity::Persona(o.persona));
+            for t in self.nodes(o.target) {
+                self.add(who, t, Class::Op(o.op), Part::Unit, Why::Op(i));
+            }
+            // Exec: the persona acts as the pod (its credentials are
+            // `env.data` edges already).
+            let (Operation::Exec, Node::Group(g)) = (o.op, o.target) else {
+                continue;
+            };
+            for &n in net_from.get(&o.target).into_iter().flatten() {
+                let e = &env.net[n];
+                if e.to == Node::Dns {
+                    continue;
+                }
+                for t in self.nodes(e.to) {
+                    let part = Part::Ports(e.ports.clone());
+                    self.add(who, t, Class::Net, part, Why::ExecNet { op: i, net: n });
+                }
+            }
+            for &n in ip_from.get(&g).into_iter().flatten() {
+                for t in self.statics.targets(&env.ip[n]) {
+                    let part = Part::Ports(env.ip[n].ports.clone());
+                    let why = Why::ExecIp { op: i, ip: n };
+                    self.add(who, GNode::E(t), Class::Net, part, why);
+                }
+            }
+            if env.tokens.contains(&g) {
+                let t = GNode::E(Entity::Kube);
+                self.add(who, t, Class::Kube, Part::Unit, Why::ExecToken { op: i });
+            }
+        }
+        let edges = std::mem::take(&mut self.edges);
+        EnvView {
+            env: env.env,
+            edges: (edges.into_iter())
+                .map(|((from, to, class), parts)| self.finish(from, to, class, parts))
+                .collect(),
+        }
+    }
+
+    /// The grants of (from, to) that declare this class of access, and
+    /// what they declare.
+    fn declared(&self, from: GNode, to: GNode, class: Class) -> (Vec<usize>, Part) {
+        let m = self.cx.model;
+        let (GNode::E(s), GNode::E(t)) = (from, to) else {
+            return (Vec::new(), Part::Ports(PortSet::empty()));
+        };
+        let grants = self.grants.get(&(s, t)).map_or(&[][..], Vec::as_slice);
+        let mut ids = Vec::new();
+        let mut ports = PortSet::empty();
+        let mut level: Option<DataLevel> = None;
+        for &gi in grants {
+            let g = &m.grants[gi];
+            let hit = match (class, &g.access) {
+                (
+                    Class::Net,
+                    Access::Port {
+                        number, protocol, ..
+                    },
+                ) => {
+                    let p = PortSet::of((*protocol).into(), PortRanges::single(*number));
+                    ports = ports.union(&p);
+                    true
+                }
+                // An app's data grant includes the connection to the store.
+                (Class::Net, Access::Data(_)) => match (s, t) {
+                    (Entity::App(_), Entity::Store(st)) => {
+                        let port = m.stores[st.index()].port;
+                        let p = PortSet::of(Protocol::Tcp, PortRanges::single(port));
+                        ports = ports.union(&p);
+                        true
+                    }
+                    _ => false,
+                },
+                (Class::Data, Access::Data(l)) => {
+                    level = level.max(Some(*l));
+                    true
+                }
+                (Class::Op(op), Access::Op(o)) => implies(*o, op),
+                (Class::Kube, Access::Kube(_)) => true,
+                _ => false,
+            };
+            if hit {
+                ids.push(gi);
+            }
+        }
+        let part = match class {
+            Class::Net => Part::Ports(ports),
+            Class::Data => match level {
+                Some(l) => Part::Level(l),
+                None => Part::Unit,
+            },
+            Class::Op(_) | Class::Kube => Part::Unit,
+        };
+        (ids, part)
+    }
+
+    fn finish(&self, from: GNode, to: GNode, class: Class, parts: Vec<(Part, Why)>) -> AccessEdge {
+        let (declared, covers) = self.declared(from, to, class);
+        let has_decl = !declared.is_empty();
+        // Whether the declared access covers one part of the edge.
+        let covered = |p: &Part| match (p, &covers) {
+            (Part::Ports(p), Part::Ports(d)) => p.is_subset(d),
+            (Part::Level(l), Part::Level(d)) => l <= d,
+            (Part::Unit, _) => has_decl,
+            _ => false,
+        };
+        let access = match class {
+            Class::Net => Kind::Net(parts.iter().fold(PortSet::empty(), |acc, (p, _)| match p {
+                Part::Ports(p) => acc.union(p),
+                _ => acc,
+            })),
+            Class::Data => Kind::Data(
+                (parts.iter())
+                    .filter_map(|(p, _)| match p {
+                        Part::Level(l) => Some(*l),
+                        _ => None,
+                    })
+                    .max()
+                    .unwrap_or(DataLevel::Read),
+            ),
+            Class::Op(op) => Kind::Op(op),
+            Class::Kube => Kind::Token,
+        };
+        let mut findings: Vec<usize> = Vec::new();
+        let mut causes: Vec<String> = Vec::new();
+        for (part, why) in &parts {
+            if covered(part) {
+                continue;
+            }
+            let (text, cands) = self.cause(from, to, *why);
+            crate::lints::push_unique(&mut causes, text);
+            for c in &cands {
+                for f in self.lookup(c) {
+                    crate::lints::push_unique(&mut findings, f);
+                }
+            }
+        }
+        // Findings about the edge whether declared or not.
+        if let (GNode::E(s), GNode::E(t)) = (from, to) {
+            let general: &[&'static str] = match (s, t, class) {
+                (Entity::Persona(_), Entity::Store(_), Class::Data) => {
+                    &["human-write-restricted", "clearance-exceeded"]
+                }
+                (Entity::Persona(_), Entity::App(_), Class::Op(Operation::Portforward)) => {
+                    &["portforward-bypasses-network"]
+                }
+                (Entity::App(_), Entity::Internet, Class::Net) => &["egress-to-internet"],
+                _ => &[],
+            };
+            for lint in general {
+                for &f in self.findings.get(lint, s, t) {
+                    crate::lints::push_unique(&mut findings, f);
+                }
+            }
+        }
+        findings.sort_unstable();
+        let widened = (!causes.is_empty()).then(|| Widening {
+            undeclared: match (&access, &covers) {
+                (Kind::Net(p), Part::Ports(d)) => Kind::Net(p.difference(d)),
+                (other, _) => other.clone(),
+            },
+            causes,
+        });
+        AccessEdge {
+            from,
+            to,
+            access,
+            declared,
+            widened,
+            findings,
+        }
+    }
+
+    /// A pod-mate of `app` (other than it) for which `has` holds.
+    fn mate(&self, node: Node, app: GNode, has: impl Fn(Entity) -> bool) -> Option<Entity> {
+        let Node::Group(g) = node else { return None };
+        let apps = &self.cx.model.pods[g.index()].apps;
+        if apps.len() < 2 {
+            return None;
+        }
+        (apps.iter().map(|&a| Entity::App(a))).find(|&a| GNode::E(a) != app && has(a))
+    }
+
+    fn has_grant(&self, s: Entity, t: Entity, class: Class) -> bool {
+        !self.declared(GNode::E(s), GNode::E(t), class).0.is_empty()
+    }
+
+    fn shares(&self, node: Node, mate: Entity) -> String {
+        let Node::Group(g) = node else {
+            return String::new();
+        };
+        format!(
+            "shares pod `{}` with `{}` (one network identity)",
+            self.cx.model.pods[g.index()].name,
+            self.cx.model.name_of(mate)
+        )
+    }
+
+    /// A cause in words and the (lint, subject, target) of the findings
+    /// that would report it.
+    fn cause(&self, from: GNode, to: GNode, why: Why) -> (String, Vec<Cand>) {
+        let m = self.cx.model;
+        let env = self.env;
+        let pair = match (from, to) {
+            (GNode::E(s), GNode::E(t)) => Some((s, t)),
+            _ => None,
+        };
+        let lint = |name: &'static str| {
+            (pair.into_iter())
+                .map(|(s, t)| Cand {
+                    lint: name,
+                    pair: (s, t),
+                    op: None,
+                })
+                .collect()
+        };
+        match why {
+            Why::Net(i) => {
+                let e = &env.net[i];
+                if let GNode::E(t) = to {
+                    let out = self.mate(e.from, from, |mate| self.has_grant(mate, t, Class::Net));
+                    if let Some(mate) = out {
+                        return (self.shares(e.from, mate), lint("shared-pod-widening"));
+                    }
+                }
+                if let GNode::E(s) = from {
+                    let inc = self.mate(e.to, to, |mate| self.has_grant(s, mate, Class::Net));
+                    if let Some(mate) = inc {
+                        return (self.shares(e.to, mate), lint("shared-pod-widening"));
+                    }
+                }
+                let eg: Vec<String> = e.egress.iter().map(|c| env.describe(*c)).collect();
+                let ing: Vec<String> = e.ingress.iter().map(|c| env.describe(*c)).collect();
+                (
+                    format!(
+                        "NetworkPolicy admits {}: egress {}, ingress {}",
+                        e.ports,
+                        eg.join(", "),
+                        ing.join(", ")
+                    ),
+                    Vec::new(),
+                )
+            }
+            Why::Ingress(i) => {
+                let e = &env.net[i];
+                let ing: Vec<String> = e.ingress.iter().map(|c| env.describe(*c)).collect();
+                (
+                    format!(
+                        "through the ingress controller, which may reach `{}` on {} ({}): \
+                         NetworkPolicies cannot tell who is behind it",
+                        node_name(m, to),
+                        e.ports,
+                        ing.join(", ")
+                    ),
+                    Vec::new(),
+                )
+            }
+            Why::Ip(i) => {
+                let ip = &env.ip[i];
+                let internet = to == GNode::E(Entity::Internet);
+                if let GNode::E(t) = to {
+                    let out = self.mate(Node::Group(ip.from), from, |mate| {
+                        self.has_grant(mate, t, Class::Net)
+                            || (matches!(t, Entity::Store(_))
+                                && self.has_grant(mate, t, Class::Data))
+                    });
+                    if let Some(mate) = out {
+                        let l = if internet {
+                            lint("egress-to-internet")
+                        } else {
+                            Vec::new()
+                        };
+                        return (self.shares(Node::Group(ip.from), mate), l);
+                    }
+                }
+                let text = format!(
+                    "its pod's NetworkPolicies admit egress to {} on {}",
+                    ip.addresses.cidrs().join(", "),
+                    ip.ports
+                );
+                (text, Vec::new())
+            }
+            Why::Data(i) => {
+                let d = &env.data[i];
+                let secret = format!("{}-{}", m.stores[d.store.index()].name, d.level.as_str());
+                match &d.via {
+                    Via::Mount => (format!("its container mounts {secret}"), Vec::new()),
+                    Via::Secret(cause) => (format!("may get Secret {secret}: {cause}"), Vec::new()),
+                    Via::Exec(g) => {
+                        let group = &m.pods[g.index()];
+                        // The container that mounts it.
+                        let app = self.mounts.get(&(*g, d.store, d.level)).copied();
+                        let text = match app {
+                            Some(a) if group.apps.len() > 1 => format!(
+                                "exec into pod `{}`, whose container `{}` mounts {secret}",
+                                group.name,
+                                m.apps[a.index()].name
+                            ),
+                            _ => format!(
+                                "exec into {}, whose container mounts {secret}",
+                                self.group_text(*g)
+                            ),
+                        };
+                        (text, self.exec_lints(from, *g))
+                    }
+                    Via::ExecStore => {
+                        let Holder::Persona(p) = d.holder else {
+                            return ("exec into the store's own pods".into(), Vec::new());
+                        };
+                        let text = match self.store_execs.get(&(p, d.store)) {
+                            Some(cause) => format!("exec into the store's own pods: {cause}"),
+                            None => "exec into the store's own pods".into(),
+                        };
+                        let lints = self.wide_lints(Entity::Persona(p), Operation::Exec, to);
+                        (text, lints)
+                    }
+                }
+            }
+            Why::Op(i) => {
+                let o = &env.ops[i];
+                let who = Entity::Persona(o.persona);
+                let mate = self.mate(o.target, to, |mate| {
+                    self.has_grant(who, mate, Class::Op(o.op))
+                });
+                if let (Some(mate), Node::Group(g)) = (mate, o.target) {
+                    let text = format!(
+                        "shares pod `{}` with `{}`, on which `{}` is granted: {}",
+                        m.pods[g.index()].name,
+                        m.name_of(mate),
+                        o.op.as_str(),
+                        o.cause
+                    );
+                    return (text, Vec::new());
+                }
+                let named = self.named(who, o.op, to);
+                if named.is_empty() {
+                    return (o.cause.clone(), Vec::new());
+                }
+                let ns = namespace_of(
+                    m,
+                    match to {
+                        GNode::E(t) => t,
+                        GNode::Ingress => Entity::Kube,
+                    },
+                )
+                .map_or("?", |ns| m.namespaces[ns.index()].name.as_str());
+                let list: Vec<String> = named
+                    .iter()
+                    .map(|&t| format!("`{}`", m.name_of(t)))
+                    .collect();
+                let text = format!(
+                    "`{}` on {} reaches every pod of namespace `{ns}` (RBAC cannot name pods): {}",
+                    o.op.as_str(),
+                    list.join(", "),
+                    o.cause
+                );
+                (text, self.wide_lints(who, o.op, to))
+            }
+            Why::Token => (
+                "its container mounts a ServiceAccount token".into(),
+                Vec::new(),
+            ),
+            Why::ExecNet { op, net } => {
+                let Node::Group(g) = env.ops[op].target else {
+                    return (String::new(), Vec::new());
+                };
+                let text = format!(
+                    "exec into {}, which may connect to `{}` on {}",
+                    self.group_text(g),
+                    node_name(m, to),
+                    env.net[net].ports
+                );
+                (text, self.exec_lints(from, g))
+            }
+            Why::ExecIp { op, ip } => {
+                let Node::Group(g) = env.ops[op].target else {
+                    return (String::new(), Vec::new());
+                };
+                let ip = &env.ip[ip];
+                let text = format!(
+                    "exec into {}, which may connect to {} on {}",
+                    self.group_text(g),
+                    ip.addresses.cidrs().join(", "),
+                    ip.ports
+                );
+                (text, self.exec_lints(from, g))
+            }
+            Why::ExecToken { op } => {
+                let Node::Group(g) = env.ops[op].target else {
+                    return (String::new(), Vec::new());
+                };
+                let text = format!(
+                    "exec into {}, whose pod mounts a ServiceAccount token",
+                    self.group_text(g)
+                );
+                (text, self.exec_lints(from, g))
+            }
+        }
+    }
+
+    /// `` `api` `` or `` pod `etl-pod` (etl, shipper) ``.
+    fn group_text(&self, g: PodId) -> String {
+        let m = self.cx.model;
+        let pod = &m.pods[g.index()];
+        if pod.apps.len() == 1 {
+            format!("`{}`", m.apps[pod.apps[0].index()].name)
+        } else {
+            let apps: Vec<&str> = pod
+                .apps
+                .iter()
+                .map(|a| m.apps[a.index()].name.as_str())
+                .collect();
+            format!("pod `{}` ({})", pod.name, apps.join(", "))
+        }
+    }
+
+    /// `exec-inherits-identity` reports (persona, each app of the group).
+    fn exec_lints(&self, from: GNode, g: PodId) -> Vec<Cand> {
+        let GNode::E(who) = from else {
+            return Vec::new();
+        };
+        (self.cx.model.pods[g.index()].apps.iter())
+            .map(|&a| Cand {
+                lint: "exec-inherits-identity",
+                pair: (who, Entity::App(a)),
+                op: None,
+            })
+            .collect()
+    }
+
+    /// The targets of `who`'s `op` grants in `to`'s namespace.
+    fn named(&self, who: Entity, op: Operation, to: GNode) -> &[Entity] {
+        let GNode::E(t) = to else { return &[] };
+        let Some(ns) = namespace_of(self.cx.model, t) else {
+            return &[];
+        };
+        self.op_targets
+            .get(&(who, op, ns))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// `namespace-wide-grant` reports (persona, each named target).
+    fn wide_lints(&self, who: Entity, op: Operation, to: GNode) -> Vec<Cand> {
+        (self.named(who, op, to).iter())
+            .map(|&t| Cand {
+                lint: "namespace-wide-grant",
+                pair: (who, t),
+                op: Some(op),
+            })
+            .collect()
+    }
+
+    /// The findings a candidate names: of its lint and pair, and for an
+    /// operation, stated at a grant of that operation.
+    fn lookup(&self, c: &Cand) -> Vec<usize> {
+        let hits = self.findings.get(c.lint, c.pair.0, c.pair.1);
+        let Some(op) = c.op else {
+            return hits.to_vec();
+        };
+        (hits.iter().copied())
+            .filter(|&f| {
+                let span = self.findings.outcomes[f].finding.span;
+                self.op_spans.contains(&(span, op))
+            })
+            .collect()
+    }
+}
+
+const ALL_OPS: [Operation; 7] = [
+    Operation::View,
+    Operation::Logs,
+    Operation::Exec,
+    Operation::Portforward,
+    Operation::Restart,
+    Operation::Scale,
+    Operation::Deploy,
+];
+
+/// Whether a grant of operation `granted` declares effective `op`: the
+/// rules of docs/kubernetes.md give `logs` `list pods` (which is `view`'s
+/// request) and `deploy` `patch deployments` (`restart`'s).
+pub fn implies(granted: Operation, op: Operation) -> bool {
+    granted == op
+        || matches!(
+            (granted, op),
+            (Operation::Logs, Operation::View) | (Operation::Deploy, Operation::Restart)
+        )
+}
+
+/// The namespace an app or in-cluster store runs in.
+fn namespace_of(m: &Model, e: Entity) -> Option<NsId> {
+    match e {
+        Entity::App(a) => Some(m.apps[a.index()].namespace),
+        Entity::Store(s) => match m.stores[s.index()].location {
+            StoreLocation::InCluster(ns) => Some(ns),
+            StoreLocation::Outside(_) => None,
+        },
+        _ => None,
+    }
+}
