@@ -96,6 +96,7 @@ fn cases() -> Vec<(String, Vec<&'static str>)> {
     let mut v: Vec<(String, Vec<&'static str>)> = Vec::new();
     for (name, path) in EXAMPLES {
         v.push((name.to_string(), vec![path]));
+        v.push((format!("{name}-effective"), vec![path, "--effective"]));
     }
     v.push((
         "marketing-prod".into(),
@@ -113,6 +114,17 @@ fn cases() -> Vec<(String, Vec<&'static str>)> {
             "payments-db",
             "--depth",
             "2",
+        ],
+    ));
+    v.push((
+        "webshop-effective-prod-focus-users-db".into(),
+        vec![
+            "examples/webshop.sec",
+            "--effective",
+            "--env",
+            "prod",
+            "--focus",
+            "users-db",
         ],
     ));
     v.push((
@@ -379,6 +391,93 @@ fn json_has_every_grant_and_consistent_ids() {
             }
         }
         assert_eq!(actual, expected, "{name}: edges differ from the grants");
+    }
+}
+
+/// `--effective` draws exactly the access view's widened edges (the other
+/// engineer's `review::access`, computed from the generated objects), with
+/// their environments and causes; declared edges stay as they are.
+#[test]
+fn effective_adds_exactly_the_widened_edges() {
+    for (name, path) in EXAMPLES {
+        let mut comp = palisade::compile_path(&repo().join(path)).unwrap();
+        let envs = palisade::check(&mut comp);
+        let view = palisade::review::access_view(&comp, &envs);
+        let m = &comp.model;
+        let env_name = |e: Option<palisade::model::EnvId>| {
+            e.map_or("*".to_string(), |e| m.environments[e.index()].name.clone())
+        };
+        let mut expected: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+        let mut causes: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for ev in &view.envs {
+            for e in &ev.edges {
+                let Some(w) = &e.widened else { continue };
+                let (from, to) = (view.name(m, e.from), view.name(m, e.to));
+                if from == "ingress" || to == "ingress" {
+                    continue;
+                }
+                let access = palisade::review::access::kind_text(m, e.to, &w.undeclared);
+                expected.insert((from.clone(), to.clone(), access, env_name(ev.env)));
+                causes
+                    .entry((from, to))
+                    .or_default()
+                    .extend(w.causes.iter().cloned());
+            }
+        }
+        assert!(
+            !expected.is_empty(),
+            "{name}: the examples all widen something"
+        );
+        let v: Value = serde_json::from_str(&output("json", &[path, "--effective"])).unwrap();
+        assert_eq!(v["effective"], true);
+        let all_envs: Vec<String> = (v["environments"].as_array().unwrap().iter())
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
+        let mut actual = BTreeSet::new();
+        let node_name = |id: &str| id.split_once(':').unwrap().1.to_string();
+        for e in v["edges"].as_array().unwrap() {
+            if e["kind"] != "widened" {
+                assert_eq!(e["causes"], serde_json::json!([]), "{name}: {e}");
+                continue;
+            }
+            let (from, to) = (
+                node_name(e["from"].as_str().unwrap()),
+                node_name(e["to"].as_str().unwrap()),
+            );
+            let got: BTreeSet<String> = (e["causes"].as_array().unwrap().iter())
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                Some(&got),
+                causes.get(&(from.clone(), to.clone())),
+                "{name}: {e}"
+            );
+            for a in e["access"].as_array().unwrap() {
+                let access = a["access"].as_str().unwrap().to_string();
+                let envs: Vec<String> = match a["environments"].as_array() {
+                    Some(list) => list
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string())
+                        .collect(),
+                    None if all_envs.is_empty() => vec!["*".into()],
+                    None => all_envs.clone(),
+                };
+                for env in envs {
+                    actual.insert((from.clone(), to.clone(), access.clone(), env));
+                }
+            }
+        }
+        assert_eq!(
+            actual, expected,
+            "{name}: widened edges differ from the access view"
+        );
+        // Declared edges are the same with and without --effective.
+        let plain: Value = serde_json::from_str(&output("json", &[path])).unwrap();
+        let declared: Vec<&Value> = (v["edges"].as_array().unwrap().iter())
+            .filter(|e| e["kind"] != "widened")
+            .collect();
+        let plain: Vec<&Value> = plain["edges"].as_array().unwrap().iter().collect();
+        assert_eq!(declared, plain, "{name}");
     }
 }
 

@@ -28,6 +28,9 @@ pub struct GraphArgs {
     /// Draw only the access of this environment
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Add the access Kubernetes grants beyond the model (red, dashed), each with its cause
+    #[arg(long)]
+    pub effective: bool,
     /// Draw only this persona, app, store, external, pod or namespace and its neighbourhood
     #[arg(long, value_name = "NAME")]
     pub focus: Option<String>,
@@ -38,7 +41,7 @@ pub struct GraphArgs {
 
 pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let comp = match crate::compile_path(&args.model) {
+    let mut comp = match crate::compile_path(&args.model) {
         Ok(c) => c,
         Err(e) => return super::load_error(&e, color),
     };
@@ -94,10 +97,18 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
             }
         },
     };
+    // `--effective`: the checker evaluates the generated objects; the
+    // access view says which effective edges are wider than declared.
+    let widened = args.effective.then(|| {
+        let envs = crate::check(&mut comp);
+        let view = crate::review::access_view(&comp, &envs);
+        graph::widened(&comp.model, &view, env)
+    });
+    let model = &comp.model;
     let opts = GraphOptions {
         env,
         focus,
-        widened: None,
+        widened,
     };
     let g = ReviewGraph::build(model, &opts);
     let text = match args.format {

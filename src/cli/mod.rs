@@ -69,7 +69,7 @@ pub enum Command {
     Build(build::BuildArgs),
     /// The model as a graph for design review: DOT, Mermaid or JSON on stdout
     #[command(
-        after_help = "Examples:\n  palisade graph examples/marketing.sec | dot -Tsvg > marketing.svg\n  palisade graph examples/platform --format mermaid --env prod\n  palisade graph examples/platform --focus payments-db --depth 2"
+        after_help = "Examples:\n  palisade graph examples/marketing.sec | dot -Tsvg > marketing.svg\n  palisade graph examples/platform --format mermaid --env prod\n  palisade graph examples/platform --focus payments-db --depth 2\n  palisade graph examples/webshop.sec --effective --env prod | dot -Tsvg > effective.svg"
     )]
     Graph(graph::GraphArgs),
     /// Print a shell completion script

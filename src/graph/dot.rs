@@ -81,6 +81,9 @@ pub fn render(g: &ReviewGraph, model: &Model) -> String {
         if let Some(style) = style {
             let _ = write!(out, ", style={style}, penwidth=1.4");
         }
+        if !e.causes.is_empty() {
+            let _ = write!(out, ", tooltip={}", quote(&e.causes.join("\n")));
+        }
         out.push_str("];\n");
     }
     out.push_str("}\n");

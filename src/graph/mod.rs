@@ -51,10 +51,86 @@ pub struct GraphOptions {
 pub struct Widened {
     pub from: Entity,
     pub to: Entity,
-    /// What is widened, as it is written in a model (`logs`, `read`, `8080`).
+    /// What is widened, in the model's words (`logs`, `admin`, `http`,
+    /// `postgres` for a connection to a store's port).
     pub access: String,
-    /// Why: the mechanism, e.g. `namespace-wide Role persona-analyst`.
-    pub cause: String,
+    /// Why, in full: the mechanism and the object that admits it, e.g.
+    /// ``exec into `api`, whose container mounts main-db-write``.
+    pub causes: Vec<String>,
+    /// The environments where it exists; `None`: all.
+    pub envs: Option<Vec<EnvId>>,
+}
+
+/// The widened edges of a checked model, from the access view
+/// ([`crate::review::access`]) of every environment, or of `env` alone.
+/// Edges to the ingress controller (not a model entity) are left out.
+pub fn widened(
+    model: &Model,
+    view: &crate::review::AccessView,
+    env: Option<EnvId>,
+) -> Vec<Widened> {
+    use crate::review::access::{kind_text, GNode};
+    let mut out = Vec::new();
+    for ev in &view.envs {
+        if env.is_some() && ev.env != env {
+            continue;
+        }
+        for e in &ev.edges {
+            let (Some(w), GNode::E(from), GNode::E(to)) = (&e.widened, e.from, e.to) else {
+                continue;
+            };
+            out.push(Widened {
+                from,
+                to,
+                access: kind_text(model, e.to, &w.undeclared),
+                causes: w.causes.clone(),
+                envs: ev.env.map(|e| vec![e]),
+            });
+        }
+    }
+    out
+}
+
+/// A cause as a picture's label shows it: the mechanism without the
+/// evaluator's detail (the RoleBinding and rule, the policy), which stays
+/// in the JSON and in DOT's edge tooltips. ``exec into `api`, whose
+/// container mounts main-db-write`` → `exec into api`; ``... reaches every
+/// pod of namespace `product` (RBAC cannot name pods): RoleBinding ...`` →
+/// `namespace-wide RBAC in product`; ``shares pod `etl-pod` with `etl` ...``
+/// → `shares pod etl-pod`.
+pub fn short_cause(cause: &str) -> String {
+    let plain = cause.replace('`', "");
+    let head = plain.split(": ").next().unwrap_or(&plain).trim();
+    const WIDE: &str = "reaches every pod of namespace ";
+    if let Some(i) = head.find(WIDE) {
+        let ns = head[i + WIDE.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        return format!("namespace-wide RBAC in {ns}");
+    }
+    if let Some(rest) = head.strip_prefix("exec into ") {
+        let who = rest.split([',', '(']).next().unwrap_or(rest).trim();
+        return format!("exec into {who}");
+    }
+    const EGRESS: &str = "NetworkPolicies admit egress to ";
+    if let Some(i) = head.find(EGRESS) {
+        let to = &head[i + EGRESS.len()..];
+        let to = to.split(" on ").next().unwrap_or(to);
+        let ranges: Vec<&str> = to.split(", ").collect();
+        return match ranges.len() {
+            1 | 2 => format!("egress rule to {}", ranges.join(", ")),
+            n => format!("egress rule to {n} address ranges"),
+        };
+    }
+    if let Some(rest) = head.strip_prefix("shares pod ") {
+        let pod = rest.split_whitespace().next().unwrap_or(rest);
+        return format!("shares pod {}", pod.trim_end_matches(','));
+    }
+    match head.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &head[..i]),
+        None => head.to_string(),
+    }
 }
 
 /// Where `--focus` starts.
@@ -345,6 +421,10 @@ impl ReviewGraph {
             );
         }
         for w in opts.widened.iter().flatten() {
+            let envs = match opts.env {
+                Some(_) => None,
+                None => w.envs.clone(),
+            };
             let from = g.node_index(&mut index, w.from);
             let to = g.node_index(&mut index, w.to);
             let e = *edge_of
@@ -360,9 +440,11 @@ impl ReviewGraph {
                     g.edges.len() - 1
                 });
             let edge = &mut g.edges[e];
-            add_item(&mut edge.access, w.access.clone(), None, all_envs);
-            if !edge.causes.contains(&w.cause) {
-                edge.causes.push(w.cause.clone());
+            add_item(&mut edge.access, w.access.clone(), envs, all_envs);
+            for c in &w.causes {
+                if !edge.causes.contains(c) {
+                    edge.causes.push(c.clone());
+                }
             }
         }
         if let Some(focus) = opts.focus {
@@ -749,6 +831,8 @@ pub struct DrawEdge {
     pub to: DrawTarget,
     pub kind: EdgeKind,
     pub lines: Vec<String>,
+    /// Widened edges: every cause in full (DOT shows them as a tooltip).
+    pub causes: Vec<String>,
 }
 
 /// The edges of a [`ReviewGraph`] as the pictures draw them: the same
@@ -819,6 +903,7 @@ impl Drawing {
                     to: DrawTarget::Node(e.to),
                     kind: e.kind,
                     lines: edge_lines(g, e),
+                    causes: e.causes.clone(),
                 }),
                 Some((first, common)) => {
                     if *first == i {
@@ -829,6 +914,7 @@ impl Drawing {
                             to: DrawTarget::Cluster(ns),
                             kind: e.kind,
                             lines,
+                            causes: Vec::new(),
                         });
                     }
                     let rest: Vec<AccessItem> = (e.access.iter())
@@ -841,6 +927,7 @@ impl Drawing {
                             to: DrawTarget::Node(e.to),
                             kind: e.kind,
                             lines: g.label_lines(&rest),
+                            causes: Vec::new(),
                         });
                     }
                 }
@@ -850,12 +937,18 @@ impl Drawing {
     }
 }
 
-/// An edge's label lines; a widened edge's causes follow its access.
+/// An edge's label lines; a widened edge's causes, shortened
+/// ([`short_cause`]), follow its access, one `via` line each.
 fn edge_lines(g: &ReviewGraph, e: &Edge) -> Vec<String> {
     let mut lines = g.label_lines(&e.access);
+    let mut short: Vec<String> = Vec::new();
     for c in &e.causes {
-        lines.push(format!("({c})"));
+        let s = short_cause(c);
+        if !short.contains(&s) {
+            short.push(s);
+        }
     }
+    lines.extend(short.into_iter().map(|s| format!("via {s}")));
     lines
 }
 
@@ -977,6 +1070,82 @@ mod tests {
             Focus::resolve(&m, "data", 0).unwrap().target,
             FocusTarget::Namespace(_)
         ));
+    }
+
+    #[test]
+    fn causes_are_shortened_for_pictures() {
+        let cases = [
+            ("exec into `api`, whose container mounts main-db-write", "exec into api"),
+            ("exec into `web`, which may connect to `api` on TCP/8080", "exec into web"),
+            (
+                "exec into pod `indexer-pod` (indexer, indexer-exporter), which may connect to x",
+                "exec into pod indexer-pod",
+            ),
+            (
+                "exec into pod `indexer-pod`, whose container `indexer` mounts feed-read",
+                "exec into pod indexer-pod",
+            ),
+            (
+                "its pod's NetworkPolicies admit egress to 203.0.113.0/24 on TCP/443",
+                "egress rule to 203.0.113.0/24",
+            ),
+            (
+                "its pod's NetworkPolicies admit egress to 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8 on TCP/443",
+                "egress rule to 3 address ranges",
+            ),
+            (
+                "exec into the store's own pods: RoleBinding \"a/b\" of Role \"c\"",
+                "exec into the store's own pods",
+            ),
+            (
+                "`view` on `web`, `api` reaches every pod of namespace `product` (RBAC cannot name pods): RoleBinding",
+                "namespace-wide RBAC in product",
+            ),
+            ("shares pod `etl-pod` with `etl` (one network identity)", "shares pod etl-pod"),
+            (
+                "shares pod `p`, on which `exec` is granted: RoleBinding",
+                "shares pod p",
+            ),
+        ];
+        for (cause, short) in cases {
+            assert_eq!(short_cause(cause), short, "{cause}");
+        }
+        let long = "x".repeat(80);
+        assert_eq!(short_cause(&long).chars().count(), 61);
+    }
+
+    #[test]
+    fn widened_edges_merge_and_keep_their_environments() {
+        let m = model(SHOP);
+        let w = |access: &str, env: u32| Widened {
+            from: m.lookup("dev").unwrap(),
+            to: m.lookup("db").unwrap(),
+            access: access.into(),
+            causes: vec![format!(
+                "exec into `api`, whose container mounts db-{access}"
+            )],
+            envs: Some(vec![EnvId(env)]),
+        };
+        let opts = GraphOptions {
+            widened: Some(vec![w("admin", 0), w("view", 0), w("view", 1)]),
+            ..Default::default()
+        };
+        let g = ReviewGraph::build(&m, &opts);
+        assert!(g.effective);
+        let e = g
+            .edges
+            .iter()
+            .find(|e| e.kind == EdgeKind::Widened)
+            .unwrap();
+        assert_eq!(g.label_lines(&e.access), ["view", "admin in dev"]);
+        assert_eq!(e.causes.len(), 2);
+        let d = g.drawing(&m);
+        let drawn = d
+            .edges
+            .iter()
+            .find(|e| e.kind == EdgeKind::Widened)
+            .unwrap();
+        assert_eq!(drawn.lines, ["view", "admin in dev", "via exec into api"]);
     }
 
     #[test]
