@@ -620,7 +620,8 @@ impl ReviewGraph {
     }
 
     /// Keeps the nodes within `focus.depth` edges of the focus (either
-    /// direction), the edges between them and the clusters that hold them.
+    /// direction), the edges that lead to them and the clusters that hold
+    /// them.
     /// Node and edge order is kept. Breadth-first: linear in the graph.
     fn cut_to(&mut self, model: &Model, index: &HashMap<Entity, usize>, focus: Focus) {
         let n = self.nodes.len();
@@ -673,8 +674,15 @@ impl ReviewGraph {
                 nodes.push(node);
             }
         }
-        self.edges
-            .retain(|e| dist[e.from].is_some() && dist[e.to].is_some());
+        // Edges between two nodes on the rim (both at exactly `depth`) are
+        // not within `depth` of the focus: left out, so that a hub on the
+        // rim (a deployer, a metrics scraper) does not bring its whole
+        // fan-out in. Edges inside the focus itself (a namespace) stay.
+        let depth = focus.depth;
+        self.edges.retain(|e| match (dist[e.from], dist[e.to]) {
+            (Some(a), Some(b)) => a.min(b) < depth || (a == 0 && b == 0),
+            _ => false,
+        });
         for e in &mut self.edges {
             e.from = new_node[e.from];
             e.to = new_node[e.to];
@@ -1060,6 +1068,18 @@ mod tests {
             },
         );
         assert_eq!(g.nodes.len(), 5); // + dev, front, kube
+                                      // front -> api and dev -> api lead to the rim; nothing runs along it.
+        let ends = |e: &Edge| (g.nodes[e.from].name.as_str(), g.nodes[e.to].name.as_str());
+        let edges: Vec<(&str, &str)> = g.edges.iter().map(ends).collect();
+        assert_eq!(
+            edges,
+            [
+                ("front", "api"),
+                ("api", "db"),
+                ("api", "kube"),
+                ("dev", "api")
+            ]
+        );
         let err = Focus::resolve(&m, "dbb", 1).unwrap_err();
         assert_eq!(err.suggestion.as_deref(), Some("db"));
         assert_eq!(
