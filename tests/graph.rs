@@ -587,6 +587,30 @@ fn bad_input_is_a_clear_error() {
     }
 }
 
+/// docs/review.md embeds the Mermaid of marketing.sec verbatim, and every
+/// picture it shows exists and stays small.
+#[test]
+fn the_review_doc_is_current() {
+    let doc = std::fs::read_to_string(repo().join("docs/review.md")).unwrap();
+    let mermaid = output("mermaid", &["examples/marketing.sec"]);
+    assert!(
+        doc.contains(&format!("```mermaid\n{mermaid}```\n")),
+        "docs/review.md's Mermaid block is not the output of \
+         `palisade graph examples/marketing.sec --format mermaid`:\n{mermaid}"
+    );
+    let mut pictures = 0;
+    for part in doc.split("](img/").skip(1) {
+        let name = part.split(')').next().unwrap();
+        let path = repo().join("docs/img").join(name);
+        let size = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .len();
+        assert!(size < 300_000, "{}: {size} bytes", path.display());
+        pictures += 1;
+    }
+    assert!(pictures >= 6, "{pictures} pictures");
+}
+
 #[test]
 fn help_has_an_example() {
     let out = palisade(&["graph", "--help"]);
