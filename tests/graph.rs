@@ -549,6 +549,11 @@ fn bad_input_is_a_clear_error() {
             "`--focus` takes the name of a persona, app, store, external, pod or namespace",
         ),
         (
+            &["graph", "examples/marketing.sec", "--focus", "internet"],
+            2,
+            "error: no statement of the model names `internet`: there is nothing around it to draw",
+        ),
+        (
             &["graph", "examples/marketing.sec", "--env", "prdo"],
             2,
             "error: the model declares no environment `prdo`\n  = help: did you mean `prod`?",
@@ -609,6 +614,34 @@ fn the_review_doc_is_current() {
         pictures += 1;
     }
     assert!(pictures >= 6, "{pictures} pictures");
+}
+
+#[test]
+fn mermaid_over_its_limits_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("big.sec");
+    let source = palisade::synth::generate(&palisade::synth::SynthOptions::new(300));
+    std::fs::write(&model, source).unwrap();
+    let model = model.to_str().unwrap();
+    let out = palisade(&["graph", model, "--format", "mermaid"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("warning: the diagram has ") && err.contains("--focus NAME"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).starts_with("flowchart LR\n"));
+    // Within the limits, or -q: nothing on stderr.
+    let out = palisade(&["graph", model, "--format", "mermaid", "-q"]);
+    assert!(out.status.success() && out.stderr.is_empty());
+    let out = palisade(&[
+        "graph", model, "--format", "mermaid", "--focus", "customer", "--depth", "0",
+    ]);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -87,12 +87,7 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
             Ok(f) => Some(f),
             Err(e) => {
                 eprintln!("error: {e}");
-                match &e.suggestion {
-                    Some(s) => eprintln!("  = help: did you mean `{s}`?"),
-                    None => eprintln!(
-                        "  = help: `--focus` takes the name of a persona, app, store, external, pod or namespace"
-                    ),
-                }
+                eprintln!("  = help: {}", e.help());
                 return Exit::Usage;
             }
         },
@@ -116,5 +111,28 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
         GraphFormat::Mermaid => graph::mermaid::render(&g, model),
         GraphFormat::Json => graph::json::render(&g),
     };
+    if args.format == GraphFormat::Mermaid && !cli.quiet {
+        mermaid_limits(&text);
+    }
     super::print_stdout(text.as_bytes())
+}
+
+/// Mermaid (and GitHub, which keeps its defaults) refuses diagrams over
+/// 500 edges or 50,000 characters: say so rather than let a pasted diagram
+/// fail later.
+fn mermaid_limits(text: &str) {
+    const MAX_EDGES: usize = 500;
+    const MAX_TEXT: usize = 50_000;
+    // Labels escape `>`, so only edges contain `-->|` or `-.->|`.
+    let edges = (text.lines())
+        .filter(|l| l.contains(" -->|") || l.contains(" -.->|"))
+        .count();
+    if edges > MAX_EDGES || text.len() > MAX_TEXT {
+        eprintln!(
+            "warning: the diagram has {edges} edges and {} characters; Mermaid draws at most \
+             {MAX_EDGES} edges and {MAX_TEXT} characters by default",
+            text.len()
+        );
+        eprintln!("  = help: draw a neighbourhood with `--focus NAME`, or use `--format dot`");
+    }
 }

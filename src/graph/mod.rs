@@ -151,36 +151,68 @@ pub struct Focus {
     pub depth: usize,
 }
 
-/// `--focus` named nothing the model declares.
+/// Why `--focus NAME` names nothing to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownName {
-    pub name: String,
-    /// The closest declared name, if one is close enough to be a typo.
-    pub suggestion: Option<String>,
+pub enum FocusError {
+    /// The model declares nothing of that name.
+    Unknown {
+        name: String,
+        /// The closest declared name, if one is close enough to be a typo.
+        suggestion: Option<String>,
+    },
+    /// `internet` or `kube`, which no statement of the model names.
+    Unused(&'static str),
 }
 
-impl std::fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the model declares no persona, app, store, external, pod or namespace `{}`",
-            self.name
-        )
+impl FocusError {
+    /// What to do about it, for a `help:` line.
+    pub fn help(&self) -> String {
+        match self {
+            FocusError::Unknown {
+                suggestion: Some(s),
+                ..
+            } => format!("did you mean `{s}`?"),
+            FocusError::Unknown { .. } => "`--focus` takes the name of a persona, app, store, \
+                 external, pod or namespace"
+                .into(),
+            FocusError::Unused(_) => "draw the whole model, or focus on something else".into(),
+        }
     }
 }
 
-impl std::error::Error for UnknownName {}
+impl std::fmt::Display for FocusError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FocusError::Unknown { name, .. } => write!(
+                f,
+                "the model declares no persona, app, store, external, pod or namespace `{name}`"
+            ),
+            FocusError::Unused(name) => write!(
+                f,
+                "no statement of the model names `{name}`: there is nothing around it to draw"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FocusError {}
 
 impl Focus {
     /// Looks `name` up: an entity (including `internet` and `kube`), then a
     /// pod, then a namespace (namespaces have names of their own).
-    pub fn resolve(model: &Model, name: &str, depth: usize) -> Result<Focus, UnknownName> {
+    pub fn resolve(model: &Model, name: &str, depth: usize) -> Result<Focus, FocusError> {
+        let builtin = |e: Entity, name: &'static str| match (model.grants.iter())
+            .any(|g| g.subject == e || g.target == e)
+        {
+            true => Ok(Some(FocusTarget::Entity(e))),
+            false => Err(FocusError::Unused(name)),
+        };
         let target = if let Some(e) = model.lookup(name) {
             Some(FocusTarget::Entity(e))
         } else if name == "internet" {
-            Some(FocusTarget::Entity(Entity::Internet))
+            builtin(Entity::Internet, "internet")?
         } else if name == "kube" {
-            Some(FocusTarget::Entity(Entity::Kube))
+            builtin(Entity::Kube, "kube")?
         } else if let Some(i) = model.pods.iter().position(|p| p.explicit && p.name == name) {
             Some(FocusTarget::Pod(PodId(i as u32)))
         } else {
@@ -203,7 +235,7 @@ impl Focus {
                     )
                     .chain(model.namespaces.iter().map(|n| n.name.as_str()))
                     .chain(["internet", "kube"]);
-                Err(UnknownName {
+                Err(FocusError::Unknown {
                     name: name.to_string(),
                     suggestion: crate::suggest::closest(name, candidates).map(str::to_string),
                 })
@@ -1081,10 +1113,18 @@ mod tests {
             ]
         );
         let err = Focus::resolve(&m, "dbb", 1).unwrap_err();
-        assert_eq!(err.suggestion.as_deref(), Some("db"));
+        assert_eq!(err.help(), "did you mean `db`?");
+        assert!(matches!(
+            Focus::resolve(&m, "zzzzzz", 1),
+            Err(FocusError::Unknown {
+                suggestion: None,
+                ..
+            })
+        ));
+        assert!(Focus::resolve(&m, "kube", 1).is_ok());
         assert_eq!(
-            Focus::resolve(&m, "zzzzzz", 1).unwrap_err().suggestion,
-            None
+            Focus::resolve(&m, "internet", 1),
+            Err(FocusError::Unused("internet"))
         );
         assert!(matches!(
             Focus::resolve(&m, "data", 0).unwrap().target,
