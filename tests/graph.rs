@@ -3,8 +3,9 @@
 //! Every output of every example is a reviewed snapshot
 //! (`tests/snapshots/graph__*.snap`). Every DOT output is laid out by
 //! Graphviz (`dot -Tsvg`, which must succeed without a word on stderr) and
-//! every Mermaid output is rendered by Mermaid's own CLI in a headless
-//! Chromium (`tests/oracles/bin/mermaid-validate`). Both oracles are
+//! every Mermaid output is rendered by the mermaid package in a headless
+//! Chromium, on Mermaid's CLI's page (`tests/oracles/bin/mermaid-validate`).
+//! Both oracles are
 //! installed once per run by `scripts/install-oracles.sh target/oracles
 //! graphviz mermaid` (Debian's graphviz and chromium, npm's mermaid-cli
 //! pinned by `tests/oracles/mermaid/package-lock.json`); when that fails,
@@ -243,6 +244,40 @@ fn mermaid_renders_every_mermaid_output() {
         .map(|(name, args)| (name, output("mermaid", &args)))
         .collect();
     mermaid_render(&files);
+}
+
+/// Every other valid model the repository holds (the language corpus, the
+/// lint corpus, the oracles' models) in every format, with `--effective`:
+/// nothing fails, Graphviz takes every DOT without a warning and Mermaid
+/// renders every diagram.
+#[test]
+fn every_valid_model_of_the_repository_is_drawn() {
+    let mut models: Vec<PathBuf> = Vec::new();
+    for dir in [
+        "tests/corpus/valid",
+        "tests/corpus/lints",
+        "tests/oracles/models",
+    ] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "sec"))
+            .collect();
+        found.sort();
+        models.extend(found);
+    }
+    assert!(models.len() > 50, "{} models", models.len());
+    let mut diagrams = Vec::new();
+    for m in &models {
+        let path = m.to_str().unwrap();
+        let name = m.file_stem().unwrap().to_str().unwrap().to_string();
+        dot_svg(&name, &output("dot", &[path, "--effective"]));
+        let json: Value = serde_json::from_str(&output("json", &[path, "--effective"])).unwrap();
+        assert_eq!(json["version"], 1, "{name}");
+        diagrams.push((name, output("mermaid", &[path, "--effective"])));
+    }
+    mermaid_render(&diagrams);
 }
 
 #[test]
