@@ -5,11 +5,10 @@
 //! Graphviz (`dot -Tsvg`, which must succeed without a word on stderr) and
 //! every Mermaid output is rendered by the mermaid package in a headless
 //! Chromium, on Mermaid's CLI's page (`tests/oracles/bin/mermaid-validate`).
-//! Both oracles are
-//! installed once per run by `scripts/install-oracles.sh target/oracles
-//! graphviz mermaid` (Debian's graphviz and chromium, npm's mermaid-cli
-//! pinned by `tests/oracles/mermaid/package-lock.json`); when that fails,
-//! the tests that need them fail with the installer's output.
+//! Both oracles are installed once per run by `scripts/install-oracles.sh
+//! target/oracles graphviz mermaid` (Debian's graphviz and chromium, npm's
+//! mermaid-cli pinned by `tests/oracles/mermaid/package-lock.json`); when
+//! that fails, the tests that need them fail with the installer's output.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
