@@ -11,7 +11,10 @@
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
 //! phases (compile, generate + render, write). `PALISADE_BENCH_CHECK_ONLY=1`
 //! times one run of the checker alone, then the access view
-//! (`palisade::review::access_view`) on its result.
+//! (`palisade::review::access_view`) on its result. The `graph` column is
+//! the median time of `palisade graph`'s DOT for the whole model, after
+//! compiling it (`palisade::graph::dot`); `PALISADE_BENCH_GRAPH_ONLY=1`
+//! times only that, Mermaid, JSON and a `--focus` neighbourhood.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -43,8 +46,16 @@ fn main() {
         sizes
     };
     println!(
-        "{:>10} {:>11} {:>9} {:>14} {:>12} {:>8} {:>12} {:>12}",
-        "pod groups", "statements", "MB", "parse+resolve", "build", "files", "check", "peak RSS MB"
+        "{:>10} {:>11} {:>9} {:>14} {:>12} {:>8} {:>12} {:>10} {:>12}",
+        "pod groups",
+        "statements",
+        "MB",
+        "parse+resolve",
+        "build",
+        "files",
+        "check",
+        "graph",
+        "peak RSS MB"
     );
     for n in sizes {
         let text = generate(&SynthOptions::new(n));
@@ -86,17 +97,61 @@ fn main() {
             );
             continue;
         }
+        if std::env::var_os("PALISADE_BENCH_GRAPH_ONLY").is_some() {
+            let c = palisade::compile_str("synthetic.sec", &text);
+            let m = &c.model;
+            let all = palisade::graph::GraphOptions::default();
+            let focus = palisade::graph::GraphOptions {
+                focus: Some(palisade::graph::Focus::resolve(m, "customer", 1).expect("customer")),
+                ..Default::default()
+            };
+            let (dot, bytes) = graph_time(5, || palisade::graph::dot(m, &all));
+            let (mermaid, _) = graph_time(5, || palisade::graph::mermaid(m, &all));
+            let (json, _) = graph_time(5, || palisade::graph::json(m, &all));
+            let (focused, focus_bytes) = graph_time(5, || palisade::graph::dot(m, &focus));
+            println!(
+                "{n:>10} graph: dot {} ({:.1} MB), mermaid {}, json {}, dot --focus customer {} ({} kB)",
+                fmt(dot),
+                bytes as f64 / 1e6,
+                fmt(mermaid),
+                fmt(json),
+                fmt(focused),
+                focus_bytes / 1000
+            );
+            continue;
+        }
         let (build, files) = build_time(&text, if n >= 50_000 { 1 } else { 3 });
         let check = check_time(&text, if n >= 50_000 { 1 } else { 3 });
+        let graph = {
+            let c = palisade::compile_str("synthetic.sec", &text);
+            let opts = palisade::graph::GraphOptions::default();
+            graph_time(5, || palisade::graph::dot(&c.model, &opts)).0
+        };
         println!(
-            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12} {:>12}",
+            "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12} {:>10} {:>12}",
             text.len() as f64 / 1e6,
             fmt(times[times.len() / 2]),
             fmt(build),
             fmt(check),
+            fmt(graph),
             peak_rss_mb().map_or("?".into(), |m| m.to_string())
         );
     }
+}
+
+/// Median time of rendering a graph (`runs` runs) and the output's size.
+fn graph_time(runs: usize, render: impl Fn() -> String) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = render();
+        times.push(start.elapsed());
+        bytes = out.len();
+        std::hint::black_box(out);
+    }
+    times.sort();
+    (times[times.len() / 2], bytes)
 }
 
 /// Median time of the checker on a compiled model: generate and evaluate

@@ -5,19 +5,23 @@
 #   DIR/venv-checkov  checkov, whose pins clash with NCA's          (tests/oracles/requirements-checkov.txt)
 #   DIR/sarif         Microsoft's SARIF Multitool, npm @microsoft/sarif-multitool (tests/oracles/sarif/package-lock.json)
 #   DIR/venv-sarif    jsonschema, for the SARIF schema check         (tests/oracles/requirements-sarif.txt)
+#   graphviz          Graphviz's `dot`, Debian package graphviz      (apt-get, when `dot` is missing)
+#   DIR/mermaid       Mermaid's CLI, npm @mermaid-js/mermaid-cli + puppeteer (tests/oracles/mermaid/package-lock.json),
+#                     run in Debian's chromium (apt-get, when /usr/bin/chromium is missing; no browser download)
 # Each is (re)built only when it is missing, half-built, broken, or its pinned
 # requirements or lock file changed; otherwise this takes well under a second.
-# Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md)
-# and by tests/sarif.rs through tests/oracles/bin/sarif-validate.
-# Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov) or
-#        sarif (sarif, venv-sarif); default: all.    (PYTHON=python3.x picks the interpreter)
+# Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md),
+# by tests/sarif.rs through tests/oracles/bin/sarif-validate and by tests/graph.rs.
+# Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov),
+#        sarif (sarif, venv-sarif), graphviz or mermaid; default: all.
+#        (PYTHON=python3.x picks the interpreter; CHROMIUM=/path picks the browser)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
 shift $(( $# > 0 ? 1 : 0 ))
-PARTS=${*:-build sarif}
+PARTS=${*:-build sarif graphviz mermaid}
 for part in $PARTS; do
-  case $part in build|sarif) ;; *) echo "install-oracles: unknown part '$part' (build, sarif)" >&2; exit 2;; esac
+  case $part in build|sarif|graphviz|mermaid) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid)" >&2; exit 2;; esac
 done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
@@ -92,8 +96,48 @@ multitool_ready() {
   return 1
 }
 
+# install_deb COMMAND PACKAGE: Debian's PACKAGE when COMMAND is not on PATH
+# (as root; otherwise say what to run).
+install_deb() {
+  local cmd=$1 pkg=$2
+  command -v "$cmd" >/dev/null && return 0
+  if ! command -v apt-get >/dev/null; then
+    echo "install-oracles: '$cmd' is missing and there is no apt-get: install $pkg (it provides '$cmd')" >&2; exit 1
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-oracles: '$cmd' is missing; as root run: apt-get update && apt-get install -y $pkg" >&2; exit 1
+  fi
+  echo "install-oracles: installing the Debian package $pkg (for '$cmd')" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg"; } >&2 \
+    || { echo "install-oracles: apt-get install $pkg failed (see above)" >&2; exit 1; }
+  command -v "$cmd" >/dev/null || { echo "install-oracles: $pkg is installed but '$cmd' is still missing" >&2; exit 1; }
+}
+
+# Mermaid's CLI needs a Chromium; puppeteer's own browser download is off
+# (PUPPETEER_SKIP_DOWNLOAD): Debian's chromium is used instead.
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+mermaid_ready() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 19) ? 0 : 1)' \
+    || { echo "install-oracles: Mermaid's CLI needs Node.js >= 18.19; node is $(node --version)" >&2; return 1; }
+  [ -f "$DIR/mermaid/node_modules/@mermaid-js/mermaid-cli/src/index.js" ] \
+    && [ -f "$DIR/mermaid/node_modules/puppeteer/package.json" ] \
+    && [ -f "$DIR/mermaid/node_modules/mermaid/package.json" ]
+}
+
 for part in $PARTS; do
   case $part in
+    graphviz)
+      install_deb dot graphviz
+      echo "Graphviz ready: $(dot -V 2>&1)"
+      ;;
+    mermaid)
+      if [ "$CHROMIUM" = /usr/bin/chromium ]; then install_deb chromium chromium; fi
+      [ -x "$CHROMIUM" ] || { echo "install-oracles: no Chromium at $CHROMIUM (CHROMIUM=...)" >&2; exit 1; }
+      command -v node >/dev/null || { echo "install-oracles: no 'node' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+      export PUPPETEER_SKIP_DOWNLOAD=1
+      install_npm mermaid "$REQS/mermaid" mermaid_ready
+      echo "Mermaid oracle ready in $DIR/mermaid (mermaid-cli $(node -p "require('$DIR/mermaid/node_modules/@mermaid-js/mermaid-cli/package.json').version"), mermaid $(node -p "require('$DIR/mermaid/node_modules/mermaid/package.json').version"), $CHROMIUM)"
+      ;;
     build)
       install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'
       install_venv venv-checkov "$REQS/requirements-checkov.txt" 'import checkov.version'

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod effective;
 pub mod generate;
+pub mod graph;
 pub mod k8s;
 pub mod lints;
 pub mod model;

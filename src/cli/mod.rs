@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod graph;
 mod query;
 mod review;
 
@@ -69,6 +70,11 @@ pub enum Command {
         after_help = "Examples:\n  palisade build examples/marketing.sec -o deploy/\n  palisade build examples/marketing.sec -o deploy/ --check   (CI: exit 1 if out of date)"
     )]
     Build(build::BuildArgs),
+    /// The model as a graph for design review: DOT, Mermaid or JSON on stdout
+    #[command(
+        after_help = "Examples:\n  palisade graph examples/marketing.sec | dot -Tsvg > marketing.svg\n  palisade graph examples/platform --format mermaid --env prod\n  palisade graph examples/platform --focus payments-db --depth 2\n  palisade graph examples/webshop.sec --effective --env prod | dot -Tsvg > effective.svg"
+    )]
+    Graph(graph::GraphArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  palisade completions bash > /etc/bash_completion.d/palisade"
@@ -145,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Query(args) => query::run(&cli, args),
         Command::Diff(args) => diff::run(&cli, args),
         Command::Review(args) => review::run(&cli, args),
+        Command::Graph(args) => graph::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

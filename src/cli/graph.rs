@@ -1,0 +1,138 @@
+//! `palisade graph [MODEL]`: the model as a graph for design review, as
+//! DOT, Mermaid or JSON on stdout (src/graph, docs/review.md).
+
+use super::{stderr_color, Cli, Exit};
+use crate::diagnostics::render;
+use crate::graph::{self, Focus, GraphOptions, ReviewGraph};
+use clap::ValueEnum;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz (`| dot -Tsvg > model.svg`)
+    Dot,
+    /// a Mermaid flowchart (GitHub and GitLab render it in Markdown)
+    Mermaid,
+    /// JSON (schema version 1: docs/review.md)
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GraphArgs {
+    /// A `.sec` file or a directory of them
+    #[arg(default_value = ".")]
+    pub model: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Draw only the access of this environment
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Add the access Kubernetes grants beyond the model (red, dashed), each with its cause
+    #[arg(long)]
+    pub effective: bool,
+    /// Draw only this persona, app, store, external, pod or namespace and its neighbourhood
+    #[arg(long, value_name = "NAME")]
+    pub focus: Option<String>,
+    /// With --focus: how many edges away from NAME to draw (either direction)
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "focus")]
+    pub depth: usize,
+}
+
+pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
+    let color = stderr_color(cli.color);
+    let mut comp = match crate::compile_path(&args.model) {
+        Ok(c) => c,
+        Err(e) => return super::load_error(&e, color),
+    };
+    if comp.has_errors() {
+        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
+        eprint!("{}", render::render(&diags, &comp.sources, color));
+        let line = render::summary_line(
+            comp.diagnostics.error_count(),
+            comp.diagnostics.warning_count(),
+            &args.model.display().to_string(),
+            color,
+        );
+        if let Some(line) = line {
+            eprintln!("{line}");
+        }
+        return Exit::ModelErrors;
+    }
+    let model = &comp.model;
+    let env = match &args.env {
+        None => None,
+        Some(name) => match model.environments.iter().position(|e| &e.name == name) {
+            Some(i) => Some(crate::model::EnvId(i as u32)),
+            None => {
+                let known: Vec<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
+                eprintln!("error: the model declares no environment `{name}`");
+                if known.is_empty() {
+                    eprintln!("  = help: the model declares no environments; drop `--env`");
+                } else if let Some(s) = crate::suggest::closest(name, known.iter().copied()) {
+                    eprintln!(
+                        "  = help: did you mean `{s}`? (its environments: {})",
+                        known.join(", ")
+                    );
+                } else {
+                    eprintln!("  = help: its environments: {}", known.join(", "));
+                }
+                return Exit::Usage;
+            }
+        },
+    };
+    let focus = match &args.focus {
+        None => None,
+        Some(name) => match Focus::resolve(model, name, args.depth) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: {e}");
+                eprintln!("  = help: {}", e.help());
+                return Exit::Usage;
+            }
+        },
+    };
+    // `--effective`: the checker evaluates the generated objects; the
+    // access view says which effective edges are wider than declared.
+    let widened = args.effective.then(|| {
+        let envs = crate::check(&mut comp);
+        let view = crate::review::access_view(&comp, &envs);
+        graph::widened(&comp.model, &view, env)
+    });
+    let model = &comp.model;
+    let opts = GraphOptions {
+        env,
+        focus,
+        widened,
+    };
+    let g = ReviewGraph::build(model, &opts);
+    let text = match args.format {
+        GraphFormat::Dot => graph::dot::render(&g, model),
+        GraphFormat::Mermaid => graph::mermaid::render(&g, model),
+        GraphFormat::Json => graph::json::render(&g),
+    };
+    if args.format == GraphFormat::Mermaid && !cli.quiet {
+        mermaid_limits(&text);
+    }
+    super::print_stdout(text.as_bytes())
+}
+
+/// Mermaid (and GitHub, which keeps its defaults) refuses diagrams over
+/// 500 edges or 50,000 characters: say so rather than let a pasted diagram
+/// fail later.
+fn mermaid_limits(text: &str) {
+    const MAX_EDGES: usize = 500;
+    const MAX_TEXT: usize = 50_000;
+    // Labels escape `>`, so only edges contain `-->|` or `-.->|`.
+    let edges = (text.lines())
+        .filter(|l| l.contains(" -->|") || l.contains(" -.->|"))
+        .count();
+    if edges > MAX_EDGES || text.len() > MAX_TEXT {
+        eprintln!(
+            "warning: the diagram has {edges} edges and {} characters; Mermaid draws at most \
+             {MAX_EDGES} edges and {MAX_TEXT} characters by default",
+            text.len()
+        );
+        eprintln!("  = help: draw a neighbourhood with `--focus NAME`, or use `--format dot`");
+    }
+}
