@@ -694,3 +694,37 @@ fn help_has_an_example() {
         assert!(help.contains(want), "no {want} in:\n{help}");
     }
 }
+
+/// `palisade review` embeds the `--effective` Mermaid diagram (which
+/// `mermaid_renders_every_mermaid_output` renders) in a fenced block GitHub
+/// renders; a model too large for Mermaid gets a note pointing at `--focus`.
+#[test]
+fn the_review_report_embeds_the_effective_diagram() {
+    for (name, path) in EXAMPLES {
+        let out = palisade(&["review", path]);
+        assert!(out.status.success(), "review {name}: {}", text(&out.stderr));
+        let report = text(&out.stdout);
+        let start = report
+            .find("```mermaid\n")
+            .unwrap_or_else(|| panic!("{name}: no Mermaid block in the review"))
+            + "```mermaid\n".len();
+        let end = start + report[start..].find("```\n").expect("closed block");
+        assert_eq!(
+            &report[start..end],
+            output("mermaid", &[path, "--effective"]),
+            "{name}: the review's diagram is not `graph --effective`"
+        );
+    }
+    let big = palisade::synth::generate(&palisade::synth::SynthOptions::new(300));
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("big.sec");
+    std::fs::write(&model, big).unwrap();
+    let out = palisade(&["review", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        !report.contains("```mermaid"),
+        "an oversized diagram was embedded"
+    );
+    assert!(report.contains("--focus NAME"), "no pointer to --focus");
+}

@@ -121,17 +121,11 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
 /// 500 edges or 50,000 characters: say so rather than let a pasted diagram
 /// fail later.
 fn mermaid_limits(text: &str) {
-    const MAX_EDGES: usize = 500;
-    const MAX_TEXT: usize = 50_000;
-    // Labels escape `>`, so only edges contain `-->|` or `-.->|`.
-    let edges = (text.lines())
-        .filter(|l| l.contains(" -->|") || l.contains(" -.->|"))
-        .count();
-    if edges > MAX_EDGES || text.len() > MAX_TEXT {
+    use graph::mermaid::{within_limits, MAX_EDGES, MAX_TEXT};
+    if let Err((edges, chars)) = within_limits(text) {
         eprintln!(
-            "warning: the diagram has {edges} edges and {} characters; Mermaid draws at most \
-             {MAX_EDGES} edges and {MAX_TEXT} characters by default",
-            text.len()
+            "warning: the diagram has {edges} edges and {chars} characters; Mermaid draws at most \
+             {MAX_EDGES} edges and {MAX_TEXT} characters by default"
         );
         eprintln!("  = help: draw a neighbourhood with `--focus NAME`, or use `--format dot`");
     }

@@ -32,6 +32,24 @@ use std::fmt::Write;
 /// assert!(text.starts_with("flowchart LR\n"));
 /// assert!(text.contains(r#"a_front -->|"http"| a_api"#));
 /// ```
+/// Mermaid's default limits (GitHub keeps them): diagrams over these do not
+/// render.
+pub const MAX_EDGES: usize = 500;
+pub const MAX_TEXT: usize = 50_000;
+
+/// `Err((edges, characters))` when `text` (a rendered diagram) is over
+/// Mermaid's default limits.
+pub fn within_limits(text: &str) -> Result<(), (usize, usize)> {
+    // Labels escape `>`, so only edges contain `-->|` or `-.->|`.
+    let edges = (text.lines())
+        .filter(|l| l.contains(" -->|") || l.contains(" -.->|"))
+        .count();
+    match edges > MAX_EDGES || text.len() > MAX_TEXT {
+        true => Err((edges, text.len())),
+        false => Ok(()),
+    }
+}
+
 pub fn mermaid(model: &Model, opts: &GraphOptions) -> String {
     render(&ReviewGraph::build(model, opts), model)
 }

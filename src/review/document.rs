@@ -1,7 +1,8 @@
 //! `palisade review`: the design-review report in Markdown, written to
 //! read well as a pull-request comment — a summary, the access matrix
 //! (declared versus effective), the findings (accepted ones with their
-//! reasons) and every invariant with its status.
+//! reasons), every invariant with its status and a Mermaid diagram of the
+//! model with its widened edges (GitHub and GitLab render it).
 
 use super::access::{AccessView, GNode};
 use super::report::{one_line, statement_ref};
@@ -154,7 +155,53 @@ pub fn review_markdown(comp: &Compilation, view: &AccessView) -> String {
     }
     out.push('\n');
 
-    // Invariants.
+    invariants(comp, &failing, &mut out);
+    diagram(comp, view, &mut out);
+    out
+}
+
+/// The model as a Mermaid diagram, widened edges dashed and labelled with
+/// their cause (`palisade graph --effective --format mermaid`); a note
+/// instead when the model is over what Mermaid draws.
+fn diagram(comp: &Compilation, view: &AccessView, out: &mut String) {
+    use crate::graph::{self, mermaid, GraphOptions};
+    out.push_str("\n## Diagram\n\n");
+    let opts = GraphOptions {
+        widened: Some(graph::widened(&comp.model, view, None)),
+        ..GraphOptions::default()
+    };
+    let text = mermaid::mermaid(&comp.model, &opts);
+    match mermaid::within_limits(&text) {
+        Ok(()) => {
+            out.push_str(
+                "Solid edges are declared; dashed red edges are access Kubernetes grants beyond \
+                 the model, labelled with their cause.\n\n",
+            );
+            out.push_str("```mermaid\n");
+            out.push_str(&text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str("```\n");
+        }
+        Err((edges, chars)) => out.push_str(&format!(
+            "The whole model ({edges} edges, {chars} characters) is more than a Mermaid \
+             diagram can show ({} edges, {} characters). Draw one neighbourhood with \
+             `palisade graph --effective --format mermaid --focus NAME`, or the whole model \
+             with `--format dot`.\n",
+            mermaid::MAX_EDGES,
+            mermaid::MAX_TEXT
+        )),
+    }
+}
+
+/// Every `forbid` and whether it holds.
+fn invariants(
+    comp: &Compilation,
+    failing: &BTreeMap<crate::span::Span, Vec<String>>,
+    out: &mut String,
+) {
+    let m = &comp.model;
     out.push_str("## Invariants\n\n");
     if m.forbids.is_empty() {
         out.push_str("The model states no `forbid` invariants.\n");
@@ -175,7 +222,6 @@ pub fn review_markdown(comp: &Compilation, view: &AccessView) -> String {
             }
         }
     }
-    out
 }
 
 /// The failing `forbid`s by span, with the finding's notes (the paths).
