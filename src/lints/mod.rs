@@ -220,6 +220,7 @@ pub struct Declared<'a> {
 impl<'a> Declared<'a> {
     fn new(model: &'a Model, env: Option<EnvId>) -> Self {
         let mut d = Declared::default();
+        d.pairs.reserve(model.grants.len());
         for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
             d.pairs.insert((g.subject, g.target));
             match &g.access {
@@ -280,6 +281,16 @@ impl<'a> Cx<'a> {
             Node::Ingress => "the ingress controller".into(),
             Node::Dns => "cluster DNS".into(),
         }
+    }
+
+    /// The entities a node stands for, without collecting them.
+    pub fn entity_iter(&self, node: Node) -> impl Iterator<Item = Entity> + '_ {
+        let (apps, store): (&[crate::model::AppId], _) = match node {
+            Node::Group(g) => (&self.model.pods[g.index()].apps, None),
+            Node::Store(s) => (&[], Some(Entity::Store(s))),
+            Node::Ingress | Node::Dns => (&[], None),
+        };
+        apps.iter().map(|&a| Entity::App(a)).chain(store)
     }
 
     /// The entities a node stands for.

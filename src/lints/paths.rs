@@ -21,6 +21,7 @@ use crate::effective::network::{IpSet, PortSet};
 use crate::model::{Access, DataLevel, Entity, Operation};
 use foldhash::HashMap;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// A graph node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,15 +47,29 @@ pub enum Kind {
 pub struct Edge {
     pub to: GNode,
     pub kind: Kind,
-    /// `--exec-->`-style label with the cause; `None`: made from `kind`
-    /// when a path is shown (most edges never are).
-    pub label: Option<String>,
+    /// The cause, when `kind` does not say it all; the `--exec-->`-style
+    /// label is made only when a path is shown (most edges never are).
+    pub why: Option<Why>,
+}
+
+/// What an edge's label says beyond its kind.
+#[derive(Clone, Debug)]
+pub enum Why {
+    Text(&'static str),
+    /// The app's container mounts this credentials Secret.
+    Mounts(Arc<str>),
+    /// `get` on this Secret, by this RBAC rule.
+    GetSecret(Arc<str>, Arc<str>),
 }
 
 impl Edge {
     pub fn label(&self) -> String {
-        match (&self.label, &self.kind) {
-            (Some(l), _) => l.clone(),
+        match (&self.why, &self.kind) {
+            (Some(Why::Text(t)), _) => (*t).to_string(),
+            (Some(Why::Mounts(secret)), _) => format!("--mounts {secret}-->"),
+            (Some(Why::GetSecret(secret, cause)), _) => {
+                format!("--get secret {secret} ({cause})-->")
+            }
             (None, Kind::Net(ports)) => format!("--{ports}-->"),
             (None, Kind::Data(level)) => format!("--{}-->", level.as_str()),
             (None, Kind::Op(op)) => format!("--{}-->", op.as_str()),
@@ -63,9 +78,12 @@ impl Edge {
     }
 }
 
-#[derive(Default)]
+/// Nodes are numbered densely by kind (personas, apps, stores, externals,
+/// then `internet`, `kube` and the ingress), so a node's index is
+/// arithmetic, not a hash lookup.
 pub struct Graph {
-    ids: HashMap<GNode, usize>,
+    /// Where apps, stores, externals and the three singletons start.
+    base: [usize; 4],
     nodes: Vec<GNode>,
     adj: Vec<Vec<Edge>>,
 }
@@ -80,7 +98,7 @@ pub struct Reach {
 impl Graph {
     pub fn build(cx: &Cx<'_>, env: &EnvAccess) -> Graph {
         let m = cx.model;
-        let mut g = Graph::default();
+        let mut g = Graph::new(m);
         // Personas (and `internet`) granted a port reach the ingress.
         for grant in m.grants.iter().filter(|gr| m.grant_applies(gr, env.env)) {
             if let (Entity::Persona(_) | Entity::Internet, Access::Port { .. }) =
@@ -90,21 +108,17 @@ impl Graph {
                     GNode::E(grant.subject),
                     GNode::Ingress,
                     Kind::Net(PortSet::all()),
-                    Some("--through the ingress-->".into()),
+                    Some(Why::Text("--through the ingress-->")),
                 );
             }
         }
+        let gnodes = |node: Node| {
+            let ingress = (node == Node::Ingress).then_some(GNode::Ingress);
+            cx.entity_iter(node).map(GNode::E).chain(ingress)
+        };
         for e in env.net.iter() {
-            let froms: Vec<GNode> = match e.from {
-                Node::Ingress => vec![GNode::Ingress],
-                other => cx.entities(other).into_iter().map(GNode::E).collect(),
-            };
-            let tos: Vec<GNode> = match e.to {
-                Node::Ingress => vec![GNode::Ingress],
-                other => cx.entities(other).into_iter().map(GNode::E).collect(),
-            };
-            for &f in &froms {
-                for &t in &tos {
+            for f in gnodes(e.from) {
+                for t in gnodes(e.to) {
                     if f != t {
                         g.add(f, t, Kind::Net(e.ports.clone()), None);
                     }
@@ -130,9 +144,16 @@ impl Graph {
                 }
             }
         }
+        // Each credentials Secret's name once, shared by its edges.
+        let mut secrets: HashMap<(crate::model::StoreId, DataLevel), Arc<str>> = HashMap::default();
         for d in &env.data {
             let store = GNode::E(Entity::Store(d.store));
-            let secret = format!("{}-{}", m.stores[d.store.index()].name, d.level.as_str());
+            let secret = secrets
+                .entry((d.store, d.level))
+                .or_insert_with(|| {
+                    format!("{}-{}", m.stores[d.store.index()].name, d.level.as_str()).into()
+                })
+                .clone();
             match (&d.holder, &d.via) {
                 (Holder::Group(grp), _) => {
                     // The app whose container mounts the Secret (all apps
@@ -142,21 +163,21 @@ impl Graph {
                         None => cx.entities(Node::Group(*grp)),
                     };
                     for a in apps {
-                        let label = Some(format!("--mounts {secret}-->"));
-                        g.add(GNode::E(a), store, Kind::Data(d.level), label);
+                        let why = Some(Why::Mounts(secret.clone()));
+                        g.add(GNode::E(a), store, Kind::Data(d.level), why);
                     }
                 }
                 (Holder::Persona(p), Via::Secret(cause)) => g.add(
                     GNode::E(Entity::Persona(*p)),
                     store,
                     Kind::Data(d.level),
-                    Some(format!("--get secret {secret} ({cause})-->")),
+                    Some(Why::GetSecret(secret, cause.clone())),
                 ),
                 (Holder::Persona(p), Via::ExecStore) => g.add(
                     GNode::E(Entity::Persona(*p)),
                     store,
                     Kind::Data(d.level),
-                    Some("--exec into the store's pods-->".into()),
+                    Some(Why::Text("--exec into the store's pods-->")),
                 ),
                 // Exec-inherited credentials are a two-hop path (persona
                 // --exec--> app --mounts--> store), already in the graph.
@@ -182,7 +203,7 @@ impl Graph {
             ) {
                 continue;
             }
-            for t in cx.entities(o.target) {
+            for t in cx.entity_iter(o.target) {
                 g.add(
                     GNode::E(Entity::Persona(o.persona)),
                     GNode::E(t),
@@ -194,24 +215,55 @@ impl Graph {
         g
     }
 
-    fn id(&mut self, n: GNode) -> usize {
-        if let Some(&id) = self.ids.get(&n) {
-            return id;
+    /// Every entity of `model` and the ingress controller, without edges.
+    fn new(model: &crate::model::Model) -> Graph {
+        use crate::model::{AppId, ExternalId, PersonaId, StoreId};
+        let apps = model.personas.len();
+        let stores = apps + model.apps.len();
+        let externals = stores + model.stores.len();
+        let singletons = externals + model.externals.len();
+        let mut nodes = Vec::with_capacity(singletons + 3);
+        nodes.extend(
+            (0..model.personas.len()).map(|i| GNode::E(Entity::Persona(PersonaId(i as u32)))),
+        );
+        nodes.extend((0..model.apps.len()).map(|i| GNode::E(Entity::App(AppId(i as u32)))));
+        nodes.extend((0..model.stores.len()).map(|i| GNode::E(Entity::Store(StoreId(i as u32)))));
+        nodes.extend(
+            (0..model.externals.len()).map(|i| GNode::E(Entity::External(ExternalId(i as u32)))),
+        );
+        nodes.extend([
+            GNode::E(Entity::Internet),
+            GNode::E(Entity::Kube),
+            GNode::Ingress,
+        ]);
+        Graph {
+            base: [apps, stores, externals, singletons],
+            adj: vec![Vec::new(); nodes.len()],
+            nodes,
         }
-        self.ids.insert(n, self.nodes.len());
-        self.nodes.push(n);
-        self.adj.push(Vec::new());
-        self.nodes.len() - 1
     }
 
-    fn add(&mut self, from: GNode, to: GNode, kind: Kind, label: Option<String>) {
-        let f = self.id(from);
-        self.id(to);
-        self.adj[f].push(Edge { to, kind, label });
+    /// A node's index (`None`: an id from another model).
+    fn index(&self, n: GNode) -> Option<usize> {
+        let i = match n {
+            GNode::E(Entity::Persona(p)) => p.index(),
+            GNode::E(Entity::App(a)) => self.base[0] + a.index(),
+            GNode::E(Entity::Store(s)) => self.base[1] + s.index(),
+            GNode::E(Entity::External(x)) => self.base[2] + x.index(),
+            GNode::E(Entity::Internet) => self.base[3],
+            GNode::E(Entity::Kube) => self.base[3] + 1,
+            GNode::Ingress => self.base[3] + 2,
+        };
+        (self.nodes.get(i) == Some(&n)).then_some(i)
+    }
+
+    fn add(&mut self, from: GNode, to: GNode, kind: Kind, why: Option<Why>) {
+        let f = self.index(from).expect("nodes of this model");
+        self.adj[f].push(Edge { to, kind, why });
     }
 
     pub fn edges(&self, from: GNode) -> &[Edge] {
-        self.ids.get(&from).map_or(&[], |&i| self.adj[i].as_slice())
+        self.index(from).map_or(&[], |i| self.adj[i].as_slice())
     }
 
     /// Shortest paths from `from` to every node it reaches. Reading logs
@@ -219,7 +271,7 @@ impl Graph {
     /// change the pod template: any image, the pod's credentials) do.
     pub fn reach(&self, from: GNode) -> Reach {
         let mut prev = vec![None; self.nodes.len()];
-        let Some(&start) = self.ids.get(&from) else {
+        let Some(start) = self.index(from) else {
             return Reach {
                 from: usize::MAX,
                 prev,
@@ -231,7 +283,7 @@ impl Graph {
                 if matches!(e.kind, Kind::Op(Operation::Logs)) {
                     continue;
                 }
-                let to = self.ids[&e.to];
+                let to = self.index(e.to).expect("nodes of this model");
                 if to != start && prev[to].is_none() {
                     prev[to] = Some((n, i));
                     queue.push_back(to);
@@ -244,7 +296,7 @@ impl Graph {
     /// The hops of the shortest path to `to` in a [`Graph::reach`] result:
     /// (from, edge taken); `None` when `to` is not reached.
     pub fn path(&self, reach: &Reach, to: GNode) -> Option<Vec<(GNode, &Edge)>> {
-        let mut at = *self.ids.get(&to)?;
+        let mut at = self.index(to)?;
         let mut steps = Vec::new();
         while at != reach.from {
             let (before, edge) = reach.prev.get(at).copied().flatten()?;
@@ -258,7 +310,7 @@ impl Graph {
     /// The path to `to` in a [`Graph::reach`] result, as
     /// `a --x--> b --y--> c`, and its number of hops.
     pub fn render_path(&self, cx: &Cx<'_>, reach: &Reach, to: GNode) -> Option<(String, usize)> {
-        let mut at = *self.ids.get(&to)?;
+        let mut at = self.index(to)?;
         let mut steps = Vec::new();
         while at != reach.from {
             let (before, edge) = reach.prev.get(at).copied().flatten()?;
