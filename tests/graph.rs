@@ -10,52 +10,20 @@
 //! mermaid-cli pinned by `tests/oracles/mermaid/package-lock.json`); when
 //! that fails, the tests that need them fail with the installer's output.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/oracles` of this build (respects `CARGO_TARGET_DIR`).
-fn oracles_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("oracles")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{install_oracles, repo, text};
 
 /// Installs the graph oracles once; panics with the installer's output
 /// when that fails: never a silent skip.
 fn oracles() -> &'static Path {
     static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let result = INSTALLED.get_or_init(|| {
-        let dir = oracles_dir();
-        let script = repo().join("scripts/install-oracles.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .args(["graphviz", "mermaid"])
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
-        if out.status.success() {
-            Ok(dir)
-        } else {
-            Err(format!(
-                "`bash {} {} graphviz mermaid` failed ({}):\n{}{}",
-                script.display(),
-                dir.display(),
-                out.status,
-                text(&out.stdout),
-                text(&out.stderr)
-            ))
-        }
-    });
+    let result = INSTALLED.get_or_init(|| install_oracles(&["graphviz", "mermaid"]));
     match result {
         Ok(dir) => dir,
         Err(e) => panic!("the graph oracles could not be installed, so nothing was checked:\n{e}"),

@@ -14,53 +14,21 @@
 //! quarter of a second per log). Every invalid model is also checked here
 //! for exit code 1, error results and consistent `ruleIndex`es.
 
+mod support;
+
 use palisade::diagnostics::sarif::{information_uri, FINGERPRINT_KEY};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/oracles` of this build (respects `CARGO_TARGET_DIR`).
-fn oracles_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("oracles")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{install_oracles, repo, text};
 
 /// Installs the SARIF oracle once; panics with the installer's output when
 /// that fails: never a silent skip.
 fn oracle() -> &'static Path {
     static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let result = INSTALLED.get_or_init(|| {
-        let dir = oracles_dir();
-        let script = repo().join("scripts/install-oracles.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .arg("sarif")
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
-        if out.status.success() {
-            Ok(dir)
-        } else {
-            Err(format!(
-                "`bash {} {} sarif` failed ({}):\n{}{}",
-                script.display(),
-                dir.display(),
-                out.status,
-                text(&out.stdout),
-                text(&out.stderr)
-            ))
-        }
-    });
+    let result = INSTALLED.get_or_init(|| install_oracles(&["sarif"]));
     match result {
         Ok(dir) => dir,
         Err(e) => panic!("the SARIF oracle could not be installed, so nothing was checked:\n{e}"),

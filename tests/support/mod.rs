@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests that call the independent
+//! oracles (`mod support;` in each test file).
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/oracles` of this build (respects `CARGO_TARGET_DIR`).
+pub fn oracles_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("oracles")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `scripts/install-oracles.sh target/oracles PARTS...`; the oracles'
+/// directory, or the installer's output when it failed. Callers keep the
+/// result in a `OnceLock` (one install per test binary) and panic on an
+/// error: an oracle that cannot be installed fails the tests, never skips
+/// them.
+pub fn install_oracles(parts: &[&str]) -> Result<PathBuf, String> {
+    let dir = oracles_dir();
+    let script = repo().join("scripts/install-oracles.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(&dir)
+        .args(parts)
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", script.display()))?;
+    if out.status.success() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "`bash {} {} {}` failed ({}):\n{}{}",
+            script.display(),
+            dir.display(),
+            parts.join(" "),
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        ))
+    }
+}
