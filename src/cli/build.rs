@@ -1,7 +1,6 @@
 //! `palisade build [MODEL] -o OUT`: generate the deploy tree, make-style.
 
 use super::{stderr_color, Cli, Exit};
-use crate::diagnostics::render;
 use crate::generate::Options;
 use crate::output::{self, tree};
 use std::path::{Path, PathBuf};
@@ -30,25 +29,15 @@ pub struct BuildArgs {
 
 pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let comp = match crate::compile_path(&args.model) {
+    let comp = match super::load_model(&args.model, color) {
         Ok(c) => c,
-        Err(e) => return super::load_error(&e, color),
-    };
-    if comp.has_errors() {
-        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
-        eprint!("{}", render::render(&diags, &comp.sources, color));
-        let line = render::summary_line(
-            comp.diagnostics.error_count(),
-            comp.diagnostics.warning_count(),
-            &args.model.display().to_string(),
-            color,
-        );
-        if let Some(line) = line {
-            eprintln!("{line}");
+        Err(exit) => {
+            if exit == Exit::ModelErrors {
+                eprintln!("nothing was written to `{}`", args.out.display());
+            }
+            return exit;
         }
-        eprintln!("nothing was written to `{}`", args.out.display());
-        return Exit::ModelErrors;
-    }
+    };
     let model = &comp.model;
     let only = match &args.env {
         None => None,

@@ -2,7 +2,6 @@
 //! DOT, Mermaid or JSON on stdout (src/graph, docs/review.md).
 
 use super::{stderr_color, Cli, Exit};
-use crate::diagnostics::render;
 use crate::graph::{self, Focus, GraphOptions, ReviewGraph};
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -41,24 +40,10 @@ pub struct GraphArgs {
 
 pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let mut comp = match crate::compile_path(&args.model) {
+    let mut comp = match super::load_model(&args.model, color) {
         Ok(c) => c,
-        Err(e) => return super::load_error(&e, color),
+        Err(exit) => return exit,
     };
-    if comp.has_errors() {
-        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
-        eprint!("{}", render::render(&diags, &comp.sources, color));
-        let line = render::summary_line(
-            comp.diagnostics.error_count(),
-            comp.diagnostics.warning_count(),
-            &args.model.display().to_string(),
-            color,
-        );
-        if let Some(line) = line {
-            eprintln!("{line}");
-        }
-        return Exit::ModelErrors;
-    }
     let model = &comp.model;
     let env = match &args.env {
         None => None,

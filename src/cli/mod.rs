@@ -215,6 +215,29 @@ pub fn print_stdout(bytes: &[u8]) -> Exit {
     Exit::Ok
 }
 
+/// Load and compile MODEL. `Err`: it could not be read (exit 2, reported),
+/// or it has errors (every diagnostic and the summary line on stderr,
+/// exit 1).
+pub fn load_model(model: &std::path::Path, color: bool) -> Result<crate::Compilation, Exit> {
+    use crate::diagnostics::render;
+    let comp = crate::compile_path(model).map_err(|e| load_error(&e, color))?;
+    if comp.has_errors() {
+        let diags: Vec<_> = comp.diagnostics.iter().cloned().collect();
+        eprint!("{}", render::render(&diags, &comp.sources, color));
+        let line = render::summary_line(
+            comp.diagnostics.error_count(),
+            comp.diagnostics.warning_count(),
+            &model.display().to_string(),
+            color,
+        );
+        if let Some(line) = line {
+            eprintln!("{line}");
+        }
+        return Err(Exit::ModelErrors);
+    }
+    Ok(comp)
+}
+
 /// Report a usage problem (an unknown name, say): exit 2.
 pub fn usage_error(message: &str, help: Option<&str>, color: bool) -> Exit {
     let (bold_red, reset) = if color {
