@@ -842,7 +842,8 @@ impl<'a> Builder<'a> {
                         o.op.as_str(),
                         o.cause
                     );
-                    return (text, Vec::new());
+                    // namespace-wide-grant reports pod-mates too.
+                    return (text, self.wide_lints(who, o.op, to));
                 }
                 let named = self.named(who, o.op, to);
                 if named.is_empty() {
