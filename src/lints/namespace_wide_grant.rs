@@ -35,6 +35,9 @@ is acceptable, record why:
 /// (persona, operation, namespace)
 type Key = (PersonaId, Operation, NsId);
 
+/// A key's grants, the pod groups they name and the apps they name.
+type Named<'a> = (Vec<&'a Grant>, HashSet<PodId>, HashSet<AppId>);
+
 /// Per key: the first statement's span, the named targets, each extra pod
 /// with its environments, the RBAC cause.
 struct Found {
@@ -60,7 +63,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (env, index) in cx.envs.iter().zip(&cx.declared) {
         // The operation grants of this environment by (persona, op,
         // namespace): the pod groups they name.
-        let mut named: HashMap<Key, (Vec<&Grant>, HashSet<PodId>, HashSet<AppId>)> = HashMap::new();
+        let mut named: HashMap<Key, Named<'_>> = HashMap::new();
         for ((subject, op), grants) in &index.ops {
             let Entity::Persona(p) = *subject else {
                 continue;
