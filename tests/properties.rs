@@ -436,6 +436,15 @@ proptest! {
         with_model(&spec.render(), check_rbac)?;
     }
 
+    /// Known bug, not fixed yet (docs/testing.md): two personas sharing an
+    /// RBAC group each get the other's operations and credentials, and no
+    /// lint reports it. `cargo test --test properties -- --ignored` shows it.
+    #[test]
+    #[ignore = "known bug: personas sharing an RBAC group widen each other unreported"]
+    fn rbac_with_personas_sharing_a_group(spec in random_model::spec_sharing_groups()) {
+        with_model(&spec.render(), check_rbac)?;
+    }
+
     #[test]
     fn builds_are_deterministic_and_a_second_build_is_a_no_op(spec in random_model::spec()) {
         with_model(&spec.render(), check_determinism)?;

@@ -95,7 +95,10 @@ pub enum Stmt {
     PersonaOps {
         persona: Index,
         targets: Vec<Index>,
+        /// `namespace X` (X: the namespace of the app at this index), or
+        /// with `star`, `*`.
         namespace: Option<Index>,
+        star: bool,
         ops: Vec<usize>,
     },
     PersonaStore {
@@ -117,6 +120,11 @@ pub enum Stmt {
 
 #[derive(Clone, Debug)]
 pub struct Spec {
+    /// Whether personas with `groups` share one group (`oidc:all`) besides
+    /// their own: see `spec_sharing_groups`.
+    shared_group: bool,
+    /// Custom DNS, label domain and private ranges (IPv6 included).
+    custom_platform: bool,
     namespaces: usize,
     environments: usize,
     api_server: bool,
@@ -124,7 +132,9 @@ pub struct Spec {
     pods: Vec<(Index, usize)>,
     stores: Vec<StoreSpec>,
     externals: Vec<ExternalSpec>,
-    personas: Vec<Option<Index>>,
+    /// Clearance, and how RBAC knows the persona: a group, groups and
+    /// users, or a ServiceAccount.
+    personas: Vec<(Option<Index>, Index)>,
     customer: bool,
     stmts: Vec<(Stmt, Option<Index>)>,
 }
@@ -166,12 +176,14 @@ fn stmt() -> impl Strategy<Value = Stmt> {
             i(),
             proptest::collection::vec(i(), 1..=3),
             proptest::option::weighted(0.2, i()),
+            proptest::bool::weighted(0.2),
             proptest::sample::subsequence((0..OPERATIONS.len()).collect::<Vec<_>>(), 1..=3),
         )
-            .prop_map(|(persona, targets, namespace, ops)| Stmt::PersonaOps {
+            .prop_map(|(persona, targets, namespace, star, ops)| Stmt::PersonaOps {
                 persona,
                 targets,
                 namespace,
+                star,
                 ops,
             }),
         2 => (i(), i(), any::<bool>())
@@ -185,10 +197,25 @@ fn stmt() -> impl Strategy<Value = Stmt> {
     ]
 }
 
-/// A random valid model.
+/// A random valid model; personas share no RBAC subject.
 pub fn spec() -> impl Strategy<Value = Spec> {
+    any_spec(false)
+}
+
+/// A random valid model whose personas with `groups` all share a group.
+pub fn spec_sharing_groups() -> impl Strategy<Value = Spec> {
+    any_spec(true)
+}
+
+fn any_spec(shared_group: bool) -> impl Strategy<Value = Spec> {
     (
-        (1usize..=4, 0usize..=2, any::<bool>(), any::<bool>()),
+        (
+            1usize..=4,
+            0usize..=2,
+            any::<bool>(),
+            any::<bool>(),
+            proptest::bool::weighted(0.3),
+        ),
         proptest::collection::vec(app_spec(), 2..=24),
         proptest::collection::vec((any::<Index>(), 2usize..=3), 0..=4),
         proptest::collection::vec(store_spec(), 0..=4),
@@ -196,15 +223,18 @@ pub fn spec() -> impl Strategy<Value = Spec> {
             (any::<bool>(), any::<bool>()).prop_map(|(v6, smtp)| ExternalSpec { v6, smtp }),
             0..=3,
         ),
-        proptest::collection::vec(proptest::option::of(any::<Index>()), 1..=3),
+        proptest::collection::vec(
+            (proptest::option::of(any::<Index>()), any::<Index>()),
+            1..=3,
+        ),
         proptest::collection::vec(
             (stmt(), proptest::option::weighted(0.25, any::<Index>())),
             0..=40,
         ),
     )
         .prop_map(
-            |(
-                (namespaces, environments, api_server, customer),
+            move |(
+                (namespaces, environments, api_server, customer, custom_platform),
                 apps,
                 pods,
                 stores,
@@ -212,6 +242,8 @@ pub fn spec() -> impl Strategy<Value = Spec> {
                 personas,
                 stmts,
             )| Spec {
+                shared_group,
+                custom_platform,
                 namespaces,
                 environments,
                 api_server,
@@ -286,6 +318,13 @@ impl Spec {
         if self.api_server {
             t.push_str("  api_server = { address = \"172.20.0.10/32\", port = 6443 }\n");
         }
+        if self.custom_platform {
+            t.push_str(concat!(
+                "  dns = { namespace = \"dns-system\", pods = { \"app\" = \"coredns\", \"tier\" = \"dns\" } }\n",
+                "  label_domain = \"net.random.example\"\n",
+                "  private_ranges = [\"10.0.0.0/8\", \"172.16.0.0/12\", \"203.0.113.0/26\", \"fd00::/8\", \"2001:db8:e0::/44\"]\n",
+            ));
+        }
         t.push_str("}\n");
         for env in &ENVIRONMENTS[..self.environments] {
             writeln!(t, "environment {env}").unwrap();
@@ -293,8 +332,14 @@ impl Spec {
         for ns in 0..self.namespaces {
             writeln!(t, "namespace ns{ns}").unwrap();
         }
-        for (p, clearance) in self.personas.iter().enumerate() {
-            write!(t, "persona p{p} {{ group = \"oidc:p{p}\"").unwrap();
+        for (p, (clearance, subject)) in self.personas.iter().enumerate() {
+            match subject.index(4) {
+                0 if self.shared_group => write!(t, "persona p{p} {{ groups = [\"oidc:p{p}\", \"oidc:all\"], users = [\"u{p}@example.com\"]"),
+                0 => write!(t, "persona p{p} {{ groups = [\"oidc:p{p}\", \"oidc:p{p}-oncall\"], users = [\"u{p}@example.com\"]"),
+                1 => write!(t, "persona p{p} {{ service_account = \"argocd/robot-{p}\""),
+                _ => write!(t, "persona p{p} {{ group = \"oidc:p{p}\""),
+            }
+            .unwrap();
             if let Some(c) = clearance {
                 write!(t, "  clearance = {}", c.get(CLASSIFICATIONS)).unwrap();
             }
@@ -447,10 +492,12 @@ impl Spec {
                 persona: p,
                 targets,
                 namespace,
+                star,
                 ops,
             } => {
                 let ops: Vec<&str> = ops.iter().map(|&o| OPERATIONS[o]).collect();
                 let target = match namespace {
+                    Some(_) if *star => "*".to_owned(),
                     // The namespace of an app: an empty one would be E0307.
                     Some(app) => format!("namespace ns{}", self.ns_of(app.index(apps))),
                     None => {
