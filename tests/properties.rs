@@ -436,11 +436,9 @@ proptest! {
         with_model(&spec.render(), check_rbac)?;
     }
 
-    /// Known bug, not fixed yet (docs/testing.md): two personas sharing an
-    /// RBAC group each get the other's operations and credentials, and no
-    /// lint reports it. `cargo test --test properties -- --ignored` shows it.
+    /// Personas sharing an RBAC group hold each other's Roles; the
+    /// widening must be reported (`shared-rbac-subject`).
     #[test]
-    #[ignore = "known bug: personas sharing an RBAC group widen each other unreported"]
     fn rbac_with_personas_sharing_a_group(spec in random_model::spec_sharing_groups()) {
         with_model(&spec.render(), check_rbac)?;
     }
