@@ -113,3 +113,47 @@ fn odd_characters() {
         );
     }
 }
+
+#[allow(dead_code)]
+#[path = "../fuzz/src/lib.rs"]
+mod fuzz_targets;
+
+/// Every minimized fuzz crasher (tests/corpus/fuzz-regressions/) through
+/// all three fuzz targets' code, and every pipeline seed (fuzz/seeds/,
+/// models that compile) through the pipeline: no panic, and the promises
+/// the targets check hold (docs/fuzzing.md).
+#[test]
+fn fuzz_regressions_and_seeds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = |dir: &str| -> Vec<std::path::PathBuf> {
+        let mut out: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md"))
+            .collect();
+        out.sort();
+        out
+    };
+    let run = |path: &std::path::Path, targets: &[fn(&[u8])]| {
+        let data = std::fs::read(path).expect("readable");
+        for target in targets {
+            let result = std::panic::catch_unwind(|| target(&data));
+            assert!(result.is_ok(), "{} panics", path.display());
+        }
+    };
+    for path in files("tests/corpus/fuzz-regressions") {
+        run(
+            &path,
+            &[
+                fuzz_targets::parse,
+                fuzz_targets::resolve,
+                fuzz_targets::pipeline,
+            ],
+        );
+    }
+    let seeds = files("fuzz/seeds/pipeline");
+    assert!(seeds.len() >= 50, "pipeline seeds missing: {}", seeds.len());
+    for path in seeds {
+        run(&path, &[fuzz_targets::pipeline]);
+    }
+}

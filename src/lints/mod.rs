@@ -20,6 +20,7 @@ pub mod paths;
 mod portforward_bypasses_network;
 mod privileged_namespace;
 mod shared_pod_widening;
+pub mod shared_rbac_subject;
 mod stale_accept;
 mod unpinned_image;
 mod untrusted_registry;
@@ -69,6 +70,7 @@ pub const LINTS: &[LintInfo] = &[
     stale_accept::INFO,
     invariant_violated::INFO,
     dangerous_kube_grant::INFO,
+    shared_rbac_subject::INFO,
 ];
 
 /// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
@@ -132,6 +134,10 @@ const CHECKS: &[Lint] = &[
     Lint {
         info: &dangerous_kube_grant::INFO,
         check: dangerous_kube_grant::check,
+    },
+    Lint {
+        info: &shared_rbac_subject::INFO,
+        check: shared_rbac_subject::check,
     },
 ];
 

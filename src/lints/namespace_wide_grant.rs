@@ -2,7 +2,9 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::Node;
-use crate::model::{Entity, EnvId, Grant, Level, NsId, Operation, PersonaId, PodId, StoreLocation};
+use crate::model::{
+    AppId, Entity, EnvId, Grant, Level, NsId, Operation, PersonaId, PodId, StoreLocation,
+};
 use crate::span::Span;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,7 +22,9 @@ stores (which is full access to the store's data).
 
 Fires for every persona operation (exec, logs, portforward) whose effective
 reach, computed from the generated Roles, includes pods of apps or stores
-that the statement did not name. The finding lists them, per environment.
+that the statement did not name, or apps sharing a pod with a named app (a
+pod's containers cannot be told apart by RBAC either). The finding lists
+them, per environment.
 
 Fix: move the named apps into a namespace of their own (the boundary RBAC
 can draw), or narrow the operation (logs instead of exec). If the widening
@@ -31,13 +35,26 @@ is acceptable, record why:
 /// (persona, operation, namespace)
 type Key = (PersonaId, Operation, NsId);
 
+/// A key's grants, the pod groups they name and the apps they name.
+type Named<'a> = (Vec<&'a Grant>, HashSet<PodId>, HashSet<AppId>);
+
 /// Per key: the first statement's span, the named targets, each extra pod
 /// with its environments, the RBAC cause.
 struct Found {
     span: Span,
     named: BTreeSet<Entity>,
-    extra: BTreeMap<Node, Vec<Option<EnvId>>>,
+    extra: BTreeMap<Extra, Vec<Option<EnvId>>>,
     cause: std::sync::Arc<str>,
+}
+
+/// What an operation reaches beyond the named apps.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Extra {
+    /// The pods of an unnamed pod group or in-cluster store.
+    Pod(Node),
+    /// An unnamed app sharing a pod with a named one: RBAC reaches pods,
+    /// and exec, logs and portforward may pick any container of the pod.
+    Mate(AppId),
 }
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
@@ -46,7 +63,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     for (env, index) in cx.envs.iter().zip(&cx.declared) {
         // The operation grants of this environment by (persona, op,
         // namespace): the pod groups they name.
-        let mut named: HashMap<Key, (Vec<&Grant>, HashSet<PodId>)> = HashMap::new();
+        let mut named: HashMap<Key, Named<'_>> = HashMap::new();
         for ((subject, op), grants) in &index.ops {
             let Entity::Persona(p) = *subject else {
                 continue;
@@ -59,6 +76,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                         .or_default();
                     entry.0.push(g);
                     entry.1.insert(pod);
+                    entry.2.insert(a);
                 }
             }
         }
@@ -78,10 +96,17 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 Node::Ingress | Node::Dns => continue,
             };
             let key = (o.persona, o.op, target_ns);
-            let Some((grants, pods)) = named.get(&key) else {
+            let Some((grants, pods, apps)) = named.get(&key) else {
                 continue; // no statement grants it here: not this lint's case
             };
-            if matches!(o.target, Node::Group(g) if pods.contains(&g)) {
+            let extra: Vec<Extra> = match o.target {
+                Node::Group(g) if pods.contains(&g) => (m.pods[g.index()].apps.iter())
+                    .filter(|a| !apps.contains(*a))
+                    .map(|&a| Extra::Mate(a))
+                    .collect(),
+                node => vec![Extra::Pod(node)],
+            };
+            if extra.is_empty() {
                 continue;
             }
             let entry = found.entry(key).or_insert_with(|| Found {
@@ -91,17 +116,26 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 cause: o.cause.clone(),
             });
             entry.named.extend(grants.iter().map(|g| g.target));
-            let envs = entry.extra.entry(o.target).or_default();
-            super::push_unique(envs, env.env);
+            for x in extra {
+                super::push_unique(entry.extra.entry(x).or_default(), env.env);
+            }
         }
     }
     for ((persona, op, ns), f) in found {
         let persona_e = Entity::Persona(persona);
         let ns = &m.namespaces[ns.index()].name;
         let list: Vec<String> = (f.extra.iter())
-            .map(|(node, envs)| {
+            .map(|(extra, envs)| {
                 let envs: Vec<String> = envs.iter().map(|e| cx.in_env(*e)).collect();
-                format!("{}{}", cx.node(*node), envs.join(","))
+                let what = match *extra {
+                    Extra::Pod(node) => cx.node(node),
+                    Extra::Mate(a) => format!(
+                        "{} (shares pod {})",
+                        m.apps[a.index()].name,
+                        m.pods[m.apps[a.index()].pod.index()].name
+                    ),
+                };
+                format!("{what}{}", envs.join(","))
             })
             .collect();
         let mut finding = Finding::new(

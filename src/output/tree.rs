@@ -44,7 +44,8 @@
 //! - Renames are atomic one at a time, not as a group. If the process is killed
 //!   (or the machine stops) during the commit, OUT holds a mix of old and new
 //!   files, plus `.palisade-*.tmp` files, which are safe to delete (the
-//!   `.palisade-old-*` ones hold the previous bytes of a file). Because the
+//!   `.palisade-old-*` ones hold the previous bytes of a file); the next
+//!   successful build deletes them (in OUT and the directories it writes to). Because the
 //!   provisional manifest is committed first, every file that may have been
 //!   added is already listed, so the next build takes them as its own and
 //!   finishes the job instead of reporting them as foreign. The price: after
@@ -191,12 +192,14 @@ pub fn sync(out: &Path, files: &FileSet) -> Result<Plan, TreeError> {
     let survey = survey(out, files)?;
     let steps = survey.steps(out, files);
     if steps.is_empty() {
+        sweep_temps(out, files);
         return Ok(survey.plan);
     }
     let mut txn = Txn::default();
     match txn.apply(out, steps) {
         Ok(()) => {
             txn.finish(out, &survey.plan.removed);
+            sweep_temps(out, files);
             Ok(survey.plan)
         }
         Err(e) => {
@@ -851,6 +854,34 @@ impl Drop for Txn {
     }
 }
 
+/// After a successful sync: deletes the staged files and backups
+/// (`.palisade-*.tmp`) that a build killed during its commit left in OUT or
+/// in a directory of the tree (best effort; OUT is already right). A
+/// running sync's own are gone by then; two builds of one OUT at once are
+/// not supported anyway (module documentation).
+fn sweep_temps(out: &Path, files: &FileSet) {
+    let mut dirs: BTreeSet<&str> = BTreeSet::from([""]);
+    dirs.extend(files.keys().flat_map(|rel| ancestors(rel)));
+    for dir in dirs {
+        let dir = if dir.is_empty() {
+            out.to_path_buf()
+        } else {
+            target(out, dir)
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with(STAGED_PREFIX) && name.ends_with(TEMP_SUFFIX);
+            if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 /// Removes the now-empty directories between a removed file and OUT.
 fn prune(out: &Path, rel: &str) {
     let mut dir = target(out, rel);
@@ -989,7 +1020,41 @@ fn fail_point() -> io::Result<()> {
 #[cfg(not(test))]
 #[inline(always)]
 fn fail_point() -> io::Result<()> {
-    Ok(())
+    env_fault()
+}
+
+/// The environment variable of the failure-injection hook of tests that run
+/// the `palisade` binary (tests/failures.rs, docs/testing.md):
+/// `N[:ERROR]` makes the N-th file-system step of the process's first sync
+/// (staging a file, each commit step; as the unit tests count them) fail
+/// with `ERROR`: `enospc` (the default: the disk is full), `eacces`,
+/// `erofs` or `eio`.
+pub const FAULT_ENV: &str = "PALISADE_TEST_FAIL_AT";
+
+/// The hook of [`FAULT_ENV`]: read once; then one atomic load per step.
+#[cfg(not(test))]
+fn env_fault() -> io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FAULT: std::sync::OnceLock<Option<(AtomicUsize, i32)>> = std::sync::OnceLock::new();
+    let fault = FAULT.get_or_init(|| {
+        let spec = std::env::var(FAULT_ENV).ok()?;
+        let (n, error) = spec.split_once(':').unwrap_or((&spec, "enospc"));
+        let errno = match error {
+            "enospc" => 28,
+            "eacces" => 13,
+            "erofs" => 30,
+            "eio" => 5,
+            _ => return None,
+        };
+        Some((AtomicUsize::new(n.parse().ok()?), errno))
+    });
+    let Some((left, errno)) = fault else {
+        return Ok(());
+    };
+    match left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+        Ok(1) => Err(io::Error::from_raw_os_error(*errno)),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -1425,6 +1490,30 @@ mod tests {
         let names: Vec<String> = snapshot(&out).into_keys().collect();
         assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
         HARD_LINKS.with(|links| links.set(true));
+    }
+
+    /// A build killed during its commit leaves staged files and backups;
+    /// the next successful build, with or without work to do, deletes them
+    /// and nothing else.
+    #[test]
+    fn the_next_build_sweeps_what_a_killed_build_left() {
+        for rebuild in [base(), next(&base())] {
+            let (_tmp, out) = synced(&base());
+            let left = [
+                ".palisade-a1b2c3.tmp",
+                "shop/.palisade-old-d4e5f6.tmp",
+                "shop/.palisade-g7h8.tmp",
+            ];
+            for rel in left {
+                fs::write(out.join(rel), "left behind").unwrap();
+            }
+            fs::write(out.join("shop/.palisade-notes.txt"), "mine").unwrap();
+            sync(&out, &rebuild).unwrap();
+            for rel in left {
+                assert!(!out.join(rel).exists(), "{rel}");
+            }
+            assert_eq!(read(&out, "shop/.palisade-notes.txt"), "mine");
+        }
     }
 
     #[test]

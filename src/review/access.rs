@@ -267,6 +267,9 @@ impl<'a> FindingIndex<'a> {
 
 /// What every environment shares: addresses of what lies outside.
 struct Statics {
+    /// Per persona, the personas it shares an RBAC subject with
+    /// (`shared-rbac-subject`): each holds the others' Roles.
+    rbac_mates: HashMap<PersonaId, Vec<PersonaId>>,
     externals: Vec<(ExternalId, IpSet)>,
     outside_stores: Vec<(StoreId, IpSet)>,
     /// Private ranges and every declared outside destination.
@@ -298,7 +301,19 @@ impl Statics {
         if let Some(api) = &m.platform.api_server {
             not_internet = not_internet.union(&ip_set([api.address.to_string()]));
         }
+        let mut rbac_mates: HashMap<PersonaId, Vec<PersonaId>> = HashMap::new();
+        for (_, personas) in crate::lints::shared_rbac_subject::shared(m).into_values() {
+            for &a in &personas {
+                let mates = rbac_mates.entry(a).or_default();
+                for &b in &personas {
+                    if a != b && !mates.contains(&b) {
+                        mates.push(b);
+                    }
+                }
+            }
+        }
         Statics {
+            rbac_mates,
             externals,
             outside_stores,
             not_internet,
@@ -639,8 +654,18 @@ impl<'a> Builder<'a> {
             if covered(part) {
                 continue;
             }
-            let (text, cands) = self.cause(from, to, *why);
+            let (text, mut cands) = self.cause(from, to, *why);
             crate::lints::push_unique(&mut causes, text);
+            // A persona holds the Roles of those it shares a subject with.
+            if let GNode::E(Entity::Persona(p)) = from {
+                for &mate in self.statics.rbac_mates.get(&p).into_iter().flatten() {
+                    cands.push(Cand {
+                        lint: "shared-rbac-subject",
+                        pair: (Entity::Persona(p), Entity::Persona(mate)),
+                        op: None,
+                    });
+                }
+            }
             for c in &cands {
                 for f in self.lookup(c) {
                     crate::lints::push_unique(&mut findings, f);
@@ -842,7 +867,8 @@ impl<'a> Builder<'a> {
                         o.op.as_str(),
                         o.cause
                     );
-                    return (text, Vec::new());
+                    // namespace-wide-grant reports pod-mates too.
+                    return (text, self.wide_lints(who, o.op, to));
                 }
                 let named = self.named(who, o.op, to);
                 if named.is_empty() {
