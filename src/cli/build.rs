@@ -39,21 +39,9 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         }
     };
     let model = &comp.model;
-    let only = match &args.env {
-        None => None,
-        Some(name) => match model.environments.iter().position(|e| &e.name == name) {
-            Some(i) => Some(crate::model::EnvId(i as u32)),
-            None => {
-                let known: Vec<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
-                eprintln!("error: the model declares no environment `{name}`");
-                if known.is_empty() {
-                    eprintln!("  = help: the model declares no environments; drop `--env`");
-                } else {
-                    eprintln!("  = help: its environments: {}", known.join(", "));
-                }
-                return Exit::Usage;
-            }
-        },
+    let only = match super::environment(model, args.env.as_deref()) {
+        Ok(env) => env,
+        Err(exit) => return exit,
     };
     let opts = Options {
         workloads: model.platform.workloads && !args.no_workloads,

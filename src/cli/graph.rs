@@ -45,26 +45,9 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
         Err(exit) => return exit,
     };
     let model = &comp.model;
-    let env = match &args.env {
-        None => None,
-        Some(name) => match model.environments.iter().position(|e| &e.name == name) {
-            Some(i) => Some(crate::model::EnvId(i as u32)),
-            None => {
-                let known: Vec<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
-                eprintln!("error: the model declares no environment `{name}`");
-                if known.is_empty() {
-                    eprintln!("  = help: the model declares no environments; drop `--env`");
-                } else if let Some(s) = crate::suggest::closest(name, known.iter().copied()) {
-                    eprintln!(
-                        "  = help: did you mean `{s}`? (its environments: {})",
-                        known.join(", ")
-                    );
-                } else {
-                    eprintln!("  = help: its environments: {}", known.join(", "));
-                }
-                return Exit::Usage;
-            }
-        },
+    let env = match super::environment(model, args.env.as_deref()) {
+        Ok(env) => env,
+        Err(exit) => return exit,
     };
     let focus = match &args.focus {
         None => None,

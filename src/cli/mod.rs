@@ -238,6 +238,31 @@ pub fn load_model(model: &std::path::Path, color: bool) -> Result<crate::Compila
     Ok(comp)
 }
 
+/// `--env NAME` of a command: the environment, or (for a name the model
+/// does not declare) an error with a did-you-mean on stderr and exit 2.
+pub fn environment(
+    model: &crate::model::Model,
+    name: Option<&str>,
+) -> Result<Option<crate::model::EnvId>, Exit> {
+    let Some(name) = name else { return Ok(None) };
+    if let Some(i) = model.environments.iter().position(|e| e.name == name) {
+        return Ok(Some(crate::model::EnvId(i as u32)));
+    }
+    let known: Vec<&str> = model.environments.iter().map(|e| e.name.as_str()).collect();
+    eprintln!("error: the model declares no environment `{name}`");
+    if known.is_empty() {
+        eprintln!("  = help: the model declares no environments; drop `--env`");
+    } else if let Some(s) = crate::suggest::closest(name, known.iter().copied()) {
+        eprintln!(
+            "  = help: did you mean `{s}`? (its environments: {})",
+            known.join(", ")
+        );
+    } else {
+        eprintln!("  = help: its environments: {}", known.join(", "));
+    }
+    Err(Exit::Usage)
+}
+
 /// Report a usage problem (an unknown name, say): exit 2.
 pub fn usage_error(message: &str, help: Option<&str>, color: bool) -> Exit {
     let (bold_red, reset) = if color {
