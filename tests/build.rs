@@ -6,24 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
-const MODEL: &str = r#"system shop "A small shop"
-platform { ingress = { namespace = "ingress-nginx", pods = { "app.kubernetes.io/name" = "ingress-nginx" } } }
-environment dev
-environment prod
-namespace web
-namespace data
-persona customer { external }
-persona dev-team { group = "oidc:devs" }
-app front in web { image = "ghcr.io/acme/front:1.0" ports = { http = 8080 } }
-app api in web { image = "ghcr.io/acme/api:1.0" ports = { http = 9000 } }
-app worker in web { image = "ghcr.io/acme/worker:1.0" }
-store orders in data { engine = postgres }
-allow customer -> front: http
-allow front -> api: http
-allow api -> orders: read, write
-allow worker -> orders: read
-allow dev-team -> [front, api]: logs in dev
-"#;
+/// A small shop: two environments, an ingress, a store, a persona with
+/// operations (shared with tests/failures.rs).
+const MODEL: &str = include_str!("support/shop.sec");
 
 fn palisade(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_palisade"))

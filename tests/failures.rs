@@ -16,24 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const OLD: &str = r#"system shop "A small shop"
-platform { ingress = { namespace = "ingress-nginx", pods = { "app.kubernetes.io/name" = "ingress-nginx" } } }
-environment dev
-environment prod
-namespace web
-namespace data
-persona customer { external }
-persona dev-team { group = "oidc:devs" }
-app front in web { image = "ghcr.io/acme/front:1.0" ports = { http = 8080 } }
-app api in web { image = "ghcr.io/acme/api:1.0" ports = { http = 9000 } }
-app worker in web { image = "ghcr.io/acme/worker:1.0" }
-store orders in data { engine = postgres }
-allow customer -> front: http
-allow front -> api: http
-allow api -> orders: read, write
-allow worker -> orders: read
-allow dev-team -> [front, api]: logs in dev
-"#;
+/// The small shop of tests/build.rs.
+const OLD: &str = include_str!("support/shop.sec");
 
 /// OLD changed every way a build can change OUT: files added (a new app
 /// and namespace), changed (ports, grants) and removed (`worker`).
