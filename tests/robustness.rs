@@ -151,6 +151,23 @@ fn fuzz_regressions_and_seeds() {
             ],
         );
     }
+    // `PALISADE_FUZZ_REPLAY=DIR[:DIR...]`: also every file there, through
+    // all three (a fuzz corpus against the current code; docs/fuzzing.md).
+    let replay = std::env::var("PALISADE_FUZZ_REPLAY").unwrap_or_default();
+    for dir in replay.split(':').filter(|d| !d.is_empty()) {
+        let paths = files(dir);
+        eprintln!("replaying {} files of {dir}", paths.len());
+        for path in paths {
+            run(
+                &path,
+                &[
+                    fuzz_targets::parse,
+                    fuzz_targets::resolve,
+                    fuzz_targets::pipeline,
+                ],
+            );
+        }
+    }
     let seeds = files("fuzz/seeds/pipeline");
     assert!(seeds.len() >= 50, "pipeline seeds missing: {}", seeds.len());
     for path in seeds {
