@@ -292,6 +292,16 @@ pub fn checked(
     Ok((comp, envs))
 }
 
+/// Load MODEL and check it ([`checked`]): for the commands that read its
+/// effective access (query, review). A load error exits 2.
+pub fn load_checked(
+    model: &std::path::Path,
+    color: bool,
+) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+    let comp = crate::compile_path(model).map_err(|e| load_error(&e, color))?;
+    checked(comp, &model.display().to_string(), color)
+}
+
 /// A model's errors, rendered on stderr with the summary line.
 pub fn report_errors(comp: &crate::Compilation, what: &str, color: bool) {
     use crate::diagnostics::{render, Severity};

@@ -56,12 +56,7 @@ pub enum QuestionCmd {
 
 pub fn run(cli: &Cli, args: &QueryArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let comp = match crate::compile_path(&args.model) {
-        Ok(c) => c,
-        Err(e) => return super::load_error(&e, color),
-    };
-    let what = args.model.display().to_string();
-    let (comp, envs) = match super::checked(comp, &what, color) {
+    let (comp, envs) = match super::load_checked(&args.model, color) {
         Ok(c) => c,
         Err(exit) => return exit,
     };

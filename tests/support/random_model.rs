@@ -23,15 +23,7 @@ const UDP_PORTS: &[u16] = &[514, 5353];
 const IN_CLUSTER_ENGINES: &[&str] = &["postgres", "redis", "mysql", "mongodb"];
 const CLASSIFICATIONS: &[&str] = &["public", "internal", "confidential", "restricted"];
 const LEVELS: &[&str] = &["read", "write", "admin"];
-const OPERATIONS: &[&str] = &[
-    "view",
-    "logs",
-    "exec",
-    "portforward",
-    "restart",
-    "scale",
-    "deploy",
-];
+const OPERATIONS: &[&str] = palisade::model::Operation::NAMES;
 const KUBE_RULES: &[&str] = &[
     "get configmaps",
     "list pods, watch pods",
