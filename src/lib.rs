@@ -41,9 +41,12 @@ impl Compilation {
 
 /// Syntax → resolution, collecting every diagnostic.
 pub fn compile(sources: SourceMap) -> Compilation {
+    timings::begin();
     let mut diagnostics = Diagnostics::new();
     let files = syntax::parse_all(&sources, &mut diagnostics);
+    timings::lap("parse");
     let model = resolve::resolve(&files, &sources, &mut diagnostics);
+    timings::lap("resolve");
     diagnostics.sort();
     diagnostics.dedup();
     Compilation {
@@ -65,7 +68,7 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
         return Vec::new();
     }
     let model = &comp.model;
-    let timings = Timings::from_env();
+    timings::begin();
     // The analysis always needs the workloads: they carry the pods' labels,
     // ports and mounts, whatever `--no-workloads` does to the output.
     let opts = generate::Options { workloads: true };
@@ -88,14 +91,14 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
             false => generate::rbac_objects(model, envs[i]),
         })
         .collect();
-    timings.lap("generate");
+    timings::lap("generate");
     let (nets, access): (Vec<_>, Vec<_>) = rayon::join(
         || {
             let nets = (0..envs.len())
                 .into_par_iter()
                 .map(|i| (leader[i] == i).then(|| effective::access::network(model, &objects[i])))
                 .collect::<Vec<_>>();
-            timings.lap("network (alongside RBAC)");
+            timings::lap("network (alongside RBAC)");
             nets
         },
         || {
@@ -126,9 +129,9 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
             a
         })
         .collect();
-    timings.lap("network and RBAC");
+    timings::lap("network and RBAC");
     let (findings, lint_diags) = lints::run(model, &envs);
-    timings.lap("lints");
+    timings::lap("lints");
     comp.findings = findings;
     for d in lint_diags {
         comp.diagnostics.push(d);
@@ -138,28 +141,70 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
     envs
 }
 
-/// `PALISADE_TIMINGS=1`: the checker prints how long each phase took
-/// (stderr), for profiling (docs/performance.md).
-struct Timings(Option<std::time::Instant>);
+/// `PALISADE_TIMINGS=1`: the compiler prints when each phase ends (stderr),
+/// counted from the first phase's start, for profiling
+/// (docs/performance.md). One clock per process.
+pub mod timings {
+    use std::sync::OnceLock;
+    use std::time::Instant;
 
-impl Timings {
-    fn from_env() -> Self {
-        Timings(std::env::var_os("PALISADE_TIMINGS").map(|_| std::time::Instant::now()))
+    static START: OnceLock<Option<Instant>> = OnceLock::new();
+
+    fn start() -> Option<Instant> {
+        *START.get_or_init(|| std::env::var_os("PALISADE_TIMINGS").map(|_| Instant::now()))
     }
 
-    fn lap(&self, phase: &str) {
-        if let Some(start) = self.0 {
+    /// Start the clock (the first call wins; `lap` starts it too).
+    pub fn begin() {
+        start();
+    }
+
+    /// Print that `phase` is done, when `PALISADE_TIMINGS` is set: the
+    /// wall time, the process's CPU time and its resident memory so far.
+    pub fn lap(phase: &str) {
+        if let Some(start) = start() {
+            let cpu = cpu_time().map_or(String::new(), |t| format!(", {} ms CPU", t.as_millis()));
+            let rss = resident_mb().map_or(String::new(), |mb| format!(", {mb} MB resident"));
             eprintln!(
-                "[timings] {phase}: done at {} ms",
+                "[timings] {phase}: done at {} ms{cpu}{rss}",
                 start.elapsed().as_millis()
             );
         }
+    }
+
+    /// This process's user + system CPU time so far (Linux:
+    /// `/proc/self/stat`, in clock ticks of 10 ms).
+    pub fn cpu_time() -> Option<std::time::Duration> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the parenthesised command name; utime and stime are
+        // fields 14 and 15 of the whole line.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let mut fields = rest.split_whitespace().skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        Some(std::time::Duration::from_millis((user + system) * 10))
+    }
+
+    /// This process's resident memory now (`VmRSS`), or at its peak
+    /// (`VmHWM`, with `peak`), in MB (Linux).
+    pub fn resident_mb_of(peak: bool) -> Option<u64> {
+        let key = if peak { "VmHWM:" } else { "VmRSS:" };
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024)
+    }
+
+    fn resident_mb() -> Option<u64> {
+        resident_mb_of(false)
     }
 }
 
 /// Load a model from a file or directory and compile it.
 pub fn compile_path(path: &std::path::Path) -> Result<Compilation, source::LoadError> {
-    Ok(compile(source::load(path)?))
+    let sources = source::load(path)?;
+    timings::lap("read");
+    Ok(compile(sources))
 }
 
 /// Compile one in-memory source text (tests, fuzzing, benchmarks).

@@ -69,6 +69,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
             let _ = writeln!(out);
         }
     }
+    crate::timings::lap("report");
     if errors > 0 {
         Exit::ModelErrors
     } else {

@@ -131,6 +131,7 @@ pub fn stderr_color(when: ColorWhen) -> bool {
 }
 
 pub fn main() -> ExitCode {
+    crate::timings::begin();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
