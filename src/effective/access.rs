@@ -365,7 +365,7 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
             let pod = network::Pod {
                 namespace: model.namespaces[ns.index()].name.clone(),
                 name: format!("{}-store", s.name),
-                labels: Labels::from([(pod_label.clone(), s.name.clone())]),
+                labels: Labels::from_iter([(pod_label.clone(), s.name.clone())]),
                 ports: vec![network::ContainerPort {
                     name: None,
                     port: s.port,

@@ -15,7 +15,6 @@ mod workloads;
 use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -159,7 +158,7 @@ impl<'m> Cx<'m> {
 
     /// Labels every generated object carries.
     pub fn common_labels(&self) -> Labels {
-        Labels::from([
+        Labels::from_iter([
             ("app.kubernetes.io/managed-by".into(), "palisade".into()),
             (
                 "app.kubernetes.io/part-of".into(),
@@ -178,7 +177,7 @@ impl<'m> Cx<'m> {
             name: name.into(),
             namespace: Some(ns.into()),
             labels,
-            annotations: Labels::new(),
+            annotations: Labels::new_vec(),
         }
     }
 }
@@ -198,7 +197,7 @@ fn namespace_objects(cx: &Cx<'_>, id: NsId) -> Vec<Resource> {
             version.clone(),
         );
     }
-    let mut annotations = Labels::new();
+    let mut annotations = Labels::new_vec();
     if let Some(d) = &ns.description {
         annotations.insert("palisade.dev/description".into(), d.clone());
     }
@@ -211,7 +210,7 @@ fn namespace_objects(cx: &Cx<'_>, id: NsId) -> Vec<Resource> {
         },
     })];
     if let Some(q) = &ns.quota {
-        let mut hard = BTreeMap::new();
+        let mut hard = Labels::new_vec();
         for (key, v) in [("cpu", &q.cpu), ("memory", &q.memory)] {
             if let Some(v) = v {
                 hard.insert(format!("requests.{key}"), v.clone());
@@ -227,7 +226,7 @@ fn namespace_objects(cx: &Cx<'_>, id: NsId) -> Vec<Resource> {
         }));
     }
     if let Some(l) = &ns.limits {
-        let mut values = BTreeMap::new();
+        let mut values = Labels::new_vec();
         if let Some(c) = &l.cpu {
             values.insert("cpu".into(), c.clone());
         }

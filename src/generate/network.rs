@@ -27,7 +27,7 @@ fn types(t: &[&str]) -> Option<Vec<String>> {
 /// A peer in the namespace called `ns` whose pods carry `labels`.
 fn selector_peer(ns: &str, labels: Labels) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector::labels(Labels::from([(
+        namespace_selector: Some(LabelSelector::labels(Labels::from_iter([(
             NS_NAME_LABEL.into(),
             ns.into(),
         )]))),
@@ -90,7 +90,10 @@ fn group_policy(
         t.push("Egress");
     }
     let spec = NetworkPolicySpec {
-        pod_selector: LabelSelector::labels(Labels::from([(cx.pod_label.clone(), g.name.clone())])),
+        pod_selector: LabelSelector::labels(Labels::from_iter([(
+            cx.pod_label.clone(),
+            g.name.clone(),
+        )])),
         ingress: ingress.map(|rules| {
             rules
                 .iter()
@@ -129,7 +132,7 @@ fn peer(cx: &Cx<'_>, peer: &Peer) -> NetworkPolicyPeer {
     match peer {
         Peer::Group(g) => selector_peer(
             &g.ns,
-            Labels::from([(cx.pod_label.clone(), g.name.clone())]),
+            Labels::from_iter([(cx.pod_label.clone(), g.name.clone())]),
         ),
         Peer::Ingress => {
             let ingress = cx

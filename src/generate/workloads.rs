@@ -49,7 +49,7 @@ fn seccomp() -> Option<k8s::SeccompProfile> {
 
 fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
     let ns = cx.ns_name(pod.namespace);
-    let selector = Labels::from([(cx.pod_label.clone(), pod.name.clone())]);
+    let selector = Labels::from_iter([(cx.pod_label.clone(), pod.name.clone())]);
     let mut pod_labels = cx.common_labels();
     pod_labels.extend(selector.clone());
     let kube_apps: Vec<AppId> = pod
@@ -199,7 +199,7 @@ fn resources(app: &App) -> k8s::ResourceRequirements {
     let r = app.resources.clone().unwrap_or_default();
     let cpu = r.cpu.unwrap_or_else(|| DEFAULT_CPU.into());
     let memory = r.memory.unwrap_or_else(|| DEFAULT_MEMORY.into());
-    let values = BTreeMap::from([("cpu".into(), cpu), ("memory".into(), memory)]);
+    let values = Labels::from_iter([("cpu".into(), cpu), ("memory".into(), memory)]);
     k8s::ResourceRequirements {
         requests: values.clone(),
         limits: values,
@@ -307,7 +307,7 @@ fn service(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Option<Resource> {
             }
         })
         .collect();
-    let selector = Labels::from([(cx.pod_label.clone(), pod.name.clone())]);
+    let selector = Labels::from_iter([(cx.pod_label.clone(), pod.name.clone())]);
     Some(Resource::Service(k8s::Service {
         metadata: cx.metadata(&pod.name, &key.ns, &[(&cx.pod_label, &pod.name)]),
         spec: k8s::ServiceSpec {

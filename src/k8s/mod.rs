@@ -10,9 +10,14 @@
 //! NetworkPolicy rule's `from`/`to`/`ports`) is kept with `Option`.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
+/// Labels, annotations, `matchLabels` and resource quantities: a string map
+/// kept as a sorted vector ([`litemap`]). Most hold one to five entries; a
+/// `BTreeMap` allocates a node of eleven slots (over 500 bytes) for each,
+/// which was most of the memory of a large model's NetworkPolicies.
+/// Serialized as a map, in key order, like a `BTreeMap`; read from any
+/// order, a repeated key keeping its last value.
+pub type Labels = litemap::LiteMap<String, String>;
 
 /// `null` reads as the default, as the API server reads it (`matchLabels:`
 /// with nothing after it is `null` in YAML).
@@ -38,13 +43,13 @@ pub struct ObjectMeta {
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
     pub labels: Labels,
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
     pub annotations: Labels,
 }
@@ -246,7 +251,7 @@ pub struct ResourceQuota {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceQuotaSpec {
     #[serde(default, deserialize_with = "nullable")]
-    pub hard: BTreeMap<String, String>,
+    pub hard: Labels,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -272,15 +277,15 @@ pub struct LimitRangeItem {
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub default: BTreeMap<String, String>,
+    pub default: Labels,
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub default_request: BTreeMap<String, String>,
+    pub default_request: Labels,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,7 +314,7 @@ pub struct ServiceSpec {
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
     pub selector: Labels,
     #[serde(default, deserialize_with = "nullable")]
@@ -498,15 +503,15 @@ pub struct ResourceRequirements {
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub requests: BTreeMap<String, String>,
+    pub requests: Labels,
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub limits: BTreeMap<String, String>,
+    pub limits: Labels,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -734,7 +739,7 @@ pub struct LabelSelector {
     #[serde(
         default,
         deserialize_with = "nullable",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
     pub match_labels: Labels,
     #[serde(
@@ -862,6 +867,27 @@ pub struct RoleRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Labels read in any order come out sorted, as a `BTreeMap`'s would;
+    /// the last of a repeated key wins, as the API server keeps it.
+    #[test]
+    fn labels_are_a_sorted_map() {
+        let yaml = "kind: Namespace\napiVersion: v1\nmetadata:\n  name: n\n  labels: {b: '1', a: '2', c: '3', a: '4'}\n";
+        let r: Resource = serde_yaml::from_str(yaml).unwrap();
+        let Resource::Namespace(ns) = r else {
+            panic!("kind")
+        };
+        let labels: Vec<_> = ns.metadata.labels.iter().collect();
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            labels,
+            [(&s("a"), &s("4")), (&s("b"), &s("1")), (&s("c"), &s("3"))]
+        );
+        let json = serde_json::to_string(&ns.metadata.labels).unwrap();
+        assert_eq!(json, r#"{"a":"4","b":"1","c":"3"}"#);
+        let built = Labels::from_iter([(s("z"), s("1")), (s("m"), s("2"))]);
+        assert_eq!(built.keys().collect::<Vec<_>>(), [&s("m"), &s("z")]);
+    }
 
     #[test]
     fn absent_and_empty_peer_lists_stay_distinct() {

@@ -2,7 +2,6 @@
 
 use super::{AppId, Entity, EnvId, NsId, PodId, StmtId};
 use crate::span::Span;
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 #[derive(Clone, Debug, Default)]
@@ -29,7 +28,7 @@ impl std::fmt::Display for Cidr {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodSelector {
     pub namespace: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: crate::k8s::Labels,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +62,7 @@ impl Default for Platform {
             ingress: None,
             dns: PodSelector {
                 namespace: "kube-system".into(),
-                labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]),
+                labels: crate::k8s::Labels::from_iter([("k8s-app".into(), "kube-dns".into())]),
             },
             // RFC 1918, and RFC 4193 unique local IPv6 (pod networks use it too).
             private_ranges: vec![

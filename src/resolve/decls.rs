@@ -181,7 +181,7 @@ fn pod_selector(key: &str, v: &ast::Value, diags: &mut Diagnostics) -> Option<Po
     }
     Some(PodSelector {
         namespace: ns?,
-        labels,
+        labels: labels.into_iter().collect(),
     })
 }
 

@@ -7,11 +7,11 @@
 //! model alone.
 
 use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, INGRESS_STANDIN};
+use palisade::k8s::Labels;
 use palisade::model::{Model, StoreLocation};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
-fn labels(pairs: &BTreeMap<String, String>) -> Value {
+fn labels(pairs: &Labels) -> Value {
     Value::Object(
         pairs
             .iter()
@@ -86,7 +86,7 @@ pub fn standins(model: &Model) -> String {
 
     for store in &model.stores {
         if let StoreLocation::InCluster(ns) = store.location {
-            let l = BTreeMap::from([
+            let l = Labels::from_iter([
                 (pod_label.clone(), store.name.clone()),
                 ("app.kubernetes.io/name".to_string(), store.name.clone()),
             ]);
@@ -102,7 +102,7 @@ pub fn standins(model: &Model) -> String {
 
     if !model.platform.workloads {
         for group in &model.pods {
-            let l = BTreeMap::from([(pod_label.clone(), group.name.clone())]);
+            let l = Labels::from_iter([(pod_label.clone(), group.name.clone())]);
             let containers = group
                 .apps
                 .iter()
@@ -126,7 +126,7 @@ pub fn standins(model: &Model) -> String {
     // Decoys: pods outside the model that carry the labels the policies
     // select on. A selector that forgets its namespace lets them in (or out),
     // and NCA then shows rows with a decoy, which the model never expects.
-    let mut label_sets: Vec<(String, BTreeMap<String, String>)> = model
+    let mut label_sets: Vec<(String, Labels)> = model
         .pods
         .iter()
         .map(|g| g.name.clone())
@@ -137,7 +137,7 @@ pub fn standins(model: &Model) -> String {
                 .filter(|s| matches!(s.location, StoreLocation::InCluster(_)))
                 .map(|s| s.name.clone()),
         )
-        .map(|name| (name.clone(), BTreeMap::from([(pod_label.clone(), name)])))
+        .map(|name| (name.clone(), Labels::from_iter([(pod_label.clone(), name)])))
         .collect();
     label_sets.push(("dns".into(), dns.labels.clone()));
     if let Some(ing) = &model.platform.ingress {

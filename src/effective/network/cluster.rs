@@ -188,7 +188,7 @@ impl Cluster {
             return id;
         }
         let id = NamespaceId(id32(self.namespaces.len()));
-        let labels = Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]);
+        let labels = Labels::from_iter([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]);
         self.namespace_index.insert(id.0, &labels);
         self.namespaces.push(Namespace {
             name: name.to_string(),

@@ -795,7 +795,7 @@ fn resource_matches_edge_cases() {
 fn selectors() {
     let labels: Labels = [("a".to_string(), "1".to_string())].into_iter().collect();
     let expr = |op: &str, values: &[&str]| LabelSelector {
-        match_labels: Labels::new(),
+        match_labels: Labels::new_vec(),
         match_expressions: vec![LabelSelectorRequirement {
             key: "a".into(),
             operator: op.into(),
@@ -805,7 +805,7 @@ fn selectors() {
     assert!(selector_matches(&LabelSelector::default(), &labels).unwrap());
     assert!(selector_matches(&expr("In", &["1", "2"]), &labels).unwrap());
     assert!(!selector_matches(&expr("NotIn", &["1"]), &labels).unwrap());
-    assert!(selector_matches(&expr("NotIn", &["1"]), &Labels::new()).unwrap());
+    assert!(selector_matches(&expr("NotIn", &["1"]), &Labels::new_vec()).unwrap());
     assert!(selector_matches(&expr("Exists", &[]), &labels).unwrap());
     assert!(!selector_matches(&expr("DoesNotExist", &[]), &labels).unwrap());
     assert!(selector_matches(&expr("In", &[]), &labels).is_err());
