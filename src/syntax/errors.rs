@@ -140,7 +140,10 @@ fn expected_set(err: &Error<Rule>, tokens_only: bool) -> BTreeSet<(u8, String)> 
         for t in attempts.expected_tokens() {
             // pest does not export its token type; its Display is the token.
             let token = t.to_string();
-            let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
+            // A character range (`a..z`, and the one-character ranges the
+            // grammar uses for speed): never worth naming to the author.
+            let chars: Vec<char> = token.chars().collect();
+            let is_range = chars.len() == 4 && chars[1..3] == ['.', '.'];
             if token == "BUILTIN_RULE" || is_range {
                 continue;
             }
