@@ -43,9 +43,16 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String 
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
-    for diag in diags {
-        out.push_str(&render_one(&renderer, diag, sources));
+    // Each diagnostic on its own, on every core (a large model's check
+    // reports thousands of warnings), joined in order.
+    use rayon::prelude::*;
+    let parts: Vec<String> = diags
+        .par_iter()
+        .map(|diag| render_one(&renderer, diag, sources))
+        .collect();
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 2).sum());
+    for part in parts {
+        out.push_str(&part);
         out.push_str("\n\n");
     }
     out
