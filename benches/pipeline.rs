@@ -1,20 +1,24 @@
 //! Benchmarks of the pipeline on synthetic models (`palisade::synth`).
 //!
-//! `cargo bench --bench pipeline [-- SIZES...]` prints, per model size, the
-//! statement count, the source size, the median wall time of parse+resolve,
-//! of a whole `build` (parse, resolve, generate, render YAML, write the
-//! tree into an empty directory) and of the checker (`palisade::check`:
-//! effective access and every lint, after parse+resolve), and the process's
-//! peak memory.
+//! `cargo bench --bench pipeline [-- SIZES...]` prints two tables per run.
+//! The first: per model size, the statement count, the source size, the
+//! median wall time of parse+resolve, of a whole `build` (parse, resolve,
+//! generate, render YAML, write the tree into an empty directory), of the
+//! checker (`palisade::check`: effective access and every lint, after
+//! parse+resolve) and of `graph` (DOT of the whole model, after
+//! parse+resolve). The second: the peak resident memory of each operation,
+//! each run alone in a fresh process (this bench re-run as `--peak OP
+//! FILE`, reading the model from a file as the binary does), and the wall
+//! time of the `palisade check` binary itself on the same file (median of
+//! three), which is what a user waits for.
 //! docs/performance.md records the figures. Timing lives here, never in tests.
 //! `-- --emit N` prints the synthetic model of N pod groups instead, to time
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
 //! phases (compile, generate + render, write). `PALISADE_BENCH_CHECK_ONLY=1`
 //! times one run of the checker alone, then the access view
-//! (`palisade::review::access_view`) on its result. The `graph` column is
-//! the median time of `palisade graph`'s DOT for the whole model, after
-//! compiling it (`palisade::graph::dot`); `PALISADE_BENCH_GRAPH_ONLY=1`
-//! times only that, Mermaid, JSON and a `--focus` neighbourhood.
+//! (`palisade::review::access_view`) on its result;
+//! `PALISADE_BENCH_GRAPH_ONLY=1` times only the graph outputs: DOT,
+//! Mermaid, JSON and a `--focus` neighbourhood.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -28,6 +32,11 @@ fn main() {
     // `-- --emit N`: print the synthetic model of N pod groups and stop (to
     // time the `palisade` binary itself on it).
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--peak") {
+        let (op, file) = (&args[i + 1], &args[i + 2]);
+        peak_child(op, std::path::Path::new(file));
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--emit") {
         let n = args
             .get(i + 1)
@@ -57,6 +66,7 @@ fn main() {
         "graph",
         "peak RSS MB"
     );
+    let mut memory_rows = Vec::new();
     for n in sizes {
         let text = generate(&SynthOptions::new(n));
         let statements = count_statements(&text);
@@ -127,6 +137,7 @@ fn main() {
             let opts = palisade::graph::GraphOptions::default();
             graph_time(5, || palisade::graph::dot(&c.model, &opts)).0
         };
+        memory_rows.push((n, peaks(&text)));
         println!(
             "{n:>10} {statements:>11} {:>9.1} {:>14} {:>12} {files:>8} {:>12} {:>10} {:>12}",
             text.len() as f64 / 1e6,
@@ -137,6 +148,107 @@ fn main() {
             peak_rss_mb().map_or("?".into(), |m| m.to_string())
         );
     }
+    if memory_rows.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "{:>10} {:>20} {:>12} {:>12} {:>12} {:>18}",
+        "pod groups",
+        "peak MB: parse+res.",
+        "check",
+        "build",
+        "graph",
+        "`palisade check`"
+    );
+    for (n, p) in memory_rows {
+        let mb = |m: Option<u64>| m.map_or("?".into(), |m| m.to_string());
+        println!(
+            "{n:>10} {:>20} {:>12} {:>12} {:>12} {:>18}",
+            mb(p.parse),
+            mb(p.check),
+            mb(p.build),
+            mb(p.graph),
+            p.binary_check.map_or("?".into(), fmt)
+        );
+    }
+}
+
+/// Peak memory of each operation alone, and the binary's check time.
+struct Peaks {
+    parse: Option<u64>,
+    check: Option<u64>,
+    build: Option<u64>,
+    graph: Option<u64>,
+    binary_check: Option<Duration>,
+}
+
+/// Write the model to a file; run each operation in a fresh process (this
+/// bench, `--peak OP FILE`) that prints its own peak memory; time the
+/// `palisade check` binary on the same file.
+fn peaks(text: &str) -> Peaks {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("synthetic.sec");
+    std::fs::write(&file, text).expect("write the model");
+    let me = std::env::current_exe().expect("this bench");
+    let peak = |op: &str| -> Option<u64> {
+        let out = std::process::Command::new(&me)
+            .args(["--peak", op])
+            .arg(&file)
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    };
+    // Cargo builds the binary for benches and names it here.
+    let binary_check = option_env!("CARGO_BIN_EXE_palisade").map(|bin| {
+        let mut times: Vec<Duration> = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let status = std::process::Command::new(bin)
+                    .arg("check")
+                    .arg(&file)
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .expect("run palisade");
+                assert!(status.success(), "palisade check failed");
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[1]
+    });
+    Peaks {
+        parse: peak("parse"),
+        check: peak("check"),
+        build: peak("build"),
+        graph: peak("graph"),
+        binary_check,
+    }
+}
+
+/// `--peak OP FILE`: run one operation on the model in FILE and print this
+/// process's peak resident memory in MB.
+fn peak_child(op: &str, file: &std::path::Path) {
+    let mut c = palisade::compile_path(file).expect("read the model");
+    assert!(!c.has_errors(), "synthetic model must be valid");
+    match op {
+        "parse" => {}
+        "check" => {
+            std::hint::black_box(palisade::check(&mut c));
+        }
+        "build" => {
+            let dir = scratch_dir();
+            let opts = palisade::generate::Options { workloads: true };
+            let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".into()]);
+            palisade::output::tree::sync(dir.path(), &files).expect("build writes");
+        }
+        "graph" => {
+            let opts = palisade::graph::GraphOptions::default();
+            std::hint::black_box(palisade::graph::dot(&c.model, &opts));
+        }
+        _ => panic!("unknown operation {op}"),
+    }
+    println!("{}", peak_rss_mb().map_or("?".into(), |m| m.to_string()));
 }
 
 /// Median time of rendering a graph (`runs` runs) and the output's size.
@@ -174,16 +286,7 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
     let mut times = Vec::new();
     let mut count = 0;
     for _ in 0..runs {
-        // Into tmpfs when there is one: on this machine's ext4 disk, creating
-        // a file costs about 1 ms of kernel time (inode allocation), which
-        // would swamp what palisade itself does (docs/performance.md).
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .expect("temp dir");
+        let dir = scratch_dir();
         let start = Instant::now();
         let c = palisade::compile_str("synthetic.sec", text);
         let compiled = start.elapsed();
@@ -204,6 +307,20 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
     }
     times.sort();
     (times[times.len() / 2], count)
+}
+
+/// A fresh output directory, in tmpfs when there is one: on this
+/// machine's ext4 disk, creating a file costs about 1 ms of kernel time
+/// (inode allocation), which would swamp what palisade itself does
+/// (docs/performance.md).
+fn scratch_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("temp dir")
 }
 
 fn count_statements(text: &str) -> usize {
