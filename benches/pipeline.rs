@@ -154,12 +154,7 @@ fn main() {
     println!();
     println!(
         "{:>10} {:>20} {:>12} {:>12} {:>12} {:>18}",
-        "pod groups",
-        "peak MB: parse+res.",
-        "check",
-        "build",
-        "graph",
-        "`palisade check`"
+        "pod groups", "peak MB: parse+res.", "check", "build", "graph", "`palisade check`"
     );
     for (n, p) in memory_rows {
         let mb = |m: Option<u64>| m.map_or("?".into(), |m| m.to_string());
