@@ -47,6 +47,11 @@ pub fn compile(sources: SourceMap) -> Compilation {
     timings::lap("parse");
     let model = resolve::resolve(&files, &sources, &mut diagnostics);
     timings::lap("resolve");
+    // The syntax tree is not needed any more; freeing a large one (a few
+    // hundred thousand allocations) is not on our time.
+    if sources.files().map(|(_, f)| f.text.len()).sum::<usize>() > 1 << 20 {
+        std::thread::spawn(move || drop(files));
+    }
     diagnostics.sort();
     diagnostics.dedup();
     Compilation {
