@@ -22,6 +22,7 @@ mod privileged_namespace;
 mod shared_pod_widening;
 pub mod shared_rbac_subject;
 mod stale_accept;
+mod unenforced_grant;
 mod unpinned_image;
 mod untrusted_registry;
 mod unused_declaration;
@@ -71,6 +72,7 @@ pub const LINTS: &[LintInfo] = &[
     invariant_violated::INFO,
     dangerous_kube_grant::INFO,
     shared_rbac_subject::INFO,
+    unenforced_grant::INFO,
 ];
 
 /// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
@@ -138,6 +140,10 @@ const CHECKS: &[Lint] = &[
     Lint {
         info: &shared_rbac_subject::INFO,
         check: shared_rbac_subject::check,
+    },
+    Lint {
+        info: &unenforced_grant::INFO,
+        check: unenforced_grant::check,
     },
 ];
 
