@@ -33,7 +33,7 @@ mod standins;
 mod tools;
 
 use connectivity::{expected_rows, model_namespaces, Row, DNS_STANDIN, INGRESS_STANDIN};
-use evaluator_rows::{cells, ip_name, rows};
+use evaluator_rows::{ip_name, push_rows, rows};
 use palisade::effective::access::{self, EnvAccess, Node};
 use palisade::effective::network::{self, Cluster};
 use palisade::k8s::Resource;
@@ -134,16 +134,7 @@ fn node_name(model: &Model, n: Node) -> String {
 /// What `palisade check` sees (`effective::access::network`), as rows.
 fn check_rows(model: &Model, net: &access::NetPart) -> BTreeSet<Row> {
     let mut out = BTreeSet::new();
-    let mut push = |src: String, dst: String, ports| {
-        for (proto, ports) in cells(ports) {
-            out.insert(Row {
-                src: src.clone(),
-                dst: dst.clone(),
-                proto,
-                ports,
-            });
-        }
-    };
+    let mut push = |src: String, dst: String, ports| push_rows(&mut out, src, dst, ports);
     for e in net.net.iter() {
         push(node_name(model, e.from), node_name(model, e.to), &e.ports);
     }

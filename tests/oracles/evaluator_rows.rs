@@ -74,20 +74,23 @@ pub fn ip_name(ips: &IpSet) -> String {
     names.join(",")
 }
 
+/// One row per `(protocol, ports)` cell of `ports`, from `src` to `dst`.
+pub fn push_rows(out: &mut BTreeSet<Row>, src: String, dst: String, ports: &PortSet) {
+    for (proto, ports) in cells(ports) {
+        out.insert(Row {
+            src: src.clone(),
+            dst: dst.clone(),
+            proto,
+            ports,
+        });
+    }
+}
+
 /// The evaluator's connectivity in nca_rows.py's format.
 pub fn rows(access: &NetworkAccess, ipv6: bool, self_loops: bool) -> BTreeSet<Row> {
     let c = access.cluster();
     let mut out = BTreeSet::new();
-    let mut push = |src: String, dst: String, ports: &PortSet| {
-        for (proto, ports) in cells(ports) {
-            out.insert(Row {
-                src: src.clone(),
-                dst: dst.clone(),
-                proto,
-                ports,
-            });
-        }
-    };
+    let mut push = |src: String, dst: String, ports: &PortSet| push_rows(&mut out, src, dst, ports);
     for (s, d, ports) in access.connections().pairs() {
         if s != d || self_loops {
             push(c.pod_name(s), c.pod_name(d), &ports);
