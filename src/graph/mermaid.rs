@@ -303,20 +303,15 @@ fn text_lines(lines: &[String]) -> String {
 /// Text inside a quoted Mermaid label: the characters that Mermaid or its
 /// HTML labels would read as syntax become entity codes.
 pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '#' => out.push_str("#35;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '&' => out.push_str("#amp;"),
-            '`' => out.push_str("#96;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    super::one_line(s, |c| match c {
+        '"' => Some("#quot;"),
+        '#' => Some("#35;"),
+        '<' => Some("#lt;"),
+        '>' => Some("#gt;"),
+        '&' => Some("#amp;"),
+        '`' => Some("#96;"),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

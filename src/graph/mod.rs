@@ -91,6 +91,20 @@ pub fn widened(
     out
 }
 
+/// `s` on one line (newlines and tabs become spaces) with the characters
+/// `escape` names replaced: each output format has its own table.
+fn one_line(s: &str, escape: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match (c, escape(c)) {
+            (_, Some(e)) => out.push_str(e),
+            ('\n' | '\r' | '\t', None) => out.push(' '),
+            (c, None) => out.push(c),
+        }
+    }
+    out
+}
+
 /// A cause as a picture's label shows it: the mechanism without the
 /// evaluator's detail (the RoleBinding and rule, the policy), which stays
 /// in the JSON and in DOT's edge tooltips. ``exec into `api`, whose
