@@ -164,7 +164,6 @@ fn one_statement_rewrites_only_affected_files() {
     let f = Fixture::new(MODEL);
     ok(&f.build(&[]));
     let before = snapshot(&f.out);
-    let inodes_before = inodes(&f.out);
     std::thread::sleep(std::time::Duration::from_millis(20));
     f.set_model(&MODEL.replace(
         "allow worker -> orders: read\n",
