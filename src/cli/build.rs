@@ -52,10 +52,36 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         .map(|(_, f)| file_name(&f.path))
         .collect();
     let files = output::build(model, &opts, only, &names);
+    let waiting = || {
+        eprintln!(
+            "waiting for another palisade build of `{}` to finish",
+            args.out.display()
+        )
+    };
+    let sync_opts = tree::SyncOptions {
+        scope: args.env.as_deref().filter(|_| only.is_some()),
+        marker: Some(output::HEADER_START.as_bytes()),
+        waiting: Some(&waiting),
+    };
     if args.check {
-        return check(&args.out, &files);
+        return check(&args.out, &files, &sync_opts);
     }
-    match tree::sync(&args.out, &files) {
+    if let Some(dep) = &args.depfile {
+        if inside(dep, &args.out) {
+            eprintln!(
+                "error: the depfile `{}` is inside the output directory `{}`",
+                dep.display(),
+                args.out.display()
+            );
+            eprintln!(
+                "  = help: write it beside OUT, e.g. `--depfile {}.d`",
+                args.out.display()
+            );
+            eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            return Exit::Usage;
+        }
+    }
+    match tree::sync_with(&args.out, &files, &sync_opts) {
         Ok(plan) => {
             let model_paths: Vec<&Path> = comp
                 .sources
@@ -88,14 +114,38 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            if e.out_unchanged() {
+                eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            }
             Exit::Usage
         }
     }
 }
 
-fn check(out: &Path, files: &tree::FileSet) -> Exit {
-    match tree::plan(out, files) {
+/// Whether `path` is OUT or inside it, links resolved as far as the paths exist.
+fn inside(path: &Path, out: &Path) -> bool {
+    fn resolve(p: &Path) -> PathBuf {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut rest = Vec::new();
+        let mut at = abs.as_path();
+        loop {
+            if let Ok(real) = std::fs::canonicalize(at) {
+                return rest.iter().rev().fold(real, |p, name| p.join(name));
+            }
+            match (at.parent(), at.file_name()) {
+                (Some(up), Some(name)) => {
+                    rest.push(name.to_owned());
+                    at = up;
+                }
+                _ => return abs,
+            }
+        }
+    }
+    resolve(path).starts_with(resolve(out))
+}
+
+fn check(out: &Path, files: &tree::FileSet, opts: &tree::SyncOptions<'_>) -> Exit {
+    match tree::plan_with(out, files, opts) {
         Ok(plan) if plan.is_empty() => Exit::Ok,
         Ok(plan) => {
             let mut list = String::new();
