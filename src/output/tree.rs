@@ -2084,6 +2084,38 @@ mod tests {
         );
     }
 
+    /// The directory handles are opened by the survey: a directory swapped
+    /// for a link to somewhere else afterwards is not followed by the commit
+    /// (its writes, renames and removals go to the directory it opened).
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_survey_is_not_followed() {
+        let (tmp, out) = synced(&base());
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        for name in ["service-web.yaml", "deployment-web.yaml"] {
+            fs::write(elsewhere.join(name), "theirs").unwrap();
+        }
+        let before = snapshot(&elsewhere);
+        let mut files = base();
+        files.insert("shop/deployment-web.yaml".into(), b"web2".to_vec());
+        files.insert("shop/role-web.yaml".into(), b"role".to_vec());
+        files.remove("shop/service-web.yaml");
+        let lock = fs::File::open(&out).unwrap();
+        let mut tree = Tree::new(&out, Some(&lock)).unwrap();
+        let survey = survey(&mut tree, &files, &SyncOptions::default()).unwrap();
+        fs::rename(out.join("shop"), out.join("shop-aside")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("shop")).unwrap();
+        let mut txn = Txn::new(tree);
+        txn.apply(survey.steps(&files, None)).unwrap();
+        txn.finish(&survey.plan.removed);
+        drop(txn);
+        assert_eq!(snapshot(&elsewhere), before, "written through the link");
+        assert_eq!(read(&out, "shop-aside/deployment-web.yaml"), "web2");
+        assert_eq!(read(&out, "shop-aside/role-web.yaml"), "role");
+        assert!(!out.join("shop-aside/service-web.yaml").exists());
+    }
+
     #[test]
     fn plan_writes_nothing() {
         let tmp = tempfile::tempdir().unwrap();
