@@ -151,3 +151,49 @@ fn a_diagnostic_quotes_a_bounded_excerpt_of_a_long_line() {
         assert!(err.lines().all(|l| l.len() < 400), "{err}");
     }
 }
+
+/// A lone CR inside a string is a line break to a Markdown renderer: the
+/// review must not let one start a line of its own (a heading, a table row).
+#[test]
+fn a_carriage_return_in_a_string_does_not_inject_markdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("cr.sec");
+    std::fs::write(
+        &model,
+        "system s \"Shop\r# Injected heading\r| x | y |\"\nnamespace n \"ns\r## also\"\n",
+    )
+    .unwrap();
+    let o = palisade(&[Path::new("review"), &model]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = String::from_utf8(o.stdout).unwrap();
+    assert!(!md.contains('\r'), "{md:?}");
+    for line in md.lines() {
+        assert!(!line.starts_with("# Injected"), "{md}");
+        assert!(!line.starts_with("| x |"), "{md}");
+    }
+    assert!(md.contains("Shop # Injected heading"), "{md}");
+}
+
+/// A namespace description longer than Kubernetes accepts in an object's
+/// annotations (256 KiB) is cut to fit, with a warning naming it.
+#[test]
+fn an_oversized_description_is_cut_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("big.sec");
+    let text = format!("system s\nnamespace n \"{}\"\n", "d".repeat(1 << 20));
+    std::fs::write(&model, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = palisade(&[Path::new("build"), &model, Path::new("-o"), &out]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: the description of namespace `n` is 1048576 bytes"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{}:2:1", model.display())), "{err}");
+    let ns = std::fs::read(out.join("cluster/namespace-n.yaml")).unwrap();
+    assert!(ns.len() < 256 * 1024 + 4096, "{}", ns.len());
+    assert!(String::from_utf8(ns)
+        .unwrap()
+        .contains("[truncated by palisade]"));
+}

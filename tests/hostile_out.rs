@@ -326,3 +326,56 @@ fn the_next_build_removes_what_a_killed_build_left() {
     assert!(!out.join("prod/extra3").exists());
     assert!(out.join("dev/web/.palisade-notes").exists());
 }
+
+/// A build of an OUT whose lock is held says that it waits, waits, and
+/// builds once the lock is released; `--check` waits too.
+#[test]
+fn a_build_waits_for_the_lock_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path(), "m", SHOP);
+    let out = tmp.path().join("out");
+    ok(&build(&m, &out, &[]));
+    std::fs::write(&m, SHOP.replace("9000", "9100")).unwrap();
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    let spawn = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .arg("build")
+            .arg(&m)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn(&[]);
+    let mut check = spawn(&["--check"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "did not wait");
+    assert!(check.try_wait().unwrap().is_none(), "--check did not wait");
+    let untouched = std::fs::read_to_string(out.join("prod/web/service-api.yaml")).unwrap();
+    assert!(untouched.contains("9000"));
+    held.unlock().unwrap();
+    let o = child.wait_with_output().unwrap();
+    ok(&o);
+    assert!(
+        stderr(&o).contains(&format!(
+            "waiting for another palisade build of `{}` to finish",
+            out.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let c = check.wait_with_output().unwrap();
+    assert!(
+        stderr(&c).contains("waiting for another palisade build"),
+        "{}",
+        stderr(&c)
+    );
+    assert!(
+        std::fs::read_to_string(out.join("prod/web/service-api.yaml"))
+            .unwrap()
+            .contains("9100")
+    );
+}

@@ -51,6 +51,22 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         .files()
         .map(|(_, f)| file_name(&f.path))
         .collect();
+    for (ns, len) in output::oversized_descriptions(model) {
+        let file = comp.sources.get(ns.span.file);
+        let (line, col) = file.line_col(ns.span.start);
+        eprintln!(
+            "warning: the description of namespace `{}` is {len} bytes, more than Kubernetes \
+             accepts in one object's annotations ({} KiB)",
+            ns.name,
+            output::MAX_ANNOTATION_BYTES / 1024
+        );
+        eprintln!(" --> {}:{line}:{col}", file.name);
+        eprintln!(
+            "  = note: the generated Namespace's `palisade.dev/description` is cut to fit and ends with `{}`",
+            output::TRUNCATED.trim_start()
+        );
+        eprintln!("  = help: shorten the description; link to longer documentation from it");
+    }
     let files = output::build(model, &opts, only, &names);
     let waiting = || {
         eprintln!(

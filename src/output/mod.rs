@@ -73,9 +73,76 @@ pub fn object_path(obj: &Resource) -> String {
     }
 }
 
+/// Kubernetes' limit on the annotations of one object: keys and values
+/// together, in bytes (`TotalAnnotationSizeLimitB`, 256 KiB). The API server
+/// rejects an object above it.
+pub const MAX_ANNOTATION_BYTES: usize = 256 * 1024;
+
+/// What replaces the end of an annotation cut to fit [`MAX_ANNOTATION_BYTES`].
+pub const TRUNCATED: &str = " … [truncated by palisade]";
+
+fn annotation_bytes(annotations: &crate::k8s::Labels) -> usize {
+    annotations.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+/// The namespaces whose description does not fit in their Namespace's
+/// annotations: (namespace, its description's length in bytes). A build
+/// warns about each ([`render`] cuts the description to fit).
+pub fn oversized_descriptions(model: &Model) -> Vec<(&crate::model::Namespace, usize)> {
+    (model.namespaces.iter())
+        .filter_map(|ns| {
+            let len = ns.description.as_ref()?.len();
+            (len + DESCRIPTION_KEY.len() > MAX_ANNOTATION_BYTES).then_some((ns, len))
+        })
+        .collect()
+}
+
+/// The annotation a namespace's description becomes (src/generate).
+const DESCRIPTION_KEY: &str = "palisade.dev/description";
+
+/// Cuts annotation values, longest first, until they fit the limit; each cut
+/// value ends with [`TRUNCATED`]. `None` when they fit already.
+fn fit_annotations(obj: &Resource) -> Option<Resource> {
+    let total = annotation_bytes(&obj.metadata().annotations);
+    if total <= MAX_ANNOTATION_BYTES {
+        return None;
+    }
+    let Resource::Namespace(ns) = obj else {
+        return None; // only a Namespace carries free text (its description)
+    };
+    let mut ns = ns.clone();
+    let mut over = total - MAX_ANNOTATION_BYTES;
+    let mut keys: Vec<String> = ns
+        .metadata
+        .annotations
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.sort_by_key(|k| std::cmp::Reverse(ns.metadata.annotations.get(k).map_or(0, String::len)));
+    for key in keys {
+        if over == 0 {
+            break;
+        }
+        let Some(value) = ns.metadata.annotations.get_mut(&key) else {
+            continue;
+        };
+        let mut keep = value.len().saturating_sub(over + TRUNCATED.len());
+        while !value.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        let cut = value.len() - keep;
+        value.truncate(keep);
+        value.push_str(TRUNCATED);
+        over = over.saturating_sub(cut - TRUNCATED.len());
+    }
+    Some(Resource::Namespace(ns))
+}
+
 /// One object's file: its path in the environment and its bytes, headed by
 /// the comment naming the model's files.
 fn render(obj: &Resource, header: &str) -> (String, Vec<u8>) {
+    let fitted = fit_annotations(obj);
+    let obj = fitted.as_ref().unwrap_or(obj);
     let mut text = String::with_capacity(header.len() + 2048);
     text.push_str(header);
     yaml::append(&mut text, obj);
@@ -112,4 +179,40 @@ struct Kustomization {
     api_version: &'static str,
     kind: &'static str,
     resources: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_description_is_cut_to_fit_kubernetes_limit() {
+        let text = format!(
+            "system s\nnamespace n \"{}\"\nnamespace m \"short\"\n",
+            "é".repeat(600_000)
+        );
+        let comp = crate::compile_str("big.sec", &text);
+        assert!(!comp.has_errors());
+        let big = oversized_descriptions(&comp.model);
+        assert_eq!(big.len(), 1);
+        assert_eq!((big[0].0.name.as_str(), big[0].1), ("n", 1_200_000));
+        let files = build(
+            &comp.model,
+            &Options { workloads: true },
+            None,
+            &["big.sec".into()],
+        );
+        let ns = String::from_utf8(files["cluster/namespace-n.yaml"].clone()).unwrap();
+        let objs = crate::k8s::parse_manifests(&ns).unwrap();
+        let annotations = &objs[0].metadata().annotations;
+        let total = annotation_bytes(annotations);
+        assert!(total <= MAX_ANNOTATION_BYTES, "{total}");
+        assert!(total > MAX_ANNOTATION_BYTES - 8, "{total}");
+        assert!(annotations
+            .get(DESCRIPTION_KEY)
+            .unwrap()
+            .ends_with(TRUNCATED));
+        let short = String::from_utf8(files["cluster/namespace-m.yaml"].clone()).unwrap();
+        assert!(short.contains("palisade.dev/description: short"), "{short}");
+    }
 }
