@@ -78,6 +78,12 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         scope: args.env.as_deref().filter(|_| only.is_some()),
         marker: Some(output::HEADER_START.as_bytes()),
         waiting: Some(&waiting),
+        // Make's target (`--depfile`) is the record file: once a build
+        // succeeded it must not be older than a model file, or make would
+        // run every build again; a no-op build leaves it alone.
+        touch_if_older_than: (comp.sources.files())
+            .filter_map(|(_, f)| std::fs::metadata(&f.path).and_then(|m| m.modified()).ok())
+            .max(),
     };
     if args.check {
         return check(&args.out, &files, &sync_opts);
@@ -99,12 +105,6 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     }
     match tree::sync_with(&args.out, &files, &sync_opts) {
         Ok(plan) => {
-            let model_paths: Vec<&Path> = comp
-                .sources
-                .files()
-                .map(|(_, f)| f.path.as_path())
-                .collect();
-            freshen_record(&args.out, &model_paths);
             if let Some(dep) = &args.depfile {
                 let target = args.out.join(tree::MANIFEST).display().to_string();
                 let deps: Vec<String> = comp
@@ -184,28 +184,6 @@ fn check(out: &Path, files: &tree::FileSet, opts: &tree::SyncOptions<'_>) -> Exi
         Err(e) => {
             eprintln!("error: {e}");
             Exit::Usage
-        }
-    }
-}
-
-/// Make's target (`--depfile`) is the record file: it must not be older than
-/// a model file once a build succeeded, or make would run every build again.
-/// A build that wrote nothing leaves it alone when it is already newer than
-/// every model file (a no-op build changes nothing in OUT, mtimes included);
-/// only when a model file was touched without changing the output is its
-/// mtime set to now.
-fn freshen_record(out: &Path, model_files: &[&Path]) {
-    let record = out.join(tree::MANIFEST);
-    let Ok(meta) = std::fs::symlink_metadata(&record) else {
-        return;
-    };
-    let Ok(built) = meta.modified() else { return };
-    let newest = (model_files.iter())
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max();
-    if newest.is_some_and(|newest| newest > built) && meta.is_file() {
-        if let Ok(f) = std::fs::File::options().write(true).open(&record) {
-            let _ = f.set_modified(std::time::SystemTime::now());
         }
     }
 }

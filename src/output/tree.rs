@@ -178,6 +178,11 @@ pub struct SyncOptions<'a> {
     pub marker: Option<&'a [u8]>,
     /// Called once when another build holds OUT's lock, before waiting.
     pub waiting: Option<&'a dyn Fn()>,
+    /// After a successful sync, if the manifest is older than this (the
+    /// newest model file), set its mtime to now: make's target (`--depfile`)
+    /// must not stay older than the model, and a no-op build of an
+    /// unchanged model must not touch it.
+    pub touch_if_older_than: Option<std::time::SystemTime>,
 }
 
 impl fmt::Display for TreeError {
@@ -281,6 +286,40 @@ pub fn sync_with(out: &Path, files: &FileSet, opts: &SyncOptions<'_>) -> Result<
 }
 
 fn locked_sync(
+    out: &Path,
+    files: &FileSet,
+    opts: &SyncOptions<'_>,
+    lock: &fs::File,
+) -> Result<Plan, TreeError> {
+    let plan = locked_sync_files(out, files, opts, lock)?;
+    if let Some(newest) = opts.touch_if_older_than {
+        touch_manifest(out, lock, newest);
+    }
+    Ok(plan)
+}
+
+/// Sets the manifest's mtime to now if it is older than `newest` (best
+/// effort), through OUT's handle and without following a link.
+fn touch_manifest(out: &Path, lock: &fs::File, newest: std::time::SystemTime) {
+    let Ok(tree) = Tree::new(out, Some(lock)) else {
+        return;
+    };
+    let root = tree.root.expect("opened");
+    let mut options = OpenOptions::new();
+    options.write(true).follow(FollowSymlinks::No);
+    let Ok(file) = root.open_with(MANIFEST, &options) else {
+        return;
+    };
+    let file = file.into_std();
+    let stale = file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|built| built < newest));
+    if stale {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+fn locked_sync_files(
     out: &Path,
     files: &FileSet,
     opts: &SyncOptions<'_>,
