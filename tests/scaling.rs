@@ -78,6 +78,27 @@ fn many_syntax_errors_cost_linear_time() {
     assert_linear("syntax errors", &small, &big, 4, 9);
 }
 
+/// Statements cut short at the end of their line: each item's parse fails
+/// at the end of its window, so the parser must look further.
+#[test]
+fn many_statements_cut_short_cost_linear_time() {
+    let cut = |n: usize| {
+        let mut text = String::from("system s\nnamespace n\n");
+        for i in 0..n {
+            text.push_str(&format!("allow a{i} ->\n"));
+        }
+        text
+    };
+    let big = cut(8_000);
+    assert_eq!(
+        palisade::compile_str("s.sec", &big)
+            .diagnostics
+            .error_count(),
+        8_000
+    );
+    assert_linear("statements cut short", &cut(2_000), &big, 4, 9);
+}
+
 #[test]
 fn many_diagnostics_pointing_back_cost_linear_time() {
     let (small, big) = (duplicates(2_000), duplicates(8_000));

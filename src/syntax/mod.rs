@@ -79,31 +79,37 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
 }
 
 /// `rule` at `pos`, given only the text up to the next line that starts
-/// with an item keyword (where the loop resumes after an error anyway),
-/// unless the parse fails at the end of that window: then the rest of the
-/// file decides. pest's error for a failed parse finds its line by
-/// scanning back from the end of its input, so giving it the whole rest of
-/// the file made every syntax error cost the size of the file (100,000
-/// errors: 82 s).
+/// with an item keyword (where the loop resumes after an error anyway). If
+/// the parse fails at the end of that window (an unclosed block, say), the
+/// window is doubled, up to the rest of the file. pest's error for a failed
+/// parse finds its line by scanning back from the end of its input, so
+/// giving it the whole rest of the file made every syntax error cost the
+/// size of the file (100,000 errors: 82 s); a parse that fails before the
+/// end of its window never looked past it, so it fails the same way on the
+/// whole rest.
 pub(crate) fn parse_windowed(
     rule: Rule,
     text: &str,
     pos: usize,
 ) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
-    let window = scan::next_item_start(text, pos);
-    let result = SecParser::parse(rule, &text[pos..window]);
-    match &result {
-        Err(err) if window < text.len() => {
-            let failed_at = match err.location {
-                pest::error::InputLocation::Pos(p) => pos + p,
-                pest::error::InputLocation::Span((s, _)) => pos + s,
-            };
-            if scan::skip_trivia(text, failed_at) >= window {
-                return SecParser::parse(rule, &text[pos..]);
-            }
-            result
+    let mut window = scan::next_item_start(text, pos);
+    loop {
+        let result = SecParser::parse(rule, &text[pos..window]);
+        let Err(err) = &result else {
+            return result;
+        };
+        if window >= text.len() {
+            return result;
         }
-        _ => result,
+        let failed_at = match err.location {
+            pest::error::InputLocation::Pos(p) => pos + p,
+            pest::error::InputLocation::Span((s, _)) => pos + s,
+        };
+        if scan::skip_trivia(text, failed_at) < window {
+            return result;
+        }
+        let twice = (pos + 2 * (window - pos)).min(text.len());
+        window = scan::next_item_start(text, twice.max(window));
     }
 }
 
