@@ -58,7 +58,8 @@
 //!   (or the machine stops) during the commit, OUT holds a mix of old and new
 //!   files, plus `.palisade-*.tmp` files, which are safe to delete (the
 //!   `.palisade-old-*` ones hold the previous bytes of a file); the next
-//!   successful build deletes them (in OUT and the directories it writes to). Because the
+//!   successful build deletes them (in OUT and the directories of the files
+//!   it wants or generated before) and prunes the directories this empties. Because the
 //!   provisional manifest is committed first, every file that may have been
 //!   added is already listed, so the next build takes them as its own and
 //!   finishes the job instead of reporting them as foreign. The price: after
@@ -66,13 +67,18 @@
 //!   taken as generated too.
 //! - Rollback is best effort: it renames and deletes only what this sync put
 //!   in place moments before, in the same directories, so it does not fail in
-//!   practice. If restoring a backup fails anyway, the backup file is kept (not
-//!   deleted), and the error returned is still the original one.
+//!   practice. If undoing a step fails anyway, a backup file is kept (not
+//!   deleted), and the error is [`TreeError::NotUndone`]: the original one
+//!   and the paths not put back (so `build` does not claim OUT is unchanged).
 //! - After a successful commit, fsyncing directories, deleting backups and
 //!   pruning empty directories are best effort: OUT is already right.
 //! - The lock is advisory: it keeps palisade builds apart, not other programs
 //!   changing OUT between the survey and the commit (those cannot make a
-//!   build write outside OUT, see the rules, but can make it fail).
+//!   build follow a link out of OUT, see the rules, but can make it fail). A
+//!   directory of OUT that another program *moves* elsewhere during a build
+//!   is still the directory the build opened, and is written there. A file
+//!   system without `flock` (some network file systems) makes every build
+//!   fail with ``cannot lock `OUT` ``.
 //! - A path that turns from a file into a directory between builds (`a`, then
 //!   `a/b`), or the reverse, is reported as blocked: delete the old one and
 //!   build again.
