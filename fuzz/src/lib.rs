@@ -89,8 +89,8 @@ pub fn pipeline(data: &[u8]) {
 /// OUT), and the files a build wants (`REL TEXT`). A file whose text starts
 /// with `#G` carries the generated marker. Two syncs run. The promises:
 /// nothing outside OUT is touched; a file is replaced or removed only if
-/// the record file lists it and it carries the marker (staged and backup
-/// files of a killed build aside); a failed sync that says OUT is unchanged
+/// the record file lists it and it carries the marker or is cut short
+/// within it (staged and backup files of a killed build aside); a failed sync that says OUT is unchanged
 /// left it unchanged; a successful one wrote exactly the wanted files,
 /// listed them, and a second sync is a no-op.
 pub fn tree(data: &[u8]) {
@@ -189,7 +189,10 @@ pub fn tree(data: &[u8]) {
         }
         let name = rel.rsplit('/').next().unwrap_or(rel);
         let temp = name.starts_with(".palisade-") && name.ends_with(".tmp");
-        let ours = listed.contains(rel.as_str()) && bytes.starts_with(b"#G");
+        // Palisade's: listed, and starting with the marker or cut short
+        // within it (a file being added when a build was killed).
+        let marked = bytes.starts_with(b"#G") || b"#G".starts_with(bytes);
+        let ours = listed.contains(rel.as_str()) && marked;
         if !temp && !ours {
             assert_eq!(
                 after.get(rel),
