@@ -479,15 +479,17 @@ fn is_reserved(rel: &str) -> bool {
 /// A path of the generated layout (docs/kubernetes.md):
 /// `[ENV/]kustomization.yaml`, `[ENV/]cluster/<kind>-<name>.yaml`,
 /// `[ENV/]<ns>/<kind>-<name>.yaml`. Normalized, one to three names, none
-/// starting with `.` (so never `.git/…` nor palisade's own files), the last
-/// ending in `.yaml`. Only such paths are written, and only such entries of
-/// the record file are taken as generated: a tampered record file cannot
-/// make palisade replace or remove anything else.
+/// starting with `.` (so never `.git/…` nor palisade's own files) or `#`
+/// (a comment in the record file), no line break (a line of its own there),
+/// the last ending in `.yaml`. Only such paths are written, and only such
+/// entries of the record file are taken as generated: a tampered record
+/// file cannot make palisade replace or remove anything else.
 fn is_layout_path(rel: &str) -> bool {
     is_normal(rel)
         && !is_reserved(rel)
+        && !rel.contains(['\n', '\r'])
         && rel.split('/').count() <= 3
-        && rel.split('/').all(|name| !name.starts_with('.'))
+        && rel.split('/').all(|name| !name.starts_with(['.', '#']))
         && rel.ends_with(".yaml")
 }
 
@@ -2189,7 +2191,23 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         let bad = [
-            "", "/etc/x", "../x", "a/../x", "a/./x", "./x", "a//x", "a/", "a\\x", MANIFEST,
+            "",
+            "/etc/x",
+            "../x",
+            "a/../x",
+            "a/./x",
+            "./x",
+            "a//x",
+            "a/",
+            "a\\x",
+            MANIFEST,
+            "#G/b.yaml",
+            "a/#b.yaml",
+            "a\nb.yaml",
+            "a\rb.yaml",
+            ".git/x.yaml",
+            "a/b/c/d.yaml",
+            "a.yml",
         ];
         for rel in bad {
             let err = sync(&out, &set(&[("ok.yaml", "ok"), (rel, "x")])).unwrap_err();
