@@ -48,23 +48,23 @@ pub fn run(cli: &Cli, args: &DiffArgs) -> Exit {
     if old_bad || new_bad {
         return Exit::ModelErrors;
     }
-    let (Ok((old, old_envs)), Ok((new, new_envs))) = (
+    let (Ok(old), Ok(new)) = (
         super::checked(old, &args.old, color),
         super::checked(new, &args.new, color),
     ) else {
         return Exit::ModelErrors;
     };
     let (old_view, new_view) = rayon::join(
-        || crate::review::access_view(&old, &old_envs),
-        || crate::review::access_view(&new, &new_envs),
+        || crate::view::access_view(&old),
+        || crate::view::access_view(&new),
     );
     let d = diff::diff(
         &Side {
-            comp: &old,
+            comp: &old.comp,
             view: &old_view,
         },
         &Side {
-            comp: &new,
+            comp: &new.comp,
             view: &new_view,
         },
         (&args.old, &args.new),

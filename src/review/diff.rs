@@ -6,12 +6,12 @@
 //! environments), findings by lint, pairs and message (not by position,
 //! since lines move).
 
-use super::access::{kind_text, node_name, AccessEdge, AccessView, Kind};
-use super::report::{env_name, statement_ref, EdgeReport, StatementRef, SCHEMA_VERSION};
 use crate::diagnostics::Severity;
 use crate::effective::network::PortSet;
 use crate::model::{DataLevel, Level, Operation};
 use crate::source::{SourceFile, SourceMap};
+use crate::view::report::{env_name, statement_ref, EdgeReport, StatementRef, SCHEMA_VERSION};
+use crate::view::{kind_text, node_name, AccessEdge, AccessView, Kind};
 use crate::Compilation;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
