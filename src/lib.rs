@@ -93,17 +93,47 @@ impl Checked {
 /// invariants run on the graphs ([`lints::run`]); their findings join the
 /// compilation's diagnostics. A model with errors is not checked (no
 /// graphs).
-pub fn check(mut comp: Compilation) -> Checked {
-    let graphs = check_in_place(&mut comp);
-    Checked { comp, graphs }
+pub fn check(comp: Compilation) -> Checked {
+    check_with(comp, |_| ()).0
 }
 
-fn check_in_place(comp: &mut Compilation) -> Vec<access_graph::EnvGraph> {
-    use rayon::prelude::*;
-    if comp.has_errors() {
-        return Vec::new();
+/// [`check`], with `side` run on the model alongside it (`build` generates
+/// its tree meanwhile, and writes it only once the check has passed).
+pub fn check_with<T: Send>(
+    mut comp: Compilation,
+    side: impl FnOnce(&model::Model) -> T + Send,
+) -> (Checked, T) {
+    let (analysis, out) = rayon::join(
+        || (!comp.has_errors()).then(|| analyse(&comp.model)),
+        || side(&comp.model),
+    );
+    let Some((graphs, findings, lint_diags)) = analysis else {
+        return (
+            Checked {
+                comp,
+                graphs: Vec::new(),
+            },
+            out,
+        );
+    };
+    comp.findings = findings;
+    for d in lint_diags {
+        comp.diagnostics.push(d);
     }
-    let model = &comp.model;
+    comp.diagnostics.sort();
+    comp.diagnostics.dedup();
+    (Checked { comp, graphs }, out)
+}
+
+/// Effective access, the graphs and the lints of a model without errors.
+fn analyse(
+    model: &model::Model,
+) -> (
+    Vec<access_graph::EnvGraph>,
+    Vec<lints::Outcome>,
+    Vec<diagnostics::Diagnostic>,
+) {
+    use rayon::prelude::*;
     timings::begin();
     // The analysis always needs the workloads: they carry the pods' labels,
     // ports and mounts, whatever `--no-workloads` does to the output.
@@ -173,13 +203,7 @@ fn check_in_place(comp: &mut Compilation) -> Vec<access_graph::EnvGraph> {
     timings::lap("access graph");
     let (findings, lint_diags) = lints::run(model, &graphs);
     timings::lap("lints");
-    comp.findings = findings;
-    for d in lint_diags {
-        comp.diagnostics.push(d);
-    }
-    comp.diagnostics.sort();
-    comp.diagnostics.dedup();
-    graphs
+    (graphs, findings, lint_diags)
 }
 
 /// Load a model from a file or directory and compile it.

@@ -143,9 +143,10 @@ fn query_examples() {
 
 /// `palisade diff` of two model sources, as Markdown and JSON.
 fn diff_of(old: &str, new: &str) -> (String, String, palisade::review::diff::Diff) {
-    use palisade::review::diff::{diff, render_markdown, Side, Source};
+    use palisade::review::diff::{diff, render_markdown, Side};
+    use palisade::source::Spec;
     let load = |spec: &str| {
-        let comp = palisade::compile(Source::parse(spec).load().expect("loads"));
+        let comp = palisade::compile(Spec::parse(spec).load().expect("loads"));
         assert!(!comp.has_errors(), "{spec} must compile");
         let checked = palisade::check(comp);
         let view = access_view(&checked);

@@ -2,7 +2,8 @@
 //! pull-request review. OLD and NEW are model paths or `git:REV:PATH`.
 
 use super::{stderr_color, Cli, Exit};
-use crate::review::diff::{self, Side, Source};
+use crate::review::diff::{self, Side};
+use crate::source::Spec;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
@@ -30,7 +31,7 @@ pub fn run(cli: &Cli, args: &DiffArgs) -> Exit {
     let color = stderr_color(cli.color);
     let mut sides = Vec::new();
     for spec in [&args.old, &args.new] {
-        match Source::parse(spec).load() {
+        match Spec::parse(spec).load() {
             Ok(map) => sides.push(crate::compile(map)),
             Err(e) => return super::usage_error(&e, None, color),
         }

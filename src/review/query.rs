@@ -70,7 +70,7 @@ pub enum EnvAnswer {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PathReport {
-    /// `customer --through the ingress--> ingress --TCP/8080--> web ...`
+    /// `customer --TCP/8080 through the ingress--> web --TCP/9000--> api ...`
     pub text: String,
     pub hops: Vec<Hop>,
 }
@@ -81,9 +81,8 @@ pub struct Hop {
     pub to: String,
     /// The edge as the path shows it: `--TCP/8080-->`, `--exec-->`.
     pub label: String,
-    /// The access edge behind the hop (for a hop through the ingress
-    /// controller: the persona's edge to the app); `null` for the hop into
-    /// the ingress controller itself.
+    /// The access edge behind the hop: every hop is an edge of the graph,
+    /// so this is never `null` (an `Option` for the JSON schema's sake).
     pub edge: Option<EdgeReport>,
 }
 
