@@ -1,13 +1,12 @@
 //! Building one environment's graph from its evaluated objects.
 
-use super::{Addresses, Class, Edge, EnvGraph, GNode, Kind, Part, Why};
-use crate::effective::access::{EnvAccess, Holder, Node, Via};
-use crate::effective::network::PortSet;
+use super::{is_direct, part, Addresses, Class, Edge, EnvGraph, GNode, Kind, Part, Why};
+use crate::effective::access::{EnvAccess, Holder, Node};
 use crate::model::{Access, DataLevel, Entity, Model, Operation, PodId};
 use foldhash::{HashMap, HashMapExt};
 
 /// An edge's key and its parts, while grouping.
-type Grouped = (GNode, GNode, Class, Vec<(Part, Why)>);
+type Grouped = (GNode, GNode, Class, Vec<Why>);
 
 /// The effective access graph of one environment's evaluated objects
 /// (`addresses`: [`Addresses::new`] of `model`, shared by every
@@ -24,17 +23,17 @@ pub fn build(model: &Model, addresses: &Addresses, access: EnvAccess) -> EnvGrap
     // found.
     parts.sort_by_key(|p| (p.0, p.1, p.2));
     let mut edges: Vec<Grouped> = Vec::new();
-    for (from, to, class, part, why) in parts {
+    for (from, to, class, why) in parts {
         match edges.last_mut() {
-            Some(e) if (e.0, e.1, e.2) == (from, to, class) => e.3.push((part, why)),
-            _ => edges.push((from, to, class, vec![(part, why)])),
+            Some(e) if (e.0, e.1, e.2) == (from, to, class) => e.3.push(why),
+            _ => edges.push((from, to, class, vec![why])),
         }
     }
     let mut g = EnvGraph::empty(model, access, edges.len());
     for (from, to, class, parts) in edges {
         let edge = Edge {
             class,
-            access: union(class, &parts),
+            access: union(&g.access, class, &parts),
             moves: moves(&g.access, class, &parts),
             parts,
         };
@@ -49,16 +48,23 @@ pub fn build(model: &Model, addresses: &Addresses, access: EnvAccess) -> EnvGrap
 }
 
 /// The access of an edge: the union of its parts.
-fn union(class: Class, parts: &[(Part, Why)]) -> Kind {
+fn union(env: &EnvAccess, class: Class, parts: &[Why]) -> Kind {
     match class {
-        Class::Net => Kind::Net(parts.iter().fold(PortSet::empty(), |acc, (p, _)| match p {
-            Part::Ports(p) => acc.union(p),
-            _ => acc,
-        })),
+        Class::Net => {
+            let mut ports = parts.iter().filter_map(|&w| match part(env, w) {
+                Part::Ports(p) => Some(p),
+                _ => None,
+            });
+            let first = ports.next().cloned().unwrap_or_default();
+            Kind::Net(ports.fold(
+                first,
+                |acc, p| if p.is_subset(&acc) { acc } else { acc.union(p) },
+            ))
+        }
         Class::Data => Kind::Data(
             (parts.iter())
-                .filter_map(|(p, _)| match p {
-                    Part::Level(l) => Some(*l),
+                .filter_map(|&w| match part(env, w) {
+                    Part::Level(l) => Some(l),
                     _ => None,
                 })
                 .max()
@@ -74,30 +80,26 @@ fn union(class: Class, parts: &[(Part, Why)]) -> Kind {
 /// `deploy`/`restart`, which may change the pod template, do), and one of
 /// its parts is a step of its own rather than two steps composed (exec
 /// into a pod, then the pod's access: the path shows both).
-fn moves(env: &EnvAccess, class: Class, parts: &[(Part, Why)]) -> bool {
+fn moves(env: &EnvAccess, class: Class, parts: &[Why]) -> bool {
     if matches!(
         class,
         Class::Op(Operation::Logs | Operation::View | Operation::Scale)
     ) {
         return false;
     }
-    parts.iter().any(|(_, why)| match why {
-        Why::ExecNet { .. } | Why::ExecIp { .. } | Why::ExecToken { .. } => false,
-        Why::Data(i) => !matches!(env.data[*i].via, Via::Exec(_)),
-        _ => true,
-    })
+    parts.iter().any(|&why| is_direct(env, why))
 }
 
 struct Builder<'a> {
     model: &'a Model,
     env: &'a EnvAccess,
-    parts: Vec<(GNode, GNode, Class, Part, Why)>,
+    parts: Vec<(GNode, GNode, Class, Why)>,
 }
 
 impl Builder<'_> {
-    fn add(&mut self, from: GNode, to: GNode, class: Class, part: Part, why: Why) {
+    fn add(&mut self, from: GNode, to: GNode, class: Class, why: Why) {
         if from != to {
-            self.parts.push((from, to, class, part, why));
+            self.parts.push((from, to, class, why));
         }
     }
 
@@ -141,16 +143,14 @@ impl Builder<'_> {
             if e.from == Node::Ingress {
                 for t in self.nodes(e.to) {
                     for &p in &at_ingress {
-                        let part = Part::Ports(e.ports.clone());
-                        self.add(p, t, Class::Net, part, Why::Ingress(i));
+                        self.add(p, t, Class::Net, Why::Ingress(i));
                     }
                 }
                 continue;
             }
             for f in self.nodes(e.from) {
                 for t in self.nodes(e.to) {
-                    let part = Part::Ports(e.ports.clone());
-                    self.add(f, t, Class::Net, part, Why::Net(i));
+                    self.add(f, t, Class::Net, Why::Net(i));
                 }
             }
         }
@@ -161,8 +161,7 @@ impl Builder<'_> {
             let targets = addresses.targets(&ip.addresses);
             for f in self.nodes(Node::Group(ip.from)) {
                 for &t in &targets {
-                    let part = Part::Ports(ip.ports.clone());
-                    self.add(f, GNode::E(t), Class::Net, part, Why::Ip(i));
+                    self.add(f, GNode::E(t), Class::Net, Why::Ip(i));
                 }
             }
             ip_targets.push(targets);
@@ -175,17 +174,17 @@ impl Builder<'_> {
                 (Holder::Persona(p), _) => vec![GNode::E(Entity::Persona(p))],
             };
             for h in holders {
-                self.add(h, store, Class::Data, Part::Level(d.level), Why::Data(i));
+                self.add(h, store, Class::Data, Why::Data(i));
             }
         }
         for &app in &env.token_apps {
             let (f, t) = (GNode::E(Entity::App(app)), GNode::E(Entity::Kube));
-            self.add(f, t, Class::Kube, Part::Unit, Why::Token);
+            self.add(f, t, Class::Kube, Why::Token);
         }
         for (i, o) in env.ops.iter().enumerate() {
             let who = GNode::E(Entity::Persona(o.persona));
             for t in self.nodes(o.target) {
-                self.add(who, t, Class::Op(o.op), Part::Unit, Why::Op(i));
+                self.add(who, t, Class::Op(o.op), Why::Op(i));
             }
             // Exec: the persona acts as the pod (its credentials are
             // `env.data` edges already).
@@ -198,20 +197,18 @@ impl Builder<'_> {
                     continue;
                 }
                 for t in self.nodes(e.to) {
-                    let part = Part::Ports(e.ports.clone());
-                    self.add(who, t, Class::Net, part, Why::ExecNet { op: i, net: n });
+                    self.add(who, t, Class::Net, Why::ExecNet { op: i, net: n });
                 }
             }
             for &n in ip_from.get(&g).into_iter().flatten() {
                 for &t in &ip_targets[n] {
-                    let part = Part::Ports(env.ip[n].ports.clone());
                     let why = Why::ExecIp { op: i, ip: n };
-                    self.add(who, GNode::E(t), Class::Net, part, why);
+                    self.add(who, GNode::E(t), Class::Net, why);
                 }
             }
             if env.tokens.contains(&g) {
                 let t = GNode::E(Entity::Kube);
-                self.add(who, t, Class::Kube, Part::Unit, Why::ExecToken { op: i });
+                self.add(who, t, Class::Kube, Why::ExecToken { op: i });
             }
         }
     }

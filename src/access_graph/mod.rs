@@ -75,10 +75,10 @@ pub enum Class {
     Kube,
 }
 
-/// One part of an edge's access.
-#[derive(Clone, Debug)]
-pub enum Part {
-    Ports(PortSet),
+/// What one part of an edge gives ([`EnvGraph::part`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    Ports(&'a PortSet),
     Level(DataLevel),
     Unit,
 }
@@ -116,8 +116,9 @@ pub struct Edge {
     /// The union of the parts: network ports, the highest data level, the
     /// operation, or the token.
     pub access: Kind,
-    /// Every part with its cause, in the order found.
-    pub parts: Vec<(Part, Why)>,
+    /// Every part, by its cause, in the order found ([`EnvGraph::part`]
+    /// says what each gives).
+    pub parts: Vec<Why>,
     /// Whether a path may take this edge (see [`EnvGraph::reach`]).
     pub moves: bool,
 }
@@ -224,6 +225,35 @@ impl EnvGraph {
         (self.graph.edges_connecting(a, b))
             .map(|e| e.weight())
             .find(|e| e.class == class)
+    }
+}
+
+/// What the part caused by `why` gives, from the evaluated objects.
+pub fn part(env: &EnvAccess, why: Why) -> Part<'_> {
+    match why {
+        Why::Net(i) | Why::Ingress(i) | Why::ExecNet { net: i, .. } => {
+            Part::Ports(&env.net[i].ports)
+        }
+        Why::Ip(i) | Why::ExecIp { ip: i, .. } => Part::Ports(&env.ip[i].ports),
+        Why::Data(i) => Part::Level(env.data[i].level),
+        Why::Op(_) | Why::Token | Why::ExecToken { .. } => Part::Unit,
+    }
+}
+
+/// Whether a part is a step of its own, rather than two composed (exec
+/// into a pod, then the pod's access).
+pub fn is_direct(env: &EnvAccess, why: Why) -> bool {
+    match why {
+        Why::ExecNet { .. } | Why::ExecIp { .. } | Why::ExecToken { .. } => false,
+        Why::Data(i) => !matches!(env.data[i].via, crate::effective::access::Via::Exec(_)),
+        _ => true,
+    }
+}
+
+impl EnvGraph {
+    /// What the part caused by `why` gives.
+    pub fn part(&self, why: Why) -> Part<'_> {
+        part(&self.access, why)
     }
 }
 

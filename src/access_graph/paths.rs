@@ -96,16 +96,12 @@ impl EnvGraph {
     /// the ingress-->`, `--mounts main-db-write-->`, `--exec-->`.
     pub fn label(&self, model: &Model, edge: &Edge) -> String {
         let env = &self.access;
-        let direct: Vec<&(Part, Why)> = (edge.parts.iter())
-            .filter(|(_, why)| match why {
-                Why::ExecNet { .. } | Why::ExecIp { .. } | Why::ExecToken { .. } => false,
-                Why::Data(i) => !matches!(env.data[*i].via, Via::Exec(_)),
-                _ => true,
-            })
+        let direct: Vec<Why> = (edge.parts.iter().copied())
+            .filter(|&why| super::is_direct(env, why))
             .collect();
         match &edge.access {
             Kind::Net(all) => {
-                let ports = (direct.iter()).fold(PortSet::empty(), |acc, (p, _)| match p {
+                let ports = (direct.iter()).fold(PortSet::empty(), |acc, &w| match self.part(w) {
                     Part::Ports(p) => acc.union(p),
                     _ => acc,
                 });
@@ -115,7 +111,7 @@ impl EnvGraph {
                     ports
                 };
                 let ingress =
-                    !direct.is_empty() && direct.iter().all(|(_, w)| matches!(w, Why::Ingress(_)));
+                    !direct.is_empty() && direct.iter().all(|w| matches!(w, Why::Ingress(_)));
                 if ingress {
                     format!("--{ports} through the ingress-->")
                 } else {
@@ -123,7 +119,7 @@ impl EnvGraph {
                 }
             }
             Kind::Data(level) => {
-                let Some((_, Why::Data(i))) = direct.first() else {
+                let Some(Why::Data(i)) = direct.first() else {
                     return format!("--{}-->", level.as_str());
                 };
                 let d = &env.data[*i];
@@ -157,10 +153,10 @@ impl EnvGraph {
                 .map_or_else(String::new, |&x| model.name_of(Entity::App(x)).to_string()),
             _ => String::new(),
         };
-        for (part, why) in &edge.parts {
-            let text = match *why {
+        for &why in &edge.parts {
+            let text = match why {
                 Why::ExecNet { op, .. } | Why::ExecIp { op, .. } => {
-                    let ports = match part {
+                    let ports = match self.part(why) {
                         Part::Ports(p) => p.to_string(),
                         _ => String::new(),
                     };

@@ -63,6 +63,13 @@
 pub mod report;
 
 use crate::access_graph::{Class, EnvGraph, Part, Why};
+
+/// What the grants of an edge's pair declare of its class.
+enum Covers {
+    Ports(PortSet),
+    Level(DataLevel),
+    Unit,
+}
 pub use crate::access_graph::{GNode, Kind};
 use crate::effective::access::{EnvAccess, Holder, Node, Via};
 use crate::effective::network::{PortRanges, PortSet, Protocol};
@@ -365,10 +372,10 @@ impl<'a> Builder<'a> {
 
     /// The grants of (from, to) that declare this class of access, and
     /// what they declare.
-    fn declared(&self, from: GNode, to: GNode, class: Class) -> (Vec<usize>, Part) {
+    fn declared(&self, from: GNode, to: GNode, class: Class) -> (Vec<usize>, Covers) {
         let m = self.model;
         let (GNode::E(s), GNode::E(t)) = (from, to) else {
-            return (Vec::new(), Part::Ports(PortSet::empty()));
+            return (Vec::new(), Covers::Ports(PortSet::empty()));
         };
         let grants = self.grants.get(&(s, t)).map_or(&[][..], Vec::as_slice);
         let mut ids = Vec::new();
@@ -410,12 +417,12 @@ impl<'a> Builder<'a> {
             }
         }
         let part = match class {
-            Class::Net => Part::Ports(ports),
+            Class::Net => Covers::Ports(ports),
             Class::Data => match level {
-                Some(l) => Part::Level(l),
-                None => Part::Unit,
+                Some(l) => Covers::Level(l),
+                None => Covers::Unit,
             },
-            Class::Op(_) | Class::Kube => Part::Unit,
+            Class::Op(_) | Class::Kube => Covers::Unit,
         };
         (ids, part)
     }
@@ -426,25 +433,25 @@ impl<'a> Builder<'a> {
         to: GNode,
         class: Class,
         access: &Kind,
-        parts: &[(Part, Why)],
+        parts: &[Why],
     ) -> AccessEdge {
         let access = access.clone();
         let (declared, covers) = self.declared(from, to, class);
         let has_decl = !declared.is_empty();
         // Whether the declared access covers one part of the edge.
-        let covered = |p: &Part| match (p, &covers) {
-            (Part::Ports(p), Part::Ports(d)) => p.is_subset(d),
-            (Part::Level(l), Part::Level(d)) => l <= d,
+        let covered = |p: Part<'_>| match (p, &covers) {
+            (Part::Ports(p), Covers::Ports(d)) => p.is_subset(d),
+            (Part::Level(l), Covers::Level(d)) => l <= *d,
             (Part::Unit, _) => has_decl,
             _ => false,
         };
         let mut findings: Vec<usize> = Vec::new();
         let mut causes: Vec<String> = Vec::new();
-        for (part, why) in parts {
-            if covered(part) {
+        for &why in parts {
+            if covered(self.graph.part(why)) {
                 continue;
             }
-            let (text, mut cands) = self.cause(from, to, *why);
+            let (text, mut cands) = self.cause(from, to, why);
             crate::lints::push_unique(&mut causes, text);
             // A persona holds the Roles of those it shares a subject with.
             if let GNode::E(Entity::Persona(p)) = from {
@@ -483,7 +490,7 @@ impl<'a> Builder<'a> {
         findings.sort_unstable();
         let widened = (!causes.is_empty()).then(|| Widening {
             undeclared: match (&access, &covers) {
-                (Kind::Net(p), Part::Ports(d)) => Kind::Net(p.difference(d)),
+                (Kind::Net(p), Covers::Ports(d)) => Kind::Net(p.difference(d)),
                 (other, _) => other.clone(),
             },
             causes,
