@@ -59,6 +59,8 @@ registry! {
     dangerous_kube_grant,
     shared_rbac_subject,
     unenforced_grant,
+    unsafe_address,
+    private_address,
 }
 
 pub use shared_rbac_subject::shared as shared_rbac_subjects;
