@@ -1,0 +1,464 @@
+//! `palisade fmt` and `palisade init` (docs/language.md, "Layout").
+//!
+//! For every `.sec` file of tests/corpus and examples/, and for random
+//! models written in random layouts with random comments: formatting is
+//! idempotent, keeps every comment in order, and never changes meaning —
+//! the resolved model (spans aside), every diagnostic and every checked
+//! finding are the same before and after. Files with syntax errors are
+//! refused. Then the command line: `--check`, exit codes, writing only what
+//! changes, and `init`.
+
+#[allow(dead_code)]
+#[path = "support/random_model.rs"]
+mod random_model;
+
+use palisade::diagnostics::Diagnostics;
+use palisade::source::{SourceFile, SourceMap};
+use palisade::span::FileId;
+use palisade::syntax::format::{comments, format, FormatError};
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fmt(text: &str) -> Result<String, FormatError> {
+    format(FileId(0), text, &mut Diagnostics::new())
+}
+
+/// `Debug` text with every span reduced to `Span` (positions move when the
+/// layout changes; nothing else may).
+fn without_spans(debug: &str) -> String {
+    const OPEN: &str = "Span { file: FileId(";
+    let mut out = String::new();
+    let mut rest = debug;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i..];
+        let close = rest.find(" }").map_or(rest.len(), |c| c + 2);
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What a model means: the resolved model, every diagnostic of `check`
+/// (code, severity, message, help, notes) — all without positions.
+fn meaning(files: &[(String, String)]) -> String {
+    let mut sources = SourceMap::new();
+    for (name, text) in files {
+        sources.add(SourceFile::new(
+            name.clone(),
+            PathBuf::from(name),
+            text.clone(),
+        ));
+    }
+    let comp = palisade::compile(sources);
+    let checked = palisade::check(comp);
+    let comp = checked.comp;
+    // `names` (a hash map: its order varies) is the model's last field and
+    // is derived from the declarations before it.
+    let model = format!("{:?}", comp.model);
+    let model = model.split(", names: {").next().unwrap_or_default();
+    let mut out = without_spans(model);
+    for d in comp.diagnostics.iter() {
+        out.push_str(&format!(
+            "\n{} {:?} {} {:?} {:?}",
+            d.code.as_str(),
+            d.severity,
+            d.message,
+            d.help,
+            d.notes
+        ));
+    }
+    out
+}
+
+/// Every model under tests/corpus and examples/: a `.sec` file, or a
+/// directory of them (its files together).
+fn models() -> Vec<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<Vec<PathBuf>>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        let secs: Vec<PathBuf> = (entries.iter())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "sec"))
+            .cloned()
+            .collect();
+        let is_model_dir = ["platform", "multi-file"]
+            .iter()
+            .any(|n| dir.file_name().is_some_and(|f| f == *n))
+            || dir.parent().is_some_and(|p| p.ends_with("corpus/invalid"))
+            || dir.parent().is_some_and(|p| p.ends_with("corpus/valid"));
+        if is_model_dir {
+            out.push(secs);
+        } else {
+            out.extend(secs.into_iter().map(|p| vec![p]));
+        }
+        for p in entries.iter().filter(|p| p.is_dir()) {
+            walk(p, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root().join("tests/corpus"), &mut out);
+    walk(&root().join("examples"), &mut out);
+    out.retain(|m| !m.is_empty());
+    out
+}
+
+#[test]
+fn every_corpus_file_and_example_formats_idempotently_keeping_comments_and_meaning() {
+    let models = models();
+    assert!(
+        models.len() > 150,
+        "the corpus and the examples: {}",
+        models.len()
+    );
+    let (mut formatted, mut refused, mut changed) = (0, 0, 0);
+    for files in models {
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        let mut syntax_error = false;
+        for path in &files {
+            let name = path.strip_prefix(root()).unwrap().display().to_string();
+            let text = std::fs::read_to_string(path).unwrap();
+            match fmt(&text) {
+                Ok(out) => {
+                    assert_eq!(
+                        fmt(&out).unwrap(),
+                        out,
+                        "{name}: formatting twice changes it:\n{out}"
+                    );
+                    assert_eq!(comments(&out), comments(&text), "{name}: comments");
+                    // No trailing whitespace, one final newline, no tab.
+                    assert!(
+                        out.lines().all(|l| l == l.trim_end() && !l.contains('\t')),
+                        "{name}:\n{out}"
+                    );
+                    assert!(out.is_empty() || out.ends_with('\n') && !out.ends_with("\n\n"));
+                    changed += usize::from(out != text);
+                    formatted += 1;
+                    before.push((name.clone(), text));
+                    after.push((name, out));
+                }
+                Err(FormatError::Syntax) => {
+                    // Only files the parser rejects: every one of them is an
+                    // `invalid/` case whose expected code is a syntax error.
+                    let first = text.lines().next().unwrap_or_default();
+                    assert!(
+                        name.contains("corpus/invalid/")
+                            && ["E0001", "E0002", "E0003", "E0004"]
+                                .iter()
+                                .any(|c| first.contains(c)),
+                        "{name} was refused: {first}"
+                    );
+                    refused += 1;
+                    syntax_error = true;
+                }
+                Err(FormatError::Internal(why)) => panic!("{name}: {why}"),
+            }
+        }
+        if !syntax_error {
+            assert_eq!(
+                meaning(&before),
+                meaning(&after),
+                "{:?}: formatting changed the model",
+                files
+            );
+        }
+    }
+    assert!(formatted > 150 && refused >= 10 && changed > 20);
+}
+
+/// The syntax corpus cases are refused with their diagnostics.
+#[test]
+fn a_file_with_syntax_errors_is_refused_with_its_diagnostics() {
+    for case in ["syntax-missing-colon", "syntax-unclosed-brace", "invalid-escape"] {
+        let path = root().join(format!("tests/corpus/invalid/{case}.sec"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut d = Diagnostics::new();
+        assert!(matches!(
+            format(FileId(0), &text, &mut d),
+            Err(FormatError::Syntax)
+        ));
+        assert!(d.has_errors(), "{case}");
+    }
+}
+
+/// A few layouts, written out: what the documentation promises.
+#[test]
+fn the_documented_layout() {
+    let messy = concat!(
+        "# shop\nsystem shop   \"Shop\"\n\n\n",
+        "platform {ingress = {namespace = \"ingress-nginx\",pods={\"app.kubernetes.io/name\"=\"ingress-nginx\"}}}\n",
+        "namespace web \"Storefront\"\nnamespace data\n",
+        "persona customer{external}\n",
+        "app front \"Front end\" in web{\n\timage=\"ghcr.io/a/front:1.0\"\n ports={http=8080,metrics=9090},\nreplicas=2\n# a note\n}\n",
+        "app api in web { image = \"ghcr.io/a/api:1.0\", ports = { http = 8080 } }   # the API\n",
+        "store db in data {engine=postgres classification=confidential}\n",
+        "pod p=[ front ,api, ]\n",
+        "allow customer->front:http \"the shop\"\nallow front -> api : http\nallow api->db:read,write   in prod\n",
+        "forbid customer ~> db\n\"never\"\n",
+        "lint   unused-declaration=allow\n\n\n# end\n",
+    );
+    let want = concat!(
+        "# shop\nsystem shop \"Shop\"\n\n",
+        "platform { ingress = { namespace = \"ingress-nginx\", pods = { \"app.kubernetes.io/name\" = \"ingress-nginx\" } } }\n",
+        "namespace web \"Storefront\"\nnamespace data\n",
+        "persona customer { external }\n",
+        "app front \"Front end\" in web {\n  image    = \"ghcr.io/a/front:1.0\"\n  ports    = { http = 8080, metrics = 9090 }\n  replicas = 2\n  # a note\n}\n",
+        "app api in web { image = \"ghcr.io/a/api:1.0\"  ports = { http = 8080 } }  # the API\n",
+        "store db in data { engine = postgres  classification = confidential }\n",
+        "pod p = [front, api]\n",
+        "allow customer -> front: http \"the shop\"\nallow front -> api: http\nallow api -> db: read, write in prod\n",
+        "forbid customer ~> db \"never\"\n",
+        "lint unused-declaration = allow\n\n# end\n",
+    );
+    assert_eq!(fmt(messy).unwrap(), want);
+    assert_eq!(fmt(want).unwrap(), want);
+    // CRLF files stay CRLF; an empty file stays empty.
+    let crlf = fmt("system s\r\n\r\n\r\nnamespace  n # c\r\n").unwrap();
+    assert_eq!(crlf, "system s\r\n\r\nnamespace n  # c\r\n");
+    assert_eq!(fmt("").unwrap(), "");
+    assert_eq!(fmt("\n\n# only\n\n").unwrap(), "# only\n");
+}
+
+// ------------------------------------------------------------------ random
+
+/// A token of a random model's text, for re-laying it out.
+fn tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'"' {
+            let s = i;
+            i += 1;
+            while b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            out.push(text[s..i].to_string());
+        } else if text[i..].starts_with("->") || text[i..].starts_with("~>") {
+            out.push(text[i..i + 2].to_string());
+            i += 2;
+        } else if b"{}[],=:".contains(&c) {
+            out.push((c as char).to_string());
+            i += 1;
+        } else {
+            let s = i;
+            while i < b.len()
+                && !b[i].is_ascii_whitespace()
+                && !b"{}[],=:\"".contains(&b[i])
+                && !text[i..].starts_with("->")
+            {
+                i += 1;
+            }
+            let word = &text[s..i];
+            // `VERB RESOURCE` of a kube grant is one access item on one line.
+            if matches!(out.last().map(String::as_str), Some(":" | ","))
+                && ["get", "list", "watch", "update", "create"].contains(&word)
+            {
+                let r = i + 1;
+                let mut e = r;
+                while e < b.len() && !b[e].is_ascii_whitespace() && b[e] != b',' {
+                    e += 1;
+                }
+                out.push(format!("{word} {}", &text[r..e]));
+                i = e;
+            } else {
+                out.push(word.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The text of a random model in a random layout: between every two tokens
+/// a space, spaces and tabs, a newline, a blank line, or a comment.
+fn relayout(text: &str, seps: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, t) in tokens(text).iter().enumerate() {
+        if i > 0 {
+            let sep = match seps[i % seps.len()] % 16 {
+                0 => "\n".to_string(),
+                1 => "\n\n".to_string(),
+                2 => " \t ".to_string(),
+                3 => format!(" # comment {i}\n"),
+                4 => format!("\n# comment {i} on its own line\n  "),
+                _ => " ".to_string(),
+            };
+            out.push_str(&sep);
+        }
+        out.push_str(t);
+    }
+    out.push('\n');
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Random models, as written and in random layouts with comments between
+    /// tokens: formatting is idempotent, keeps the comments in order and the
+    /// model's meaning.
+    #[test]
+    fn random_models_in_random_layouts(spec in random_model::spec(), seps in proptest::collection::vec(any::<u8>(), 1..64)) {
+        let plain = spec.render();
+        for text in [plain.clone(), relayout(&plain, &seps)] {
+            let out = fmt(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
+            prop_assert_eq!(&fmt(&out).unwrap(), &out, "not idempotent:\n{}", out);
+            prop_assert_eq!(comments(&out), comments(&text));
+            let one = |t: &str| meaning(&[("random.sec".to_string(), t.to_string())]);
+            prop_assert_eq!(one(&text), one(&out), "meaning changed:\n{}\n---\n{}", text, out);
+        }
+    }
+}
+
+// ------------------------------------------------------------ command line
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("palisade runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const CANONICAL: &str = "system shop\nnamespace web\n";
+const MESSY: &str = "system   shop\nnamespace web # the web\n";
+
+#[test]
+fn check_lists_files_not_in_canonical_layout_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.sec"), CANONICAL).unwrap();
+    std::fs::write(dir.path().join("b.sec"), MESSY).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = palisade(&["fmt", d, "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(listed.contains("b.sec") && !listed.contains("a.sec"), "{listed}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("b.sec")).unwrap(), MESSY);
+    // A canonical file: exit 0, nothing listed.
+    let a = dir.path().join("a.sec");
+    let out = palisade(&["fmt", a.to_str().unwrap(), "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn fmt_writes_only_files_whose_bytes_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sec");
+    let b = dir.path().join("b.sec");
+    std::fs::write(&a, CANONICAL).unwrap();
+    std::fs::write(&b, MESSY).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    for p in [&a, &b] {
+        std::fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+    }
+    let out = palisade(&["fmt", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 of 2 file(s) changed"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), old, "a.sec was rewritten");
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), "system shop\nnamespace web  # the web\n");
+    // Now everything is canonical.
+    let out = palisade(&["fmt", dir.path().to_str().unwrap(), "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_reported_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.sec");
+    let good = dir.path().join("good.sec");
+    let broken = "system   shop\nallow a -> b http\n";
+    std::fs::write(&bad, broken).unwrap();
+    std::fs::write(&good, MESSY).unwrap();
+    for check in [true, false] {
+        let mut args = vec!["fmt", dir.path().to_str().unwrap()];
+        if check {
+            args.push("--check");
+        }
+        let out = palisade(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains("error[E0001]") && err.contains("bad.sec:2:"), "{err}");
+        assert_eq!(std::fs::read_to_string(&bad).unwrap(), broken);
+    }
+    // The file that parses was formatted (like gofmt, file by file).
+    assert_eq!(std::fs::read_to_string(&good).unwrap(), "system shop\nnamespace web  # the web\n");
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let out = palisade(&["fmt", "/definitely/not/here.sec"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does not exist"));
+    let out = palisade(&["fmt", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_has_examples() {
+    for cmd in ["fmt", "init"] {
+        let out = palisade(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains(&format!("palisade {cmd}")), "{cmd}");
+    }
+}
+
+#[test]
+fn init_writes_a_starter_model_that_checks_builds_and_is_formatted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("payments");
+    let d = dir.to_str().unwrap();
+    let out = palisade(&["init", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let model = std::fs::read_to_string(dir.join("model.sec")).unwrap();
+    assert!(model.contains("\nsystem payments \""), "{model}");
+    // Every construct is explained: more comment lines than a few.
+    assert!(model.lines().filter(|l| l.starts_with('#')).count() > 20);
+    for kw in ["persona", "app", "store", "namespace", "forbid", "allow", "platform", "accept"] {
+        assert!(model.contains(&format!("\n{kw} ")), "{kw}");
+    }
+    let out = palisade(&["check", d]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no problems"), "{}", text(&out.stderr));
+    let deploy = tmp.path().join("deploy");
+    let out = palisade(&["build", d, "-o", deploy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(deploy.join("prod").is_dir() && deploy.join("dev").is_dir());
+    let out = palisade(&["fmt", d, "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    // A second init refuses, and leaves the model alone.
+    std::fs::write(dir.join("model.sec"), "# mine\n").unwrap();
+    let out = palisade(&["init", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("already holds a model (model.sec)"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("model.sec")).unwrap(), "# mine\n");
+    // Any .sec file counts, and a file is not a directory.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("x.sec"), "").unwrap();
+    assert_eq!(palisade(&["init", other.to_str().unwrap()]).status.code(), Some(2));
+    assert!(!other.join("model.sec").exists());
+    let file = other.join("x.sec");
+    assert_eq!(palisade(&["init", file.to_str().unwrap()]).status.code(), Some(2));
+}
