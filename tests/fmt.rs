@@ -177,7 +177,11 @@ fn every_corpus_file_and_example_formats_idempotently_keeping_comments_and_meani
 /// The syntax corpus cases are refused with their diagnostics.
 #[test]
 fn a_file_with_syntax_errors_is_refused_with_its_diagnostics() {
-    for case in ["syntax-missing-colon", "syntax-unclosed-brace", "invalid-escape"] {
+    for case in [
+        "syntax-missing-colon",
+        "syntax-unclosed-brace",
+        "invalid-escape",
+    ] {
         let path = root().join(format!("tests/corpus/invalid/{case}.sec"));
         let text = std::fs::read_to_string(path).unwrap();
         let mut d = Diagnostics::new();
@@ -352,8 +356,14 @@ fn check_lists_files_not_in_canonical_layout_and_exits_1() {
     let out = palisade(&["fmt", d, "--check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let listed = text(&out.stdout);
-    assert!(listed.contains("b.sec") && !listed.contains("a.sec"), "{listed}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("b.sec")).unwrap(), MESSY);
+    assert!(
+        listed.contains("b.sec") && !listed.contains("a.sec"),
+        "{listed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b.sec")).unwrap(),
+        MESSY
+    );
     // A canonical file: exit 0, nothing listed.
     let a = dir.path().join("a.sec");
     let out = palisade(&["fmt", a.to_str().unwrap(), "--check"]);
@@ -370,13 +380,29 @@ fn fmt_writes_only_files_whose_bytes_change() {
     std::fs::write(&b, MESSY).unwrap();
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
     for p in [&a, &b] {
-        std::fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
     }
     let out = palisade(&["fmt", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("1 of 2 file(s) changed"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), old, "a.sec was rewritten");
-    assert_eq!(std::fs::read_to_string(&b).unwrap(), "system shop\nnamespace web  # the web\n");
+    assert!(
+        text(&out.stderr).contains("1 of 2 file(s) changed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&a).unwrap().modified().unwrap(),
+        old,
+        "a.sec was rewritten"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&b).unwrap(),
+        "system shop\nnamespace web  # the web\n"
+    );
     // Now everything is canonical.
     let out = palisade(&["fmt", dir.path().to_str().unwrap(), "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -398,11 +424,17 @@ fn a_file_that_does_not_parse_is_reported_and_left_untouched() {
         let out = palisade(&args);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
         let err = text(&out.stderr);
-        assert!(err.contains("error[E0001]") && err.contains("bad.sec:2:"), "{err}");
+        assert!(
+            err.contains("error[E0001]") && err.contains("bad.sec:2:"),
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&bad).unwrap(), broken);
     }
     // The file that parses was formatted (like gofmt, file by file).
-    assert_eq!(std::fs::read_to_string(&good).unwrap(), "system shop\nnamespace web  # the web\n");
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        "system shop\nnamespace web  # the web\n"
+    );
 }
 
 #[test]
@@ -419,7 +451,10 @@ fn help_has_examples() {
     for cmd in ["fmt", "init"] {
         let out = palisade(&[cmd, "--help"]);
         assert_eq!(out.status.code(), Some(0));
-        assert!(text(&out.stdout).contains(&format!("palisade {cmd}")), "{cmd}");
+        assert!(
+            text(&out.stdout).contains(&format!("palisade {cmd}")),
+            "{cmd}"
+        );
     }
 }
 
@@ -434,12 +469,25 @@ fn init_writes_a_starter_model_that_checks_builds_and_is_formatted() {
     assert!(model.contains("\nsystem payments \""), "{model}");
     // Every construct is explained: more comment lines than a few.
     assert!(model.lines().filter(|l| l.starts_with('#')).count() > 20);
-    for kw in ["persona", "app", "store", "namespace", "forbid", "allow", "platform", "accept"] {
+    for kw in [
+        "persona",
+        "app",
+        "store",
+        "namespace",
+        "forbid",
+        "allow",
+        "platform",
+        "accept",
+    ] {
         assert!(model.contains(&format!("\n{kw} ")), "{kw}");
     }
     let out = palisade(&["check", d]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("no problems"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no problems"),
+        "{}",
+        text(&out.stderr)
+    );
     let deploy = tmp.path().join("deploy");
     let out = palisade(&["build", d, "-o", deploy.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -451,14 +499,27 @@ fn init_writes_a_starter_model_that_checks_builds_and_is_formatted() {
     std::fs::write(dir.join("model.sec"), "# mine\n").unwrap();
     let out = palisade(&["init", d]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("already holds a model (model.sec)"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("model.sec")).unwrap(), "# mine\n");
+    assert!(
+        text(&out.stderr).contains("already holds a model (model.sec)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("model.sec")).unwrap(),
+        "# mine\n"
+    );
     // Any .sec file counts, and a file is not a directory.
     let other = tmp.path().join("other");
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("x.sec"), "").unwrap();
-    assert_eq!(palisade(&["init", other.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(
+        palisade(&["init", other.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
     assert!(!other.join("model.sec").exists());
     let file = other.join("x.sec");
-    assert_eq!(palisade(&["init", file.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(
+        palisade(&["init", file.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
 }

@@ -41,7 +41,11 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Exit {
         }
         Ok(_) => {}
         Err(e) => {
-            return usage_error(&format!("cannot read `{}`: {e}", dir.display()), None, color)
+            return usage_error(
+                &format!("cannot read `{}`: {e}", dir.display()),
+                None,
+                color,
+            )
         }
     }
     let path = dir.join(FILE);
@@ -64,7 +68,10 @@ pub fn run(cli: &Cli, args: &InitArgs) -> Exit {
     }
     if !cli.quiet {
         let d = dir.display();
-        eprintln!("created `{}`: a starter model with comments on every construct", path.display());
+        eprintln!(
+            "created `{}`: a starter model with comments on every construct",
+            path.display()
+        );
         eprintln!("next: `palisade check {d}`, then `palisade build {d} -o deploy/`");
     }
     Exit::Ok

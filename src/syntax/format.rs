@@ -57,7 +57,10 @@ pub fn format(file: FileId, text: &str, diags: &mut Diagnostics) -> Result<Strin
             "the formatted text does not parse".into(),
         ));
     }
-    if without_spans(&format!("{before:?}")) != without_spans(&format!("{after:?}")) {
+    let same = before.items.len() == after.items.len()
+        && (before.items.iter().zip(&after.items))
+            .all(|(a, b)| without_spans(&format!("{a:?}")) == without_spans(&format!("{b:?}")));
+    if !same {
         return Err(FormatError::Internal(
             "the formatted text parses to a different model".into(),
         ));
@@ -206,14 +209,14 @@ struct Printer<'t> {
     next_indent: Option<usize>,
     scopes: Vec<Scope>,
     runs: usize,
+    /// Where the item being written was parsed from: pest's offsets are
+    /// relative to it.
+    base: usize,
 }
 
-/// The layout of a file that parses.
+/// The layout of a file that parses. Items are parsed one at a time, so
+/// that pest's parse of a large file never exists at once.
 fn layout(text: &str) -> Result<String, FormatError> {
-    let file = SecParser::parse(Rule::file, text)
-        .map_err(|e| FormatError::Internal(format!("the file does not parse: {e}")))?
-        .next()
-        .expect("a file");
     let mut p = Printer {
         text,
         comments: comment_ranges(text),
@@ -224,9 +227,18 @@ fn layout(text: &str) -> Result<String, FormatError> {
         next_indent: None,
         scopes: vec![Scope::new(0, true)],
         runs: 0,
+        base: 0,
     };
-    for item in file.into_inner().filter(|p| p.as_rule() == Rule::item) {
+    let mut pos = super::scan::skip_trivia(text, 0);
+    while pos < text.len() {
+        let item = SecParser::parse(Rule::item, &text[pos..])
+            .map_err(|e| FormatError::Internal(format!("an item does not parse: {e}")))?
+            .next()
+            .expect("an item");
+        let end = pos + item.as_span().end();
+        p.base = pos;
         p.item(item);
+        pos = super::scan::skip_trivia(text, end);
     }
     p.flush_comments(text.len() + 1);
     p.finish_line();
@@ -247,11 +259,12 @@ impl Scope {
     }
 }
 
-fn start(p: &Pair<'_, Rule>) -> usize {
-    p.as_span().start()
-}
-
 impl Printer<'_> {
+    /// Where a pair starts in the file.
+    fn at(&self, p: &Pair<'_, Rule>) -> usize {
+        self.base + p.as_span().start()
+    }
+
     fn scope(&mut self) -> &mut Scope {
         self.scopes.last_mut().expect("the file's scope")
     }
@@ -395,8 +408,8 @@ impl Printer<'_> {
     fn item(&mut self, item: Pair<'_, Rule>) {
         let p = item.into_inner().next().expect("item has one child");
         let rule = p.as_rule();
-        self.begin_item(start(&p), Some(rule));
-        let at = Some(start(&p));
+        self.begin_item(self.at(&p), Some(rule));
+        let at = Some(self.at(&p));
         let mut inner = p.into_inner();
         match rule {
             Rule::system_decl => {
@@ -435,7 +448,7 @@ impl Printer<'_> {
                         }
                         Rule::in_namespace => {
                             self.cell(2);
-                            self.word("in", Some(start(&part)), " ");
+                            self.word("in", Some(self.at(&part)), " ");
                             self.name(part.into_inner().next().expect("namespace"));
                         }
                         _ => {
@@ -492,7 +505,7 @@ impl Printer<'_> {
 
     /// A token written as in the source.
     fn raw(&mut self, p: Pair<'_, Rule>, sep: &str) {
-        self.word(p.as_str(), Some(start(&p)), sep);
+        self.word(p.as_str(), Some(self.at(&p)), sep);
     }
 
     fn name(&mut self, p: Pair<'_, Rule>) {
@@ -508,7 +521,7 @@ impl Printer<'_> {
                     let items: Vec<_> = part.into_inner().collect();
                     let n = items.len();
                     for (i, a) in items.into_iter().enumerate() {
-                        let at = Some(start(&a));
+                        let at = Some(self.at(&a));
                         // `VERB RESOURCE` stays on one line, one space apart.
                         let words: Vec<&str> = a.into_inner().map(|w| w.as_str()).collect();
                         self.word(&words.join(" "), at, " ");
@@ -518,7 +531,7 @@ impl Printer<'_> {
                     }
                 }
                 Rule::env_clause => {
-                    self.word("in", Some(start(&part)), " ");
+                    self.word("in", Some(self.at(&part)), " ");
                     let envs: Vec<_> = part.into_inner().collect();
                     let n = envs.len();
                     for (i, e) in envs.into_iter().enumerate() {
@@ -541,7 +554,7 @@ impl Printer<'_> {
         match t.as_rule() {
             Rule::name_list => self.list(t, " "),
             Rule::ns_target => {
-                self.word("namespace", Some(start(&t)), " ");
+                self.word("namespace", Some(self.at(&t)), " ");
                 self.name(t.into_inner().next().expect("namespace"));
             }
             _ => self.raw(t, " "),
@@ -551,7 +564,7 @@ impl Printer<'_> {
     /// A `list` or `name_list`: `[a, b]`, or one element a line.
     fn list(&mut self, p: Pair<'_, Rule>, sep: &str) {
         let span = p.as_span();
-        let (open, close) = (span.start(), span.end() - 1);
+        let (open, close) = (self.base + span.start(), self.base + span.end() - 1);
         let elems: Vec<_> = p.into_inner().collect();
         let n = elems.len();
         if !breaks(self.text, open, close, n == 0) {
@@ -567,7 +580,7 @@ impl Printer<'_> {
         }
         self.open_block("[", open, sep);
         for e in elems {
-            self.begin_item(start(&e), None);
+            self.begin_item(self.at(&e), None);
             self.element(e, "");
             self.word(",", None, "");
             self.end_item();
@@ -597,7 +610,7 @@ impl Printer<'_> {
     /// a nested map's comma-separated), or one entry a line.
     fn map(&mut self, p: Pair<'_, Rule>, top: bool, sep: &str) {
         let span = p.as_span();
-        let (open, close) = (span.start(), span.end() - 1);
+        let (open, close) = (self.base + span.start(), self.base + span.end() - 1);
         let entries: Vec<_> = p.into_inner().collect();
         let n = entries.len();
         if !breaks(self.text, open, close, n == 0) {
@@ -614,7 +627,7 @@ impl Printer<'_> {
         }
         self.open_block("{", open, sep);
         for e in entries {
-            self.begin_item(start(&e), Some(Rule::entry));
+            self.begin_item(self.at(&e), Some(Rule::entry));
             self.entry(e, true, "");
             self.end_item();
         }
@@ -795,6 +808,22 @@ mod tests {
             Err(FormatError::Syntax)
         ));
         assert!(d.has_errors());
+    }
+
+    /// A large model (parsed in parallel chunks by the checker) formats, and
+    /// formatting it again changes nothing.
+    #[test]
+    fn a_large_synthetic_model() {
+        let text = crate::synth::generate(&crate::synth::SynthOptions::new(2_000));
+        let out = fmt(&text);
+        assert_eq!(fmt(&out), out);
+    }
+
+    #[test]
+    fn keeps_a_byte_order_mark() {
+        let out = fmt("\u{FEFF}# c\nsystem  s\n");
+        assert_eq!(out, "\u{FEFF}# c\nsystem s\n");
+        assert_eq!(fmt(&out), out);
     }
 
     #[test]
