@@ -231,6 +231,36 @@ fn the_documented_layout() {
     assert_eq!(fmt("\n\n# only\n\n").unwrap(), "# only\n");
 }
 
+/// The `sec` code blocks of a Markdown text, in order.
+fn sec_blocks(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in md.lines() {
+        match (&mut cur, line) {
+            (None, "```sec") => cur = Some(String::new()),
+            (Some(_), "```") => out.push(cur.take().unwrap()),
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    out
+}
+
+/// docs/language.md: its complete model is in canonical layout, and its
+/// "before and after" example is what `fmt` does.
+#[test]
+fn the_documentation_shows_what_fmt_does() {
+    let md = std::fs::read_to_string(root().join("docs/language.md")).unwrap();
+    let complete = &sec_blocks(&md)[0];
+    assert_eq!(&fmt(complete).unwrap(), complete);
+    let (_, tail) = md.split_once("Before and after:").expect("the example");
+    let blocks = sec_blocks(tail);
+    assert_eq!(fmt(&blocks[0]).unwrap(), blocks[1]);
+}
+
 // ------------------------------------------------------------------ random
 
 /// A token of a random model's text, for re-laying it out.
