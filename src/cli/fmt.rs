@@ -44,16 +44,14 @@ pub fn run(cli: &Cli, args: &FmtArgs) -> Exit {
         diags.sort();
         let list: Vec<_> = diags.iter().cloned().collect();
         eprint!("{}", render::render(&list, &sources, color));
-        if let Some(line) = render::summary_line(
-            diags.error_count(),
-            0,
-            &args.model.display().to_string(),
-            color,
-        ) {
-            eprintln!("{line}");
-        }
+        let (bold_red, reset) = if color {
+            ("\x1b[1;31m", "\x1b[0m")
+        } else {
+            ("", "")
+        };
         eprintln!(
-            "{broken} file(s) with syntax errors left as they are; fix them and run `palisade fmt` again"
+            "{bold_red}error{reset}: {broken} file(s) not formatted: {} syntax error(s); fix them and run `palisade fmt` again",
+            diags.error_count()
         );
     }
     let mut exit = if broken > 0 || internal {
@@ -85,7 +83,7 @@ pub fn run(cli: &Cli, args: &FmtArgs) -> Exit {
             eprintln!("formatted {name}");
         }
     }
-    if !cli.quiet && exit == Exit::Ok {
+    if !cli.quiet && (broken == 0 || !changed.is_empty()) {
         eprintln!(
             "formatted `{}`: {} of {} file(s) changed",
             args.model.display(),
