@@ -553,3 +553,29 @@ fn init_writes_a_starter_model_that_checks_builds_and_is_formatted() {
         Some(2)
     );
 }
+
+/// A rewritten file keeps its permissions, and a symbolic link stays a
+/// link to the rewritten file.
+#[cfg(unix)]
+#[test]
+fn fmt_keeps_permissions_and_symbolic_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.sec");
+    std::fs::write(&real, MESSY).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("link.sec");
+    std::os::unix::fs::symlink("real.sec", &link).unwrap();
+    let out = palisade(&["fmt", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        "system shop\nnamespace web  # the web\n"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
+}

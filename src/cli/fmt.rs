@@ -95,9 +95,11 @@ pub fn run(cli: &Cli, args: &FmtArgs) -> Exit {
 }
 
 /// Replace a file's content in one step (a temporary file beside it,
-/// renamed over it), keeping its permissions.
+/// renamed over it), keeping its permissions; a symbolic link stays one
+/// (its target is rewritten).
 fn write(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
+    let path = &std::fs::canonicalize(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
