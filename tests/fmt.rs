@@ -338,13 +338,31 @@ fn tokens(text: &str) -> Vec<String> {
     out
 }
 
-/// The text of a random model in a random layout: between every two tokens
-/// a space, spaces and tabs, a newline, a blank line, or a comment.
+/// The text of a model in a random layout: between every two tokens a
+/// space, spaces and tabs, a newline, a blank line, or a comment; and the
+/// optional commas varied: a comma between map entries dropped or added, a
+/// trailing comma added to a list.
 fn relayout(text: &str, seps: &[u8]) -> String {
+    let tokens = tokens(text);
     let mut out = String::new();
-    for (i, t) in tokens(text).iter().enumerate() {
+    let mut open: Vec<&str> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let r = seps[i % seps.len()] % 16;
+        let in_map = open.last() == Some(&"{");
+        let prev = if i > 0 { tokens[i - 1].as_str() } else { "" };
+        if t == "," && in_map && r == 5 {
+            continue; // optional between map entries
+        }
+        if t == "]" && r == 6 && !matches!(prev, "[" | ",") {
+            out.push(','); // a trailing comma
+        }
+        // A map entry's key that follows a value, without a comma: add one.
+        let next = tokens.get(i + 1).map(String::as_str);
+        if in_map && r == 7 && next == Some("=") && !matches!(prev, "{" | ",") {
+            out.push(',');
+        }
         if i > 0 {
-            let sep = match seps[i % seps.len()] % 16 {
+            let sep = match r {
                 0 => "\n".to_string(),
                 1 => "\n\n".to_string(),
                 2 => " \t ".to_string(),
@@ -353,6 +371,13 @@ fn relayout(text: &str, seps: &[u8]) -> String {
                 _ => " ".to_string(),
             };
             out.push_str(&sep);
+        }
+        match t.as_str() {
+            "{" | "[" => open.push(t),
+            "}" | "]" => {
+                open.pop();
+            }
+            _ => {}
         }
         out.push_str(t);
     }
