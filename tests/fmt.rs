@@ -547,6 +547,48 @@ fn a_file_that_does_not_parse_is_reported_and_left_untouched() {
     );
 }
 
+/// `palisade fmt -`: standard input to standard output.
+fn fmt_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("palisade runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn standard_input_to_standard_output() {
+    let out = fmt_stdin(&["fmt", "-"], MESSY);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "system shop\nnamespace web  # the web\n");
+    assert_eq!(
+        fmt_stdin(&["fmt", "-", "--check"], MESSY).status.code(),
+        Some(1)
+    );
+    let out = fmt_stdin(&["fmt", "-", "--check"], CANONICAL);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let out = fmt_stdin(&["fmt", "-"], "allow a b\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("<stdin>:1:9"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn unreadable_input_exits_2() {
     let out = palisade(&["fmt", "/definitely/not/here.sec"]);

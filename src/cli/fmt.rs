@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {
-    /// A `.sec` file or a directory of them
+    /// A `.sec` file or a directory of them; `-`: read standard input, write the result to standard output
     #[arg(default_value = ".")]
     pub model: PathBuf,
     /// Write nothing: list the files that are not in canonical layout and exit 1 if there are any (for CI)
@@ -18,6 +18,9 @@ pub struct FmtArgs {
 
 pub fn run(cli: &Cli, args: &FmtArgs) -> Exit {
     let color = stderr_color(cli.color);
+    if args.model.as_os_str() == "-" {
+        return stdin(args.check, color);
+    }
     let sources = match crate::source::load(&args.model) {
         Ok(s) => s,
         Err(e) => return super::load_error(&e, color),
@@ -92,6 +95,59 @@ pub fn run(cli: &Cli, args: &FmtArgs) -> Exit {
         );
     }
     exit
+}
+
+/// `palisade fmt -`: standard input to standard output (for editors and
+/// pipes). With `--check`, nothing is printed; the exit code says whether
+/// the text is in canonical layout.
+fn stdin(check: bool, color: bool) -> Exit {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("error: cannot read standard input: {e}");
+        return Exit::Usage;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "error: standard input is not valid UTF-8 (first invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            );
+            return Exit::Usage;
+        }
+    };
+    let mut sources = crate::source::SourceMap::new();
+    let id = sources.add(crate::source::SourceFile::new(
+        "<stdin>",
+        PathBuf::from("<stdin>"),
+        text,
+    ));
+    let text = &sources.get(id).text;
+    let mut diags = Diagnostics::new();
+    match format(id, text, &mut diags) {
+        Ok(out) if check => {
+            if out == *text {
+                Exit::Ok
+            } else {
+                Exit::ModelErrors
+            }
+        }
+        Ok(out) => super::print_stdout(out.as_bytes()),
+        Err(FormatError::Syntax) => {
+            let list: Vec<_> = diags.iter().cloned().collect();
+            eprint!("{}", render::render(&list, &sources, color));
+            eprintln!(
+                "error: not formatted: {} syntax error(s)",
+                diags.error_count()
+            );
+            Exit::ModelErrors
+        }
+        Err(FormatError::Internal(why)) => {
+            eprintln!("error: not formatted: {why}\n  = note: this is a bug in `palisade fmt`; please report it with the text");
+            Exit::ModelErrors
+        }
+    }
 }
 
 /// Replace a file's content in one step (a temporary file beside it,

@@ -110,7 +110,7 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Rewrite `.sec` files in the canonical layout, comments kept
     #[command(
-        after_help = "Files with syntax errors are reported and left as they are; only files whose bytes change are written.\n\nExamples:\n  palisade fmt models/\n  palisade fmt models/ --check   (CI: list the files not in canonical layout, exit 1 if any)\n  palisade fmt shop.sec -v"
+        after_help = "Files with syntax errors are reported and left as they are; only files whose bytes change are written.\n\nExamples:\n  palisade fmt models/\n  palisade fmt models/ --check   (CI: list the files not in canonical layout, exit 1 if any)\n  palisade fmt - < shop.sec   (standard input to standard output, for editors)"
     )]
     Fmt(fmt::FmtArgs),
     /// Write a commented starter model (DIR/model.sec) that checks clean
