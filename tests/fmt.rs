@@ -440,6 +440,48 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Corpus files with a few characters inserted at random places
+    /// (whitespace, `#`, `\r`, a byte-order mark, brackets, commas, quotes):
+    /// whenever the result still parses, `fmt` formats it — it never
+    /// refuses a file that parses — idempotently, keeping comments and
+    /// meaning.
+    #[test]
+    fn mutated_corpus_files_that_still_parse(
+        file in proptest::sample::select(corpus_files()),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0..12usize), 1..6),
+    ) {
+        const INSERT: &[&str] = &[" ", "\n", "\t", "#", "\r\n", "\u{FEFF}", ",", "\"", "{", "}", "[ ]", "\n\n# c\n"];
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        for (at, what) in edits {
+            let mut i = at.index(text.len() + 1);
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            text.insert_str(i, INSERT[what]);
+        }
+        let mut d = Diagnostics::new();
+        match format(FileId(0), &text, &mut d) {
+            Err(FormatError::Syntax) => {} // it no longer parses
+            Err(FormatError::Internal(why)) => {
+                return Err(TestCaseError::fail(format!("{why}\n{text}")));
+            }
+            Ok(out) => {
+                prop_assert_eq!(&fmt(&out).unwrap(), &out, "not idempotent:\n{}", out);
+                prop_assert_eq!(comments(&out), comments(&text));
+                let one = |t: &str| meaning(&[("case.sec".to_string(), t.to_string())]);
+                prop_assert_eq!(one(&text), one(&out), "meaning changed:\n{}\n---\n{}", text, out);
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------ command line
 
 fn palisade(args: &[&str]) -> Output {
