@@ -1,4 +1,4 @@
-//! `palisade fmt` and `palisade init` (docs/language.md, "Layout").
+//! `palisade fmt` and `palisade init` (docs/language.md, section 7).
 //!
 //! For every `.sec` file of tests/corpus and examples/, and for random
 //! models written in random layouts with random comments: formatting is

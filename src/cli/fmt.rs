@@ -1,5 +1,5 @@
 //! `palisade fmt [MODEL] [--check]`: rewrite `.sec` files in the canonical
-//! layout (docs/language.md, "Layout"); comments are kept.
+//! layout (docs/language.md, section 7); comments are kept.
 
 use super::{stderr_color, Cli, Exit};
 use crate::diagnostics::{render, Diagnostics};

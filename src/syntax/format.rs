@@ -1,5 +1,5 @@
 //! The canonical layout of a `.sec` file (`palisade fmt`), documented in
-//! docs/language.md ("Layout").
+//! docs/language.md, section 7.
 //!
 //! The formatter walks pest's concrete parse of the file and writes every
 //! token as it was written (names, strings with their escapes, numbers,
