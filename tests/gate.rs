@@ -148,3 +148,35 @@ fn the_quick_start_build_reports_the_examples_warnings() {
     assert!(err.contains("warning[external-reaches-sensitive]"), "{err}");
     assert!(err.contains("warnings emitted"), "{err}");
 }
+
+/// `build` reports exactly what `check` reports — it evaluates the objects
+/// it writes (generated once), where `check` generates its own — for every
+/// example and every oracle model, with environments or without.
+#[test]
+fn build_reports_what_check_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut models: Vec<std::path::PathBuf> = vec![
+        root.join("examples/marketing.sec"),
+        root.join("examples/webshop.sec"),
+        root.join("examples/platform"),
+    ];
+    for e in std::fs::read_dir(root.join("tests/oracles/models")).unwrap() {
+        models.push(e.unwrap().path());
+    }
+    for model in models {
+        let dir = tempfile::tempdir().unwrap();
+        let m = model.to_str().unwrap();
+        let check = palisade(&["check", m]);
+        let build = palisade(&["build", m, "-o", dir.path().join("out").to_str().unwrap()]);
+        assert_eq!(check.status.code(), build.status.code(), "{m}");
+        let keep = |s: &[u8]| -> String {
+            text(s)
+                .lines()
+                .filter(|l| !l.starts_with("built `") && !l.starts_with("nothing was written"))
+                .filter(|l| !l.starts_with("checked `"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(keep(&check.stderr), keep(&build.stderr), "{m}");
+    }
+}
