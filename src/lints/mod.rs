@@ -10,6 +10,7 @@
 
 mod clearance_exceeded;
 mod dangerous_kube_grant;
+mod duplicate_statement;
 mod egress_to_internet;
 mod exec_inherits_identity;
 mod external_reaches_sensitive;
@@ -73,6 +74,7 @@ pub const LINTS: &[LintInfo] = &[
     dangerous_kube_grant::INFO,
     shared_rbac_subject::INFO,
     unenforced_grant::INFO,
+    duplicate_statement::INFO,
 ];
 
 /// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
@@ -144,6 +146,10 @@ const CHECKS: &[Lint] = &[
     Lint {
         info: &unenforced_grant::INFO,
         check: unenforced_grant::check,
+    },
+    Lint {
+        info: &duplicate_statement::INFO,
+        check: duplicate_statement::check,
     },
 ];
 
