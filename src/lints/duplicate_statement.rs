@@ -104,9 +104,11 @@ fn allows(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
     // Whether every grant of `narrow` is covered by statement `wide`.
     let stmt_covers = |wide: StmtId, narrow: StmtId| {
-        by_stmt[narrow.index()]
-            .iter()
-            .all(|g| by_stmt[wide.index()].iter().any(|h| covers(m, h, g)))
+        by_stmt[narrow.index()].iter().all(|g| {
+            by_pair[&(g.subject, g.target)]
+                .iter()
+                .any(|h| h.stmt == wide && covers(m, h, g))
+        })
     };
     for (b, grants) in by_stmt.iter().enumerate() {
         if grants.is_empty() {
@@ -228,36 +230,66 @@ fn accept_covers(wide: &Accept, narrow: &Accept) -> bool {
         && subset(&narrow.targets, &wide.targets)
 }
 
-/// For statements in source order: the first earlier one that covers each,
-/// else the first later, strictly wider one.
+/// For each statement covered by another: (it, the first earlier one that
+/// covers it, else the first later, strictly wider one). A covering
+/// statement names every subject and target of the one it covers, so only
+/// statements sharing its first subject or first target (whichever is
+/// rarer) are candidates: large models stay linear.
 fn covered<T>(
     items: &[T],
     span: impl Fn(&T) -> Span,
+    sides: impl Fn(&T) -> (&[Entity], &[Entity]),
     cov: impl Fn(&T, &T) -> bool,
 ) -> Vec<(usize, usize)> {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| span(&items[i]));
+    let mut by_subject: HashMap<Entity, Vec<usize>> = HashMap::new();
+    let mut by_target: HashMap<Entity, Vec<usize>> = HashMap::new();
+    for (i, x) in items.iter().enumerate() {
+        let (subjects, targets) = sides(x);
+        for e in subjects {
+            by_subject.entry(*e).or_default().push(i);
+        }
+        for e in targets {
+            by_target.entry(*e).or_default().push(i);
+        }
+    }
     let mut out = Vec::new();
-    for (pos, &b) in order.iter().enumerate() {
-        let earlier = order[..pos]
-            .iter()
-            .copied()
-            .find(|&a| cov(&items[a], &items[b]));
-        let later = || {
-            order[pos + 1..]
-                .iter()
-                .copied()
-                .find(|&a| cov(&items[a], &items[b]) && !cov(&items[b], &items[a]))
+    for (b, x) in items.iter().enumerate() {
+        let (subjects, targets) = sides(x);
+        let (Some(s), Some(t)) = (subjects.first(), targets.first()) else {
+            continue;
         };
-        if let Some(a) = earlier.or_else(later) {
+        let (ls, lt) = (&by_subject[s], &by_target[t]);
+        let candidates = if ls.len() <= lt.len() { ls } else { lt };
+        let mut earlier: Option<usize> = None;
+        let mut later: Option<usize> = None;
+        for &a in candidates {
+            if a == b || !cov(&items[a], x) {
+                continue;
+            }
+            let (sa, sb) = (span(&items[a]), span(x));
+            if sa < sb {
+                if earlier.is_none_or(|e| sa < span(&items[e])) {
+                    earlier = Some(a);
+                }
+            } else if !cov(x, &items[a]) && later.is_none_or(|l| sa < span(&items[l])) {
+                later = Some(a);
+            }
+        }
+        if let Some(a) = earlier.or(later) {
             out.push((b, a));
         }
     }
+    out.sort_by_key(|&(b, _)| span(&items[b]));
     out
 }
 
 fn forbids(m: &Model, out: &mut Vec<Finding>) {
-    for (b, a) in covered(&m.forbids, |f| f.span, |w, n| forbid_covers(m, w, n)) {
+    for (b, a) in covered(
+        &m.forbids,
+        |f| f.span,
+        |f| (&f.subjects, &f.targets),
+        |w, n| forbid_covers(m, w, n),
+    ) {
         out.push(finding(
             m.forbids[b].span,
             "forbid",
@@ -268,7 +300,12 @@ fn forbids(m: &Model, out: &mut Vec<Finding>) {
 }
 
 fn accepts(m: &Model, out: &mut Vec<Finding>) {
-    for (b, a) in covered(&m.accepts, |x| x.span, accept_covers) {
+    for (b, a) in covered(
+        &m.accepts,
+        |x| x.span,
+        |x| (&x.subjects, &x.targets),
+        accept_covers,
+    ) {
         out.push(finding(
             m.accepts[b].span,
             "accept",
