@@ -28,6 +28,7 @@ mod unpinned_image;
 mod untrusted_registry;
 mod unused_declaration;
 mod wildcard_grant;
+mod workload_rewrite;
 
 pub use paths::Graph;
 
@@ -75,6 +76,7 @@ pub const LINTS: &[LintInfo] = &[
     shared_rbac_subject::INFO,
     unenforced_grant::INFO,
     duplicate_statement::INFO,
+    workload_rewrite::INFO,
 ];
 
 /// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
@@ -150,6 +152,10 @@ const CHECKS: &[Lint] = &[
     Lint {
         info: &duplicate_statement::INFO,
         check: duplicate_statement::check,
+    },
+    Lint {
+        info: &workload_rewrite::INFO,
+        check: workload_rewrite::check,
     },
 ];
 
