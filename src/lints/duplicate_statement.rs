@@ -28,7 +28,10 @@ what they expand to today.
 
 Fires on a statement covered by earlier statements (naming the first of
 them), or by one later statement that is strictly wider (naming it). Of two
-identical statements only the second is reported. A `forbid` is covered by
+identical statements only the second is reported. Inside one statement it
+fires on an access item repeated (`logs, logs`: the second) and on a name
+listed twice (`[api, api]`); `read, write` only spells out what `write`
+implies and is quiet. A `forbid` is covered by
 one of the same kind (`->` or `~>`) whose subjects, targets, environments
 and access list (none: any access) include its own; an `accept` by one of
 the same lint whose subjects and targets include its own.
@@ -114,6 +117,7 @@ fn allows(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         if grants.is_empty() {
             continue;
         }
+        within(m, grants, out);
         let b = StmtId(b as u32);
         // Per grant: the other statements that cover it, in order.
         let mut per_grant: Vec<Vec<StmtId>> = Vec::with_capacity(grants.len());
@@ -177,6 +181,69 @@ fn allows(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         );
         f.pairs = pairs;
         out.push(f);
+    }
+}
+
+/// Inside one statement: an access item repeated (`logs, logs`), and a
+/// name listed twice (`[api, api]`).
+fn within(m: &Model, grants: &[&Grant], out: &mut Vec<Finding>) {
+    let mut items: Vec<Span> = grants.iter().map(|g| g.span).collect();
+    items.sort();
+    items.dedup();
+    for &item in &items {
+        let mine: Vec<&&Grant> = grants.iter().filter(|g| g.span == item).collect();
+        let mut by: Option<Span> = None;
+        let covered = mine.iter().all(|g| {
+            grants.iter().any(|h| {
+                // Only a repeat: `read, write` spells out what `write`
+                // implies, as the language's own examples do.
+                let wider = h.span < item && covers(m, h, g) && covers(m, g, h);
+                if wider && by.is_none() {
+                    by = Some(h.span);
+                }
+                wider
+            })
+        });
+        if let (true, Some(first)) = (covered, by) {
+            let mut f = Finding::new(
+                &INFO,
+                item,
+                format!("`{}` is listed twice in this statement", mine[0].access),
+            )
+            .note("deleting this item revokes nothing")
+            .help("delete the item");
+            f.labels.push((first, "already granted here".into()));
+            f.pairs = mine.iter().map(|g| (g.subject, g.target)).collect();
+            out.push(f);
+        }
+        // The same grant twice from one item: a subject or target named twice.
+        let mut seen: Vec<(Entity, Entity)> = Vec::new();
+        let mut twice: Vec<(Entity, Entity)> = Vec::new();
+        for g in &mine {
+            let pair = (g.subject, g.target);
+            if seen.contains(&pair) {
+                if !twice.contains(&pair) {
+                    twice.push(pair);
+                }
+            } else {
+                seen.push(pair);
+            }
+        }
+        if let Some(&(s, t)) = twice.first() {
+            let mut f = Finding::new(
+                &INFO,
+                m.statements[mine[0].stmt.index()].span,
+                format!(
+                    "this statement grants `{}` to `{}` on `{}` twice: a name is listed twice",
+                    mine[0].access,
+                    m.name_of(s),
+                    m.name_of(t)
+                ),
+            )
+            .help("list each subject and target once");
+            f.pairs = twice;
+            out.push(f);
+        }
     }
 }
 

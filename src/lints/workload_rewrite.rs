@@ -45,13 +45,14 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     // One finding per access item and pod group: its apps are its pairs.
     let mut items: BTreeMap<(Span, Entity, PodId, Operation), Vec<Entity>> = BTreeMap::new();
     for g in &m.grants {
-        let (Entity::Persona(_), Entity::App(app), Access::Op(op)) = (g.subject, g.target, &g.access)
+        let (Entity::Persona(_), Entity::App(app), Access::Op(op)) =
+            (g.subject, g.target, &g.access)
         else {
             continue;
         };
         if matches!(op, Operation::Restart | Operation::Deploy) {
-            let targets = (items.entry((g.span, g.subject, m.apps[app.index()].pod, *op)))
-                .or_default();
+            let targets =
+                (items.entry((g.span, g.subject, m.apps[app.index()].pod, *op))).or_default();
             if !targets.contains(&g.target) {
                 targets.push(g.target);
             }
