@@ -36,7 +36,8 @@ rbac-tool, kube-linter and checkov flag, restricted to what a `kube` grant
   exposes any Service, or takes over another host's traffic;
 - `delete`/`deletecollection`/`update`/`patch events`: covers tracks;
 - cluster-scoped, which a Role cannot grant (the finding says so): any
-  verb on `nodes/proxy`; `update`/`patch nodes`; CSR approval
+  verb on `nodes/proxy`; `update`/`patch`/`delete nodes`; writing
+  `apiservices`; CSR approval
   (`certificatesigningrequests/approval`, `approve`/`sign signers`);
   writing admission webhook configurations and admission policies;
   writing `customresourcedefinitions` or `persistentvolumes`;
@@ -128,8 +129,10 @@ const CATALOGUE: &[Pattern] = &[
       "deleting or rewriting Events covers tracks: they are the namespace's record of what happened to its pods"),
     p(ANY, &["nodes"], Some("proxy"),
       "nodes/proxy is the kubelet API: exec into any pod on the node"),
-    p(&["update", "patch"], &["nodes"], None,
-      "rewriting Nodes' labels and taints steers pods onto a node of the app's choosing"),
+    p(&["update", "patch", "delete", "deletecollection"], &["nodes"], None,
+      "rewriting Nodes' labels and taints, or deleting Nodes, steers pods onto a node of the app's choosing"),
+    p(CHANGE, &["apiservices"], None,
+      "an APIService routes an API group to a Service of the app's choosing, which then answers (and sees) every request for it"),
     p(&["update", "patch", "approve"], &["certificatesigningrequests"], Some("approval"),
       "approving CertificateSigningRequests issues client certificates for any user or group, `system:masters` included"),
     p(&["approve", "sign"], &["signers"], None,
