@@ -7,6 +7,7 @@ use crate::model::{
     Access, DataLevel, Entity, Level, NsId, Operation, PodId, StmtId, StoreLocation,
 };
 use crate::span::Span;
+use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const INFO: LintInfo = LintInfo {
@@ -75,45 +76,66 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             item.targets.push(g.target);
         }
     }
+    if items.is_empty() {
+        return;
+    }
+    // Per namespace: its pod groups and stores; per pod group: its apps'
+    // kube rules and the Secrets they mount.
+    let mut pods_in: HashMap<NsId, Vec<PodId>> = HashMap::new();
+    for (i, pod) in m.pods.iter().enumerate() {
+        pods_in
+            .entry(pod.namespace)
+            .or_default()
+            .push(PodId(i as u32));
+    }
+    let mut stores_in: HashMap<NsId, Vec<&crate::model::Store>> = HashMap::new();
+    for st in &m.stores {
+        if let StoreLocation::InCluster(ns) = st.location {
+            stores_in.entry(ns).or_default().push(st);
+        }
+    }
+    let mut kube_of: HashMap<PodId, Vec<String>> = HashMap::new();
+    let mut secrets_of: HashMap<PodId, BTreeSet<String>> = HashMap::new();
+    for k in &m.grants {
+        let Entity::App(x) = k.subject else { continue };
+        let pod = m.apps[x.index()].pod;
+        match (&k.access, k.target) {
+            (Access::Kube(_), _) => kube_of
+                .entry(pod)
+                .or_default()
+                .push(format!("`{}`", k.access)),
+            (Access::Data(level), Entity::Store(st)) => {
+                secrets_of.entry(pod).or_default().insert(format!(
+                    "{}-{}",
+                    m.stores[st.index()].name,
+                    level.as_str()
+                ));
+            }
+            _ => {}
+        }
+    }
     for ((_, subject, ns), item) in items {
-        // What the namespace holds beyond each named pod group.
+        // What the namespace holds beyond the named pod groups: with two or
+        // more, each can take what the others have.
+        let only = (item.groups.len() == 1).then(|| *item.groups.iter().next().expect("one"));
         let mut accounts = BTreeSet::new();
         let mut labels = BTreeSet::new();
         let mut secrets = BTreeSet::new();
-        for &own in &item.groups {
-            for (i, pod) in m.pods.iter().enumerate() {
-                if pod.namespace != ns || i == own.index() {
-                    continue;
-                }
-                labels.insert(pod.name.clone());
-                let kube: Vec<String> = (m.grants.iter())
-                    .filter(|k| {
-                        matches!(k.access, Access::Kube(_))
-                            && matches!(k.subject, Entity::App(x) if pod.apps.contains(&x))
-                    })
-                    .map(|k| format!("`{}`", k.access))
-                    .collect();
-                if !kube.is_empty() {
-                    accounts.insert(format!("`{}` ({})", pod.name, kube.join(", ")));
-                }
+        for &pod in pods_in.get(&ns).map_or(&[][..], Vec::as_slice) {
+            if Some(pod) == only {
+                continue;
             }
-            for s in &m.grants {
-                let (Entity::App(x), Entity::Store(st), Access::Data(level)) =
-                    (s.subject, s.target, &s.access)
-                else {
-                    continue;
-                };
-                if m.apps[x.index()].namespace == ns && m.apps[x.index()].pod != own {
-                    secrets.insert(format!("{}-{}", m.stores[st.index()].name, level.as_str()));
-                }
+            let name = &m.pods[pod.index()].name;
+            labels.insert(name.clone());
+            if let Some(kube) = kube_of.get(&pod) {
+                accounts.insert(format!("`{name}` ({})", kube.join(", ")));
             }
+            secrets.extend(secrets_of.get(&pod).into_iter().flatten().cloned());
         }
-        for st in &m.stores {
-            if st.location == StoreLocation::InCluster(ns) {
-                labels.insert(st.name.clone());
-                for level in [DataLevel::Read, DataLevel::Write, DataLevel::Admin] {
-                    secrets.insert(format!("{}-{}", st.name, level.as_str()));
-                }
+        for st in stores_in.get(&ns).into_iter().flatten() {
+            labels.insert(st.name.clone());
+            for level in [DataLevel::Read, DataLevel::Write, DataLevel::Admin] {
+                secrets.insert(format!("{}-{}", st.name, level.as_str()));
             }
         }
         let nsname = &m.namespace(ns).name;
