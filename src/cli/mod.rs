@@ -280,25 +280,17 @@ pub fn usage_error(message: &str, help: Option<&str>, color: bool) -> Exit {
 
 /// Check a compiled model for a command that reads its effective access:
 /// a model with errors gets its diagnostics on stderr and exit 1.
-pub fn checked(
-    mut comp: crate::Compilation,
-    what: &str,
-    color: bool,
-) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+pub fn checked(comp: crate::Compilation, what: &str, color: bool) -> Result<crate::Checked, Exit> {
     if comp.has_errors() {
         report_errors(&comp, what, color);
         return Err(Exit::ModelErrors);
     }
-    let envs = crate::check(&mut comp);
-    Ok((comp, envs))
+    Ok(crate::check(comp))
 }
 
 /// Load MODEL and check it ([`checked`]): for the commands that read its
 /// effective access (query, review). A load error exits 2.
-pub fn load_checked(
-    model: &std::path::Path,
-    color: bool,
-) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+pub fn load_checked(model: &std::path::Path, color: bool) -> Result<crate::Checked, Exit> {
     let comp = crate::compile_path(model).map_err(|e| load_error(&e, color))?;
     checked(comp, &model.display().to_string(), color)
 }

@@ -1,6 +1,6 @@
 //! `egress-to-internet`: an app may open connections to the internet.
 
-use super::paths::ip_set;
+use crate::access_graph::{GNode, Kind};
 use super::{Cx, Finding, LintInfo};
 use crate::model::{Access, AppId, Entity, Level};
 use std::collections::BTreeMap;
@@ -26,33 +26,17 @@ accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    let private = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
-    // Declared destinations are not "the internet": externals, stores
-    // outside the cluster, the API server.
-    let known = (m.externals.iter())
-        .flat_map(|x| x.addresses.iter().map(ToString::to_string))
-        .chain(m.stores.iter().flat_map(|s| match &s.location {
-            crate::model::StoreLocation::Outside(cidrs) => {
-                cidrs.iter().map(ToString::to_string).collect()
-            }
-            crate::model::StoreLocation::InCluster(_) => Vec::new(),
-        }))
-        .chain(m.platform.api_server.iter().map(|a| a.address.to_string()));
-    let not_internet = private.union(&ip_set(known));
+    // The graph's `internet`: public addresses that no external, store
+    // outside the cluster or the API server accounts for.
     let mut found: BTreeMap<AppId, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
-        for ip in env.ip.iter() {
-            let public = ip.addresses.difference(&not_internet);
-            if public.is_empty() {
+    for graph in cx.graphs {
+        for (from, e) in graph.edges_to(GNode::E(Entity::Internet)) {
+            let (GNode::E(Entity::App(a)), Kind::Net(ports)) = (from, &e.access) else {
                 continue;
-            }
-            for &a in &m.pods[ip.from.index()].apps {
-                let entry = found.entry(a).or_default();
-                let port = ip.ports.to_string();
-                super::push_unique(&mut entry.0, port);
-                let name = cx.in_env(env.env);
-                super::push_unique(&mut entry.1, name);
-            }
+            };
+            let entry = found.entry(a).or_default();
+            super::push_unique(&mut entry.0, ports.to_string());
+            super::push_unique(&mut entry.1, cx.in_env(graph.env()));
         }
     }
     for (a, (ports, envs)) in found {

@@ -41,17 +41,22 @@ struct Resolver<'a> {
     symbols: HashMap<String, (Sym, Span)>,
     namespaces: HashMap<String, NsId>,
     environments: HashMap<String, EnvId>,
+    /// The lints `accept` and `lint` statements may name.
+    lints: &'a [&'static LintInfo],
 }
 
-/// Resolve the parsed files of one model.
+/// Resolve the parsed files of one model; `lints` is the lint catalogue
+/// (`crate::lints::LINTS`), handed in by the pipeline: the lints run later.
 pub fn resolve(
     files: &[(FileId, ast::File)],
     sources: &SourceMap,
+    lints: &[&'static LintInfo],
     diags: &mut Diagnostics,
 ) -> Model {
     let mut r = Resolver {
         model: Model::default(),
         diags,
+        lints,
         symbols: HashMap::new(),
         namespaces: HashMap::new(),
         environments: HashMap::new(),
