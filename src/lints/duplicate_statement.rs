@@ -381,3 +381,37 @@ fn accepts(m: &Model, out: &mut Vec<Finding>) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(verb: &str, resource: &str) -> KubeRule {
+        let (main, sub) = match resource.split_once('/') {
+            Some((a, b)) => (a, Some(b.to_string())),
+            None => (resource, None),
+        };
+        let (res, group) = main.split_once('.').unwrap_or((main, ""));
+        KubeRule {
+            verb: verb.into(),
+            group: group.into(),
+            resource: res.into(),
+            subresource: sub,
+        }
+    }
+
+    #[test]
+    fn kube_rules_cover_as_rbac_matches() {
+        let c = |w: (&str, &str), n: (&str, &str)| rule_covers(&rule(w.0, w.1), &rule(n.0, n.1));
+        assert!(c(("*", "configmaps"), ("get", "configmaps")));
+        assert!(c(("get", "*"), ("get", "pods/exec")));
+        assert!(c(("get", "*.apps/scale"), ("get", "deployments.apps/scale")));
+        // The API group is matched too: `*/scale` is the core group's.
+        assert!(!c(("get", "*/scale"), ("get", "deployments.apps/scale")));
+        assert!(c(("get", "deployments.*"), ("get", "deployments.apps")));
+        assert!(!c(("get", "configmaps"), ("list", "configmaps")));
+        assert!(!c(("get", "pods"), ("get", "pods/log")));
+        assert!(!c(("get", "*/scale"), ("get", "pods/exec")));
+        assert!(!c(("get", "configmaps"), ("get", "configmaps.example.com")));
+    }
+}

@@ -129,3 +129,49 @@ pub fn namespace_error(name: &str, span: Span) -> Option<Diagnostic> {
         .help("declare a namespace of your own for the model's apps and stores"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_system_prefix_is_reserved() {
+        assert!(reserved_group("system:authenticated").is_some());
+        assert!(reserved_group("system:serviceaccounts:web")
+            .unwrap()
+            .contains("`web`"));
+        assert!(reserved_group("system:").is_some());
+        assert!(reserved_group("oidc:system:admins").is_none());
+        assert!(reserved_group("System:masters").is_none());
+        assert!(reserved_group("systems:x").is_none());
+        assert!(reserved_user("system:anonymous").is_some());
+        assert!(reserved_user("admin@example.com").is_none());
+    }
+
+    #[test]
+    fn a_serviceaccount_user_suggests_service_account() {
+        let (_, help) = reserved_user("system:serviceaccount:argocd:controller").unwrap();
+        assert_eq!(
+            help.as_deref(),
+            Some("write `service_account = \"argocd/controller\"`, so reviews and lints see a ServiceAccount")
+        );
+        let (_, help) = reserved_user("system:serviceaccount:broken").unwrap();
+        assert!(help.is_none());
+    }
+
+    #[test]
+    fn system_namespaces() {
+        for ns in [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "kube-flannel",
+            "default",
+        ] {
+            assert!(system_namespace(ns).is_some(), "{ns}");
+        }
+        for ns in ["kubeflow", "defaults", "kube", "web"] {
+            assert!(system_namespace(ns).is_none(), "{ns}");
+        }
+    }
+}
