@@ -30,13 +30,15 @@ rbac-tool, kube-linter and checkov flag, restricted to what a `kube` grant
   Secret of the namespace; `update`/`patch pods` also rewrites labels, so
   a pod takes another group's network identity;
 - `create serviceaccounts/token`: mints tokens for other ServiceAccounts;
-- writing `endpoints`, `endpointslices`, `services`: traffic hijack;
+- writing `endpoints`, `endpointslices`, `services`, or `update`/`patch`
+  `pods/status` or `services/status`: traffic hijack;
 - writing `ingresses` or Gateway API routes (`gateways`, `httproutes`,
   `grpcroutes`, `tlsroutes`, `tcproutes`, `udproutes`, `referencegrants`):
   exposes any Service, or takes over another host's traffic;
 - `delete`/`deletecollection`/`update`/`patch events`: covers tracks;
 - cluster-scoped, which a Role cannot grant (the finding says so): any
-  verb on `nodes/proxy`; `update`/`patch`/`delete nodes`; writing
+  verb on `nodes/proxy`; `update`/`patch`/`delete nodes`, `update`/`patch
+  nodes/status`; writing
   `apiservices`; CSR approval
   (`certificatesigningrequests/approval`, `approve`/`sign signers`);
   writing admission webhook configurations and admission policies;
@@ -121,6 +123,10 @@ const CATALOGUE: &[Pattern] = &[
       "minting tokens lets the app act as other ServiceAccounts"),
     p(CHANGE, &["endpoints", "endpointslices"], None,
       "writing Endpoints or EndpointSlices sends a Service's traffic anywhere: the app can capture other apps' connections"),
+    p(&["update", "patch"], &["pods"], Some("status"),
+      "rewriting pods' status (readiness, addresses) decides which pods Services send connections to: the app can intercept them"),
+    p(&["update", "patch"], &["services"], Some("status"),
+      "rewriting a Service's status (`loadBalancer.ingress`) sends the cluster's traffic for that address to the app (CVE-2020-8554)"),
     p(CHANGE, &["services"], None,
       "writing Services redirects traffic: a selector, `externalIPs` or `externalName` change captures other apps' connections"),
     p(CHANGE, &["ingresses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants"], None,
@@ -131,6 +137,8 @@ const CATALOGUE: &[Pattern] = &[
       "nodes/proxy is the kubelet API: exec into any pod on the node"),
     p(&["update", "patch", "delete", "deletecollection"], &["nodes"], None,
       "rewriting Nodes' labels and taints, or deleting Nodes, steers pods onto a node of the app's choosing"),
+    p(&["update", "patch"], &["nodes"], Some("status"),
+      "rewriting a Node's status (addresses, conditions, capacity) steers pods and the API server's kubelet traffic"),
     p(CHANGE, &["apiservices"], None,
       "an APIService routes an API group to a Service of the app's choosing, which then answers (and sees) every request for it"),
     p(&["update", "patch", "approve"], &["certificatesigningrequests"], Some("approval"),
