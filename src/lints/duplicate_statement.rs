@@ -5,7 +5,8 @@
 use super::{Cx, Finding, LintInfo};
 use crate::model::{Accept, Access, Entity, EnvId, Forbid, Grant, KubeRule, Level, Model, StmtId};
 use crate::span::Span;
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeMap;
 
 pub const INFO: LintInfo = LintInfo {
     name: "duplicate-statement",
@@ -184,49 +185,54 @@ fn allows(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Inside one statement: an access item repeated (`logs, logs`), and a
-/// name listed twice (`[api, api]`).
+/// Inside one statement: an access item repeated (`logs, logs`; `http,
+/// 8080` when `http` is 8080), and a name listed twice (`[api, api]`).
+/// `read, write` is not a repeat: it spells out what `write` implies, as
+/// the language's own examples do. Linear in the statement's grants.
 fn within(m: &Model, grants: &[&Grant], out: &mut Vec<Finding>) {
-    let mut items: Vec<Span> = grants.iter().map(|g| g.span).collect();
-    items.sort();
-    items.dedup();
-    for &item in &items {
-        let mine: Vec<&&Grant> = grants.iter().filter(|g| g.span == item).collect();
-        let mut by: Option<Span> = None;
-        let covered = mine.iter().all(|g| {
-            grants.iter().any(|h| {
-                // Only a repeat: `read, write` spells out what `write`
-                // implies, as the language's own examples do.
-                let wider = h.span < item && covers(m, h, g) && covers(m, g, h);
-                if wider && by.is_none() {
-                    by = Some(h.span);
-                }
-                wider
-            })
-        });
-        if let (true, Some(first)) = (covered, by) {
+    let key = |g: &Grant| {
+        let access = match &g.access {
+            Access::Port {
+                number, protocol, ..
+            } => Access::Port {
+                number: *number,
+                protocol: *protocol,
+                name: None,
+            },
+            a => a.clone(),
+        };
+        (g.subject, g.target, access)
+    };
+    let mut items: BTreeMap<Span, Vec<&Grant>> = BTreeMap::new();
+    for g in grants {
+        items.entry(g.span).or_default().push(g);
+    }
+    // Every grant of the items before, and the first item that gave it.
+    let mut earlier: HashMap<(Entity, Entity, Access), Span> = HashMap::new();
+    for (item, mine) in &items {
+        let first = mine.iter().map(|g| earlier.get(&key(g))).collect::<Option<Vec<_>>>();
+        if let Some(first) = first.and_then(|f| f.into_iter().min().copied()) {
             let mut f = Finding::new(
                 &INFO,
-                item,
+                *item,
                 format!("`{}` is listed twice in this statement", mine[0].access),
             )
             .note("deleting this item revokes nothing")
             .help("delete the item");
             f.labels.push((first, "already granted here".into()));
             f.pairs = mine.iter().map(|g| (g.subject, g.target)).collect();
+            f.pairs.sort();
+            f.pairs.dedup();
             out.push(f);
         }
         // The same grant twice from one item: a subject or target named twice.
-        let mut seen: Vec<(Entity, Entity)> = Vec::new();
+        let mut seen: HashSet<(Entity, Entity)> = HashSet::new();
+        let mut repeated: HashSet<(Entity, Entity)> = HashSet::new();
         let mut twice: Vec<(Entity, Entity)> = Vec::new();
-        for g in &mine {
+        for g in mine {
             let pair = (g.subject, g.target);
-            if seen.contains(&pair) {
-                if !twice.contains(&pair) {
-                    twice.push(pair);
-                }
-            } else {
-                seen.push(pair);
+            if !seen.insert(pair) && repeated.insert(pair) {
+                twice.push(pair);
             }
         }
         if let Some(&(s, t)) = twice.first() {
@@ -243,6 +249,9 @@ fn within(m: &Model, grants: &[&Grant], out: &mut Vec<Finding>) {
             .help("list each subject and target once");
             f.pairs = twice;
             out.push(f);
+        }
+        for g in mine {
+            earlier.entry(key(g)).or_insert(*item);
         }
     }
 }
