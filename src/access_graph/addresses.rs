@@ -9,8 +9,10 @@ use crate::model::{Entity, ExternalId, Model, StoreId, StoreLocation};
 pub struct Addresses {
     externals: Vec<(ExternalId, IpSet)>,
     outside_stores: Vec<(StoreId, IpSet)>,
-    /// `platform.private_ranges` and every declared outside destination
-    /// (externals, outside stores, the API server).
+    /// `platform.private_ranges`, the addresses that are never the
+    /// internet (`model::never_internet`), and every declared outside
+    /// destination but a catch-all (externals, outside stores, the API
+    /// server).
     not_internet: IpSet,
 }
 
@@ -30,11 +32,19 @@ impl Addresses {
                 StoreLocation::InCluster(_) => None,
             })
             .collect();
-        let mut not_internet = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
-        let sets = (externals.iter().map(|(_, s)| s)).chain(outside_stores.iter().map(|(_, s)| s));
-        for s in sets {
-            not_internet = not_internet.union(s);
-        }
+        let mut not_internet = ip_set(m.platform.not_internet().iter().map(ToString::to_string));
+        // A declared destination takes its addresses from `internet`,
+        // unless it is a catch-all: an external at `0.0.0.0/0` does not make
+        // an `-> internet` grant any less the internet (the
+        // `catch-all-address` lint reports it).
+        let declared = (m.externals.iter().flat_map(|x| x.addresses.iter()))
+            .chain(m.stores.iter().flat_map(|s| match &s.location {
+                StoreLocation::Outside(c) => c.as_slice(),
+                StoreLocation::InCluster(_) => &[],
+            }))
+            .filter(|c| c.prefix > 0)
+            .map(ToString::to_string);
+        not_internet = not_internet.union(&ip_set(declared));
         if let Some(api) = &m.platform.api_server {
             not_internet = not_internet.union(&ip_set([api.address.to_string()]));
         }
@@ -46,8 +56,9 @@ impl Addresses {
     }
 
     /// The part of `addresses` that is the internet: outside
-    /// `platform.private_ranges`, and declared by no external, outside
-    /// store or `platform.api_server`.
+    /// `platform.private_ranges` and link-local and unique-local ranges,
+    /// and declared by no external, outside store or `platform.api_server`
+    /// (a catch-all declaration, `0.0.0.0/0`, takes nothing).
     pub fn internet(&self, addresses: &IpSet) -> IpSet {
         addresses.difference(&self.not_internet)
     }

@@ -17,8 +17,10 @@ third parties can be declared as `external`s with their addresses instead.
 
 Fires for every app whose pod's effective egress (from the generated
 NetworkPolicies, the pod's whole identity) includes public addresses, i.e.
-anything outside `platform.private_ranges` that no `external`, store outside
-the cluster or `platform.api_server` accounts for.
+anything outside `platform.private_ranges` (and the link-local and
+unique-local ranges, which are never the internet) that no `external`,
+store outside the cluster or `platform.api_server` accounts for. A
+catch-all declaration (`0.0.0.0/0`) accounts for nothing.
 
 Fix: declare the third party as an `external` with its address ranges, or
 accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
@@ -58,7 +60,21 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         .note(format!("ports: {}", ports.join(", ")))
         .help("declare the third party as an `external` with its addresses");
         if granted.is_none() {
-            f = f.note("no statement grants it: a pod-mate's grant does (one network identity)");
+            let mate = (m.pod_of(a).apps.iter()).find(|&&b| {
+                b != a
+                    && cx.grants_of(Entity::App(b)).any(|g| {
+                        g.target == Entity::Internet && matches!(g.access, Access::Port { .. })
+                    })
+            });
+            f = f.note(match mate {
+                Some(&b) => format!(
+                    "no statement grants it: `{}`'s does (one pod, one network identity)",
+                    m.apps[b.index()].name
+                ),
+                None => "no `-> internet` grant: an address it is granted (a catch-all \
+                         external or store) covers public addresses"
+                    .to_string(),
+            });
         }
         out.push(f);
     }

@@ -61,6 +61,8 @@ registry! {
     unenforced_grant,
     duplicate_statement,
     workload_rewrite,
+    unsafe_address,
+    private_address,
 }
 
 pub use shared_rbac_subject::shared as shared_rbac_subjects;
