@@ -4,7 +4,7 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::model::{
-    Access, DataLevel, Entity, Level, NsId, Operation, PodId, StmtId, StoreLocation,
+    Access, DataLevel, Entity, Level, NsId, Operation, PodId, PodSecurity, StmtId, StoreLocation,
 };
 use crate::span::Span;
 use foldhash::{HashMap, HashMapExt};
@@ -29,6 +29,11 @@ persona allowed to restart or deploy `api` can make `api`'s pods:
   holds, and every in-cluster store's credentials there;
 - carry any pod group's label (`<label_domain>/pod`), and so get that
   group's NetworkPolicy access.
+
+Pod Security still applies: in a `restricted` namespace (the default) the
+rewritten pod cannot be privileged, share the node's namespaces or mount
+its files. In a `baseline` or `privileged` namespace it can do more, up to
+taking the node; the finding says so.
 
 `scale` (`deployments/scale`) changes only the replica count and is not
 reported.
@@ -189,6 +194,19 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 "pod labels it can take, with their network access: {}",
                 list.join(", ")
             ));
+        }
+        match m.namespace(ns).pod_security {
+            PodSecurity::Restricted => {}
+            PodSecurity::Baseline => {
+                f = f.note(format!(
+                    "namespace `{nsname}` is `baseline`: the rewritten pod may also run as root, with the runtime's default capabilities"
+                ))
+            }
+            PodSecurity::Privileged => {
+                f = f.note(format!(
+                    "namespace `{nsname}` is `privileged`: the rewritten pod may run privileged, on the node's network and files, and take the node"
+                ))
+            }
         }
         f.pairs = item.targets.into_iter().map(|t| (subject, t)).collect();
         out.push(f);
