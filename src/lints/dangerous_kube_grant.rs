@@ -2,7 +2,7 @@
 //! the industry catalogues flag (palisade's addition to CHECKS.md).
 
 use super::{Cx, Finding, LintInfo};
-use crate::model::{Access, Entity, KubeRule, Level};
+use crate::model::{Access, Entity, KubeRule, Level, PodSecurity};
 
 pub const INFO: LintInfo = LintInfo {
     name: "dangerous-kube-grant",
@@ -157,6 +157,12 @@ const CATALOGUE: &[Pattern] = &[
       "patching a Namespace rewrites its Pod Security labels (privileged pods) and the labels NetworkPolicies select namespaces by"),
 ];
 
+/// The catalogue's reasons that amount to running a pod of the app's choice.
+const RUNS_PODS: &[&str] = &[
+    "creating workloads runs any image with any ServiceAccount and Secret of the namespace",
+    "ephemeral containers run any image inside any running pod of the namespace, with its mounts and network identity",
+];
+
 /// Resources a Role cannot grant: a namespaced binding ignores them.
 const CLUSTER_SCOPED: &[&str] = &[
     "nodes",
@@ -228,8 +234,9 @@ pub fn risks(r: &KubeRule) -> Vec<&'static str> {
 }
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    for g in &cx.model.grants {
-        let (Entity::App(_), Access::Kube(rule)) = (g.subject, &g.access) else {
+    let m = cx.model;
+    for g in &m.grants {
+        let (Entity::App(app), Access::Kube(rule)) = (g.subject, &g.access) else {
             continue;
         };
         let why = risks(rule);
@@ -244,6 +251,21 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         .pair(g.subject, Entity::Kube)
         .notes(why.iter().map(|w| w.to_string()))
         .help("narrow the grant, or accept it with the reason it is the app's job");
+        // What a pod it starts may do is Pod Security's to say.
+        let ns = m.namespace(m.apps[app.index()].namespace);
+        if why.iter().any(|w| RUNS_PODS.contains(w)) && ns.pod_security != PodSecurity::Restricted
+        {
+            f = f.note(format!(
+                "namespace `{}` is `{}`, not `restricted`: the pods it runs may {}",
+                ns.name,
+                ns.pod_security.as_str(),
+                if ns.pod_security == PodSecurity::Privileged {
+                    "run privileged, on the node's network and files, and take the node"
+                } else {
+                    "run as root, with the runtime's default capabilities"
+                }
+            ));
+        }
         if CLUSTER_SCOPED.contains(&rule.resource.as_str()) {
             f = f.note(format!(
                 "`{}` is cluster-scoped: palisade writes `kube` grants as a Role in the app's namespace, which grants nothing on it; making it work would take a ClusterRole, with the risk above cluster-wide",
