@@ -47,7 +47,8 @@ rbac-tool, kube-linter and checkov flag, restricted to what a `kube` grant
   `clusterrolebindings`.
 
 Fires on every `kube` access item that matches one, with every reason that
-applies. The API group is not compared: `create deployments` is flagged
+applies; a grant that runs pods in a `baseline` or `privileged` namespace
+also says what Pod Security lets those pods do there. The API group is not compared: `create deployments` is flagged
 whether or not it names `apps`.
 
 Fix: narrow the grant (e.g. `get configmaps` instead of `get secrets`; a
