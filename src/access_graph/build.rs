@@ -4,47 +4,61 @@ use super::{is_direct, part, Addresses, Class, Edge, EnvGraph, GNode, Kind, Part
 use crate::effective::access::{EnvAccess, Holder, Node};
 use crate::model::{Access, DataLevel, Entity, Model, Operation, PodId};
 use foldhash::{HashMap, HashMapExt};
-
-/// An edge's key and its parts, while grouping.
-type Grouped = (GNode, GNode, Class, Vec<Why>);
+use petgraph::graph::NodeIndex;
 
 /// The effective access graph of one environment's evaluated objects
 /// (`addresses`: [`Addresses::new`] of `model`, shared by every
 /// environment).
 pub fn build(model: &Model, addresses: &Addresses, access: EnvAccess) -> EnvGraph {
+    let mut g = EnvGraph::empty(model, EnvAccess::default(), 0);
     let mut b = Builder {
         model,
         env: &access,
+        graph: &g,
         parts: Vec::new(),
     };
     b.collect(addresses);
     let mut parts = b.parts;
-    // One edge per (from, to, class), in model order; parts in the order
-    // found.
-    parts.sort_by_key(|p| (p.0, p.1, p.2));
-    let mut edges: Vec<Grouped> = Vec::new();
-    for (from, to, class, why) in parts {
-        match edges.last_mut() {
-            Some(e) if (e.0, e.1, e.2) == (from, to, class) => e.3.push(why),
-            _ => edges.push((from, to, class, vec![why])),
+    g.access = access;
+    // One edge per (from, to, class), in model order (the nodes' indices
+    // are in model order); parts in the order found (a stable sort).
+    parts.sort_by_key(|p| p.0);
+    g.graph.reserve_edges(parts.len());
+    g.parts.reserve_exact(parts.len());
+    let mut i = 0;
+    while i < parts.len() {
+        let (key, class, _) = parts[i];
+        let start = g.parts.len();
+        while i < parts.len() && parts[i].0 == key {
+            g.parts.push(parts[i].2);
+            i += 1;
         }
-    }
-    let mut g = EnvGraph::empty(model, access, edges.len());
-    for (from, to, class, parts) in edges {
+        let whys = &g.parts[start..];
         let edge = Edge {
             class,
-            access: union(&g.access, class, &parts),
-            moves: moves(&g.access, class, &parts),
-            parts,
+            access: union(&g.access, class, whys),
+            moves: moves(&g.access, class, whys),
+            parts: start as u32..g.parts.len() as u32,
         };
-        let (a, b) = (g.index(from), g.index(to));
-        g.graph.add_edge(
-            a.expect("a node of this model"),
-            b.expect("a node of this model"),
-            edge,
+        let (from, to) = (
+            (key >> 64) as usize,
+            ((key >> 16) & 0xffff_ffff_ffff) as usize,
         );
+        g.graph
+            .add_edge(NodeIndex::new(from), NodeIndex::new(to), edge);
     }
     g
+}
+
+/// The sort key of a part: its edge's (from, to, class), in that order.
+fn key(from: NodeIndex, to: NodeIndex, class: Class) -> u128 {
+    let class = match class {
+        Class::Net => 0u16,
+        Class::Data => 1,
+        Class::Op(op) => 2 + op as u16,
+        Class::Kube => u16::MAX,
+    };
+    ((from.index() as u128) << 64) | ((to.index() as u128) << 16) | u128::from(class)
 }
 
 /// The access of an edge: the union of its parts.
@@ -93,26 +107,32 @@ fn moves(env: &EnvAccess, class: Class, parts: &[Why]) -> bool {
 struct Builder<'a> {
     model: &'a Model,
     env: &'a EnvAccess,
-    parts: Vec<(GNode, GNode, Class, Why)>,
+    /// The graph without edges: its node indices.
+    graph: &'a EnvGraph,
+    parts: Vec<(u128, Class, Why)>,
 }
 
 impl Builder<'_> {
     fn add(&mut self, from: GNode, to: GNode, class: Class, why: Why) {
         if from != to {
-            self.parts.push((from, to, class, why));
+            let (f, t) = (self.graph.index(from), self.graph.index(to));
+            let (f, t) = (
+                f.expect("a node of this model"),
+                t.expect("a node of this model"),
+            );
+            self.parts.push((key(f, t, class), class, why));
         }
     }
 
     /// The parties a node of the evaluated objects stands for.
-    fn nodes(&self, n: Node) -> Vec<GNode> {
-        match n {
-            Node::Group(g) => (self.model.pods[g.index()].apps.iter())
-                .map(|&a| GNode::E(Entity::App(a)))
-                .collect(),
-            Node::Store(s) => vec![GNode::E(Entity::Store(s))],
-            Node::Ingress => vec![GNode::Ingress],
-            Node::Dns => Vec::new(),
-        }
+    fn nodes(m: &Model, n: Node) -> impl Iterator<Item = GNode> + '_ {
+        let (apps, one): (&[crate::model::AppId], _) = match n {
+            Node::Group(g) => (&m.pods[g.index()].apps, None),
+            Node::Store(s) => (&[], Some(GNode::E(Entity::Store(s)))),
+            Node::Ingress => (&[], Some(GNode::Ingress)),
+            Node::Dns => (&[], None),
+        };
+        apps.iter().map(|&a| GNode::E(Entity::App(a))).chain(one)
     }
 
     fn collect(&mut self, addresses: &Addresses) {
@@ -129,7 +149,7 @@ impl Builder<'_> {
             .collect();
         for e in env.net.iter() {
             if e.to == Node::Ingress && e.from != Node::Ingress {
-                at_ingress.extend(self.nodes(e.from));
+                at_ingress.extend(Self::nodes(m, e.from));
             }
         }
         at_ingress.sort_unstable();
@@ -141,15 +161,15 @@ impl Builder<'_> {
                 continue;
             }
             if e.from == Node::Ingress {
-                for t in self.nodes(e.to) {
+                for t in Self::nodes(m, e.to) {
                     for &p in &at_ingress {
                         self.add(p, t, Class::Net, Why::Ingress(i));
                     }
                 }
                 continue;
             }
-            for f in self.nodes(e.from) {
-                for t in self.nodes(e.to) {
+            for f in Self::nodes(m, e.from) {
+                for t in Self::nodes(m, e.to) {
                     self.add(f, t, Class::Net, Why::Net(i));
                 }
             }
@@ -159,7 +179,7 @@ impl Builder<'_> {
         for (i, ip) in env.ip.iter().enumerate() {
             ip_from.entry(ip.from).or_default().push(i);
             let targets = addresses.targets(&ip.addresses);
-            for f in self.nodes(Node::Group(ip.from)) {
+            for f in Self::nodes(m, Node::Group(ip.from)) {
                 for &t in &targets {
                     self.add(f, GNode::E(t), Class::Net, Why::Ip(i));
                 }
@@ -170,7 +190,7 @@ impl Builder<'_> {
             let store = GNode::E(Entity::Store(d.store));
             let holders: Vec<GNode> = match (d.holder, d.app) {
                 (Holder::Group(_), Some(app)) => vec![GNode::E(Entity::App(app))],
-                (Holder::Group(g), None) => self.nodes(Node::Group(g)),
+                (Holder::Group(g), None) => Self::nodes(m, Node::Group(g)).collect(),
                 (Holder::Persona(p), _) => vec![GNode::E(Entity::Persona(p))],
             };
             for h in holders {
@@ -183,7 +203,7 @@ impl Builder<'_> {
         }
         for (i, o) in env.ops.iter().enumerate() {
             let who = GNode::E(Entity::Persona(o.persona));
-            for t in self.nodes(o.target) {
+            for t in Self::nodes(m, o.target) {
                 self.add(who, t, Class::Op(o.op), Why::Op(i));
             }
             // Exec: the persona acts as the pod (its credentials are
@@ -196,7 +216,7 @@ impl Builder<'_> {
                 if e.to == Node::Dns {
                     continue;
                 }
-                for t in self.nodes(e.to) {
+                for t in Self::nodes(m, e.to) {
                     self.add(who, t, Class::Net, Why::ExecNet { op: i, net: n });
                 }
             }

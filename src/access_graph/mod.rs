@@ -116,9 +116,8 @@ pub struct Edge {
     /// The union of the parts: network ports, the highest data level, the
     /// operation, or the token.
     pub access: Kind,
-    /// Every part, by its cause, in the order found ([`EnvGraph::part`]
-    /// says what each gives).
-    pub parts: Vec<Why>,
+    /// Where its parts are in the graph's list ([`EnvGraph::parts`]).
+    parts: std::ops::Range<u32>,
     /// Whether a path may take this edge (see [`EnvGraph::reach`]).
     pub moves: bool,
 }
@@ -128,6 +127,8 @@ pub struct EnvGraph {
     /// The evaluated objects the edges' causes point into.
     pub access: EnvAccess,
     graph: DiGraph<GNode, Edge>,
+    /// Every edge's parts, edge after edge.
+    parts: Vec<Why>,
     /// Where apps, stores, externals and the three singletons start
     /// (nodes are numbered densely by kind: an index is arithmetic).
     base: [usize; 4],
@@ -164,6 +165,7 @@ impl EnvGraph {
         EnvGraph {
             access,
             graph,
+            parts: Vec::new(),
             base: [apps, stores, externals, singletons],
         }
     }
@@ -251,6 +253,12 @@ pub fn is_direct(env: &EnvAccess, why: Why) -> bool {
 }
 
 impl EnvGraph {
+    /// An edge's parts, by their causes, in the order found
+    /// ([`EnvGraph::part`] says what each gives).
+    pub fn parts(&self, edge: &Edge) -> &[Why] {
+        &self.parts[edge.parts.start as usize..edge.parts.end as usize]
+    }
+
     /// What the part caused by `why` gives.
     pub fn part(&self, why: Why) -> Part<'_> {
         part(&self.access, why)

@@ -96,7 +96,7 @@ impl EnvGraph {
     /// the ingress-->`, `--mounts main-db-write-->`, `--exec-->`.
     pub fn label(&self, model: &Model, edge: &Edge) -> String {
         let env = &self.access;
-        let direct: Vec<Why> = (edge.parts.iter().copied())
+        let direct: Vec<Why> = (self.parts(edge).iter().copied())
             .filter(|&why| super::is_direct(env, why))
             .collect();
         match &edge.access {
@@ -153,7 +153,7 @@ impl EnvGraph {
                 .map_or_else(String::new, |&x| model.name_of(Entity::App(x)).to_string()),
             _ => String::new(),
         };
-        for &why in &edge.parts {
+        for &why in self.parts(edge) {
             let text = match why {
                 Why::ExecNet { op, .. } | Why::ExecIp { op, .. } => {
                     let ports = match self.part(why) {

@@ -5,7 +5,9 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod fmt;
 mod graph;
+mod init;
 mod query;
 mod review;
 
@@ -106,6 +108,16 @@ pub enum Command {
         after_help = "Examples:\n  palisade review examples/marketing.sec\n  palisade review models/ -o review.md   (post it as a pull-request comment)"
     )]
     Review(review::ReviewArgs),
+    /// Rewrite `.sec` files in the canonical layout, comments kept
+    #[command(
+        after_help = "Files with syntax errors are reported and left as they are; only files whose bytes change are written.\n\nExamples:\n  palisade fmt models/\n  palisade fmt models/ --check   (CI: list the files not in canonical layout, exit 1 if any)\n  palisade fmt - < shop.sec   (standard input to standard output, for editors)"
+    )]
+    Fmt(fmt::FmtArgs),
+    /// Write a commented starter model (DIR/model.sec) that checks clean
+    #[command(
+        after_help = "Refuses a directory that already holds a .sec file.\n\nExamples:\n  palisade init payments && palisade check payments\n  palisade init   (in the current directory)"
+    )]
+    Init(init::InitArgs),
 }
 
 /// Output formats for diagnostics.
@@ -153,6 +165,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&cli, args),
         Command::Review(args) => review::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
+        Command::Fmt(args) => fmt::run(&cli, args),
+        Command::Init(args) => init::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

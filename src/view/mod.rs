@@ -365,7 +365,7 @@ impl<'a> Builder<'a> {
         EnvView {
             env: self.env.env,
             edges: (self.graph.edges())
-                .map(|(from, to, e)| self.finish(from, to, e.class, &e.access, &e.parts))
+                .map(|(from, to, e)| self.finish(from, to, e.class, &e.access, self.graph.parts(e)))
                 .collect(),
         }
     }
