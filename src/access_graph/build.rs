@@ -18,19 +18,37 @@ pub fn build(model: &Model, addresses: &Addresses, access: EnvAccess) -> EnvGrap
         parts: Vec::new(),
     };
     b.collect(addresses);
-    let mut parts = b.parts;
+    let parts = b.parts;
     g.access = access;
     // One edge per (from, to, class), in model order (the nodes' indices
-    // are in model order); parts in the order found (a stable sort).
-    parts.sort_by_key(|p| p.0);
+    // are in model order); parts in the order found. A counting sort by
+    // `from` (linear), then a stable sort of each node's parts by (to,
+    // class): each node has few.
+    let mut start_of = vec![0u32; g.graph.node_count() + 1];
+    for p in &parts {
+        start_of[(p.0 >> 64) as usize + 1] += 1;
+    }
+    for i in 1..start_of.len() {
+        start_of[i] += start_of[i - 1];
+    }
+    let mut order = vec![0u32; parts.len()];
+    let mut next = start_of.clone();
+    for (i, p) in parts.iter().enumerate() {
+        let slot = &mut next[(p.0 >> 64) as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    for w in start_of.windows(2) {
+        order[w[0] as usize..w[1] as usize].sort_by_key(|&i| parts[i as usize].0);
+    }
     g.graph.reserve_edges(parts.len());
     g.parts.reserve_exact(parts.len());
     let mut i = 0;
-    while i < parts.len() {
-        let (key, class, _) = parts[i];
+    while i < order.len() {
+        let (key, class, _) = parts[order[i] as usize];
         let start = g.parts.len();
-        while i < parts.len() && parts[i].0 == key {
-            g.parts.push(parts[i].2);
+        while i < order.len() && parts[order[i] as usize].0 == key {
+            g.parts.push(parts[order[i] as usize].2);
             i += 1;
         }
         let whys = &g.parts[start..];

@@ -5,15 +5,15 @@ use super::{name, Edge, EnvGraph, GNode, Kind, Part, Why};
 use crate::effective::access::{Node, Via};
 use crate::effective::network::PortSet;
 use crate::model::{Entity, Model};
-use petgraph::graph::{EdgeIndex, NodeIndex};
-use petgraph::visit::EdgeRef;
-use std::collections::VecDeque;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeFiltered;
 
-/// A breadth-first search from one party: for every party reached, the
-/// edge it was reached by (so the shortest paths, in hops).
+/// Shortest paths from one party (petgraph's SPFA with every step costing
+/// one: a breadth-first search): for every party reached, the party before
+/// it on a shortest path.
 pub struct Reach {
     from: Option<NodeIndex>,
-    prev: Vec<Option<EdgeIndex>>,
+    prev: Vec<Option<NodeIndex>>,
 }
 
 /// One step of a path.
@@ -28,26 +28,18 @@ impl EnvGraph {
     /// Shortest paths from `from` to every party it reaches, over the
     /// edges that move ([`Edge::moves`]).
     pub fn reach(&self, from: GNode) -> Reach {
-        let mut prev = vec![None; self.graph.node_count()];
         let Some(start) = self.index(from) else {
-            return Reach { from: None, prev };
+            return Reach {
+                from: None,
+                prev: Vec::new(),
+            };
         };
-        let mut queue = VecDeque::from([start]);
-        while let Some(n) = queue.pop_front() {
-            for e in self.graph.edges(n) {
-                if !e.weight().moves {
-                    continue;
-                }
-                let to = e.target();
-                if to != start && prev[to.index()].is_none() {
-                    prev[to.index()] = Some(e.id());
-                    queue.push_back(to);
-                }
-            }
-        }
+        let moving = EdgeFiltered::from_fn(&self.graph, |e| e.weight().moves);
+        let paths =
+            petgraph::algo::spfa(&moving, start, |_| 1u32).expect("unit costs: no negative cycle");
         Reach {
             from: Some(start),
-            prev,
+            prev: paths.predecessors,
         }
     }
 
@@ -64,12 +56,16 @@ impl EnvGraph {
         let mut at = self.index(to)?;
         let mut hops = Vec::new();
         while at != start {
-            let e = reach.prev.get(at.index()).copied().flatten()?;
-            let (a, b) = self.graph.edge_endpoints(e)?;
+            let a = reach.prev.get(at.index()).copied().flatten()?;
+            // Of the edges from `a` to `at`, the first that moves (the
+            // one a breadth-first search takes).
+            let edge = (self.graph.edges_connecting(a, at))
+                .map(|e| e.weight())
+                .find(|e| e.moves)?;
             hops.push(Hop {
                 from: self.graph[a],
-                to: self.graph[b],
-                edge: &self.graph[e],
+                to: self.graph[at],
+                edge,
             });
             at = a;
         }
