@@ -57,6 +57,13 @@ fn marketing_findings_are_the_reviewers_list() {
             "dangerous-kube-grant",
             "`create jobs.batch` is a dangerous grant",
         ),
+        // restart is RBAC patch on etl-pod's Deployment: the analyst can
+        // rewrite its pod template to run as the scheduler's ServiceAccount
+        // (create jobs) or take the scheduler's pod label (issue 15).
+        (
+            "workload-rewrite",
+            "`restart` lets analyst rewrite `etl-pod`'s Deployment: any image, ServiceAccount, Secret or pod label of namespace `pipeline`",
+        ),
         // no image is pinned by digest.
         (
             "unpinned-image",

@@ -59,6 +59,8 @@ registry! {
     dangerous_kube_grant,
     shared_rbac_subject,
     unenforced_grant,
+    duplicate_statement,
+    workload_rewrite,
     unsafe_address,
     private_address,
 }

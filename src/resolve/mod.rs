@@ -5,6 +5,7 @@
 //! subject and target. Every problem is reported in one run.
 
 mod decls;
+pub mod identities;
 pub mod names;
 mod props;
 mod statements;
@@ -149,6 +150,9 @@ impl Resolver<'_> {
         }
         for d in decls.iter().filter(|d| d.kind == DeclKind::Namespace) {
             if self.unique_in(&d.name, Table::Namespaces) {
+                if let Some(e) = identities::namespace_error(&d.name.name, d.name.span) {
+                    self.diags.push(e);
+                }
                 let id = NsId(self.model.namespaces.len() as u32);
                 self.namespaces.insert(d.name.name.clone(), id);
                 self.model.namespaces.push(decls::namespace(d, self.diags));
@@ -325,6 +329,14 @@ impl Resolver<'_> {
         }
         if let Some(d) = names::check_name(what, &name.name, name.span, affix) {
             self.diags.push(d);
+        }
+        if matches!(what, "app" | "pod") && name.name == "default" {
+            self.diags.push(
+                Diagnostic::error(Code::Reserved, name.span, "`default` is a reserved name")
+                    .label("the ServiceAccount every pod of a namespace runs as unless it names another")
+                    .note("palisade names a pod group's ServiceAccount after it: this one's Role, RoleBinding and token would belong to every such pod")
+                    .help("choose another name"),
+            );
         }
         if matches!(what, "app" | "pod" | "store")
             && BASELINE_POLICIES.contains(&name.name.as_str())
