@@ -100,22 +100,11 @@ pub fn check(comp: Compilation) -> Checked {
 /// [`check`], with `side` run on the model alongside it (`build` generates
 /// its tree meanwhile, and writes it only once the check has passed).
 pub fn check_with<T: Send>(
-    comp: Compilation,
-    side: impl FnOnce(&model::Model) -> T + Send,
-) -> (Checked, T) {
-    check_generated(comp, None, side)
-}
-
-/// [`check_with`] on objects already generated: every environment's
-/// (`generate::environments(model, None)`, in that order), workloads
-/// included — what `build` generates anyway, so that it is generated once.
-pub fn check_generated<T: Send>(
     mut comp: Compilation,
-    objects: Option<&[Vec<k8s::Resource>]>,
     side: impl FnOnce(&model::Model) -> T + Send,
 ) -> (Checked, T) {
     let (analysis, out) = rayon::join(
-        || (!comp.has_errors()).then(|| analyse(&comp.model, objects)),
+        || (!comp.has_errors()).then(|| analyse(&comp.model)),
         || side(&comp.model),
     );
     let Some((graphs, findings, lint_diags)) = analysis else {
@@ -139,7 +128,6 @@ pub fn check_generated<T: Send>(
 /// Effective access, the graphs and the lints of a model without errors.
 fn analyse(
     model: &model::Model,
-    shared: Option<&[Vec<k8s::Resource>]>,
 ) -> (
     Vec<access_graph::EnvGraph>,
     Vec<lints::Outcome>,
@@ -162,20 +150,13 @@ fn analyse(
         .map(|i| (0..i).find(|&j| keys[j] == keys[i]).unwrap_or(i))
         .collect();
     drop(keys);
-    let owned: Vec<Vec<k8s::Resource>> = match shared {
-        Some(s) => {
-            assert_eq!(s.len(), envs.len(), "every environment's objects");
-            Vec::new()
-        }
-        None => (0..envs.len())
-            .into_par_iter()
-            .map(|i| match leader[i] == i {
-                true => generate::map_env(model, &opts, envs[i], &|r| r),
-                false => generate::rbac_objects(model, envs[i]),
-            })
-            .collect(),
-    };
-    let objects: &[Vec<k8s::Resource>] = shared.unwrap_or(&owned);
+    let objects: Vec<Vec<k8s::Resource>> = (0..envs.len())
+        .into_par_iter()
+        .map(|i| match leader[i] == i {
+            true => generate::map_env(model, &opts, envs[i], &|r| r),
+            false => generate::rbac_objects(model, envs[i]),
+        })
+        .collect();
     timings::lap("generate");
     let (nets, access): (Vec<_>, Vec<_>) = rayon::join(
         || {
@@ -201,7 +182,7 @@ fn analyse(
         },
     );
     // Freeing every environment's objects takes a while; not on our time.
-    std::thread::spawn(move || drop(owned));
+    std::thread::spawn(move || drop(objects));
     let envs: Vec<effective::access::EnvAccess> = access
         .into_iter()
         .enumerate()

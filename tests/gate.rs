@@ -149,9 +149,8 @@ fn the_quick_start_build_reports_the_examples_warnings() {
     assert!(err.contains("warnings emitted"), "{err}");
 }
 
-/// `build` reports exactly what `check` reports — it evaluates the objects
-/// it writes (generated once), where `check` generates its own — for every
-/// example and every oracle model, with environments or without.
+/// `build` reports exactly what `check` reports, for every example and
+/// every oracle model, with environments or without.
 #[test]
 fn build_reports_what_check_reports() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

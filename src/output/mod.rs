@@ -35,32 +35,6 @@ pub fn build(
         .collect()
 }
 
-/// The files of the environments `envs` (in the order of `objects`, one
-/// list of objects each) that `only` selects, rendered from objects that
-/// were generated already (and are kept: `build` checks them too).
-pub fn render_generated(
-    model: &Model,
-    envs: &[Option<EnvId>],
-    objects: &[Vec<Resource>],
-    only: Option<EnvId>,
-    model_files: &[String],
-) -> FileSet {
-    let header = header(model_files);
-    (envs.par_iter().zip(objects))
-        .filter(|(env, _)| only.is_none() || **env == only)
-        .map(|(env, objects)| {
-            let name = env.map(|e| model.environments[e.index()].name.clone());
-            let files = (objects.par_iter())
-                .map(|obj| render(obj, &header))
-                .collect();
-            finish_env(name, files, &header)
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// The files of already generated environments.
 pub fn files(envs: Vec<EnvOutput>, model_files: &[String]) -> FileSet {
     let header = header(model_files);
