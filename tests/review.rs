@@ -1,4 +1,4 @@
-//! The access view (src/review/access.rs) on every example: golden
+//! The access view (src/view/mod.rs) on every example: golden
 //! snapshots of every effective edge, its declaration and its widening.
 
 use palisade::view::access_view;
