@@ -3,7 +3,8 @@
 
 use super::{Cx, Finding, LintInfo};
 use crate::effective::network::IpSet;
-use crate::model::{Cidr, Entity, ExternalId, Level, StoreId, StoreLocation};
+use crate::model::{Cidr, Entity, ExternalId, Level, Model, StoreId, StoreLocation};
+use crate::span::Span;
 
 pub const INFO: LintInfo = LintInfo {
     name: "private-address",
@@ -39,23 +40,28 @@ pub(super) fn overlaps(c: &Cidr, set: &IpSet) -> bool {
     IpSet::parse_cidr(&c.to_string()).is_some_and(|s| !s.intersection(set).is_empty())
 }
 
+/// Every external and store outside the cluster: its kind, entity,
+/// declaration and addresses.
+pub(super) fn declared(m: &Model) -> impl Iterator<Item = (&'static str, Entity, Span, &[Cidr])> {
+    let externals = (m.externals.iter().enumerate()).map(|(i, x)| {
+        let e = Entity::External(ExternalId(i as u32));
+        ("external", e, x.span, x.addresses.as_slice())
+    });
+    let stores = (m.stores.iter().enumerate()).filter_map(|(i, s)| match &s.location {
+        StoreLocation::Outside(c) => {
+            Some(("store", Entity::Store(StoreId(i as u32)), s.span, c.as_slice()))
+        }
+        StoreLocation::InCluster(_) => None,
+    });
+    externals.chain(stores)
+}
+
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut private_cidrs = m.platform.private_ranges.clone();
     private_cidrs.push(crate::model::never_internet()[2]);
     let private = set(&private_cidrs);
-    let declared = (m.externals.iter().enumerate())
-        .map(|(i, x)| {
-            let e = Entity::External(ExternalId(i as u32));
-            ("external", e, x.span, x.addresses.as_slice())
-        })
-        .chain(m.stores.iter().enumerate().filter_map(|(i, s)| {
-            let StoreLocation::Outside(c) = &s.location else {
-                return None;
-            };
-            Some(("store", Entity::Store(StoreId(i as u32)), s.span, c.as_slice()))
-        }));
-    for (kind, e, span, cidrs) in declared {
+    for (kind, e, span, cidrs) in declared(m) {
         // A catch-all is `unsafe-address`'s.
         let hits: Vec<String> = (cidrs.iter())
             .filter(|c| c.prefix > 0 && overlaps(c, &private))

@@ -2,7 +2,7 @@
 //! catch-all, or link-local (the cloud metadata endpoint).
 
 use super::{Cx, Finding, LintInfo};
-use crate::model::{Cidr, Entity, ExternalId, Level, StoreId, StoreLocation};
+use crate::model::{Cidr, Entity, Level};
 use crate::span::Span;
 
 pub const INFO: LintInfo = LintInfo {
@@ -32,18 +32,7 @@ say): `accept unsafe-address on x -> x \"why\"`.",
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    let declared = (m.externals.iter().enumerate())
-        .map(|(i, x)| {
-            let e = Entity::External(ExternalId(i as u32));
-            ("external", e, x.span, x.addresses.as_slice())
-        })
-        .chain(m.stores.iter().enumerate().filter_map(|(i, s)| {
-            let StoreLocation::Outside(c) = &s.location else {
-                return None;
-            };
-            Some(("store", Entity::Store(StoreId(i as u32)), s.span, c.as_slice()))
-        }));
-    for (kind, e, span, addresses) in declared {
+    for (kind, e, span, addresses) in super::private_address::declared(m) {
         report(cx, out, kind, e, span, addresses);
     }
 }
