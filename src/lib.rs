@@ -87,7 +87,7 @@ impl Checked {
     }
 }
 
-/// The checker (CHECKS.md) on a compiled model: every environment's
+/// The checker (docs/checks.md) on a compiled model: every environment's
 /// objects are generated and evaluated ([`effective::access`]), its
 /// effective access graph built once ([`access_graph`]), then the lints and
 /// invariants run on the graphs ([`lints::run`]); their findings join the

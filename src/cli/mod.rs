@@ -14,7 +14,7 @@ mod review;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
-/// Exit codes (CLI.md): 0 clean or warnings only, 1 model errors or denied
+/// Exit codes (docs/checks.md, docs/kubernetes.md): 0 clean or warnings only, 1 model errors or denied
 /// findings, 2 bad usage or unreadable input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

@@ -1,4 +1,4 @@
-//! The model as a graph for design review (`palisade graph`, CLI.md):
+//! The model as a graph for design review (`palisade graph`, docs/review.md):
 //! namespaces and explicit pods as nested clusters; personas, apps, stores,
 //! externals, `internet` and `kube` as nodes of distinct kinds; one edge per
 //! (subject, target, kind of access) labelled with its access items.

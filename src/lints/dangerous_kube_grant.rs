@@ -1,5 +1,5 @@
 //! `dangerous-kube-grant`: an app's `kube` grant amounts to a privilege
-//! the industry catalogues flag (palisade's addition to CHECKS.md).
+//! the industry catalogues flag (palisade's addition to the design's lint list, docs/checks.md).
 
 use super::{Cx, Finding, LintInfo};
 use crate::model::{Access, Entity, KubeRule, Level, PodSecurity};

@@ -1,6 +1,6 @@
 //! `duplicate-statement`: an `allow`, `forbid` or `accept` that says
 //! nothing another one does not already say (palisade's addition to
-//! CHECKS.md).
+//! the design's lint list, docs/checks.md).
 
 use super::{Cx, Finding, LintInfo};
 use crate::model::{Accept, Access, Entity, EnvId, Forbid, Grant, KubeRule, Level, Model, StmtId};

@@ -1,4 +1,4 @@
-//! Lints and invariants (CHECKS.md): findings on the model and on its
+//! Lints and invariants (docs/checks.md): findings on the model and on its
 //! effective access, each lint in a file of its own with its `explain` text.
 //!
 //! Input: the resolved [`Model`] and every environment's effective access
@@ -27,7 +27,7 @@ pub struct Lint {
 }
 
 /// The registry: one line per lint. The order is the catalogue's
-/// (`palisade explain`, SARIF rules): CHECKS.md's, then palisade's own
+/// (`palisade explain`, SARIF rules): the design's, then palisade's own
 /// additions.
 macro_rules! registry {
     ($($lint:ident),* $(,)?) => {

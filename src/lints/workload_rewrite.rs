@@ -1,6 +1,6 @@
 //! `workload-rewrite`: a persona's `restart` or `deploy` is a write of the
 //! whole Deployment, so of everything a pod of its namespace can be
-//! (palisade's addition to CHECKS.md).
+//! (palisade's addition to the design's lint list, docs/checks.md).
 
 use super::{Cx, Finding, LintInfo};
 use crate::model::{

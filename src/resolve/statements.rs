@@ -1,5 +1,5 @@
 //! Statements: resolve subjects and targets, check each access item for the
-//! subject → target kinds (LANGUAGE.md's table), and expand `allow` into
+//! subject → target kinds (docs/language.md's table), and expand `allow` into
 //! grants; record `forbid`, `accept` and `lint`.
 
 use super::props::{backticked, check_port};
