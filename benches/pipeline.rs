@@ -16,7 +16,7 @@
 //! the `palisade` binary on it. `PALISADE_BENCH_PHASES=1` prints each build's
 //! phases (compile, generate + render, write). `PALISADE_BENCH_CHECK_ONLY=1`
 //! times one run of the checker alone, then the access view
-//! (`palisade::review::access_view`) on its result;
+//! (`palisade::view::access_view`) on its result;
 //! `PALISADE_BENCH_GRAPH_ONLY=1` times only the graph outputs: DOT,
 //! Mermaid, JSON and a `--focus` neighbourhood.
 
@@ -85,9 +85,9 @@ fn main() {
         }
         times.sort();
         if std::env::var_os("PALISADE_BENCH_CHECK_ONLY").is_some() {
-            let mut c = palisade::compile_str("synthetic.sec", &text);
+            let c = palisade::compile_str("synthetic.sec", &text);
             let (start, cpu) = (Instant::now(), cpu_time());
-            let envs = palisade::check(&mut c);
+            let checked = palisade::check(c);
             // CPU time as well: on a shared machine it varies less.
             let cpu = cpu_time().zip(cpu).map(|(b, a)| b.saturating_sub(a));
             println!(
@@ -96,7 +96,7 @@ fn main() {
                 cpu.map_or("?".into(), fmt)
             );
             let start = Instant::now();
-            let view = palisade::review::access_view(&c, &envs);
+            let view = palisade::view::access_view(&checked);
             let edges: usize = view.envs.iter().map(|e| e.edges.len()).sum();
             let widened: usize = (view.envs.iter())
                 .map(|e| e.edges.iter().filter(|x| x.widened.is_some()).count())
@@ -224,12 +224,12 @@ fn peaks(text: &str) -> Peaks {
 /// `--peak OP FILE`: run one operation on the model in FILE and print this
 /// process's peak resident memory in MB.
 fn peak_child(op: &str, file: &std::path::Path) {
-    let mut c = palisade::compile_path(file).expect("read the model");
+    let c = palisade::compile_path(file).expect("read the model");
     assert!(!c.has_errors(), "synthetic model must be valid");
     match op {
         "parse" => {}
         "check" => {
-            std::hint::black_box(palisade::check(&mut c));
+            std::hint::black_box(palisade::check(c));
         }
         "build" => {
             let dir = scratch_dir();
@@ -266,11 +266,11 @@ fn graph_time(runs: usize, render: impl Fn() -> String) -> (Duration, usize) {
 fn check_time(text: &str, runs: usize) -> Duration {
     let mut times = Vec::new();
     for _ in 0..runs {
-        let mut c = palisade::compile_str("synthetic.sec", text);
+        let c = palisade::compile_str("synthetic.sec", text);
         let start = Instant::now();
-        let envs = palisade::check(&mut c);
+        let checked = palisade::check(c);
         times.push(start.elapsed());
-        std::hint::black_box(envs);
+        std::hint::black_box(checked);
     }
     times.sort();
     times[times.len() / 2]

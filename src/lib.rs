@@ -1,5 +1,6 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod access_graph;
 pub mod cli;
 pub mod diagnostics;
 pub mod effective;
@@ -17,6 +18,7 @@ pub mod suggest;
 pub mod syntax;
 pub mod synth;
 pub mod timings;
+pub mod view;
 
 use diagnostics::Diagnostics;
 use model::Model;
@@ -46,7 +48,7 @@ pub fn compile(sources: SourceMap) -> Compilation {
     let mut diagnostics = Diagnostics::new();
     let files = syntax::parse_all(&sources, &mut diagnostics);
     timings::lap("parse");
-    let model = resolve::resolve(&files, &sources, &mut diagnostics);
+    let model = resolve::resolve(&files, &sources, lints::LINTS, &mut diagnostics);
     timings::lap("resolve");
     // The syntax tree is not needed any more; freeing a large one (a few
     // hundred thousand allocations) is not on our time.
@@ -63,17 +65,75 @@ pub fn compile(sources: SourceMap) -> Compilation {
     }
 }
 
-/// The checker (CHECKS.md) on a compiled model: every environment's
-/// objects are generated and evaluated ([`effective::access`]), then the
-/// lints and invariants run ([`lints::check`]); their findings join the
-/// compilation's diagnostics. A model with errors is not checked. Returns
-/// each environment's effective access (for reviews and queries).
-pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
-    use rayon::prelude::*;
-    if comp.has_errors() {
-        return Vec::new();
+/// A checked model: the compilation (its diagnostics now including every
+/// lint finding and failed invariant, [`Compilation::findings`] every
+/// finding) and each environment's effective access graph. What `query`,
+/// `review`, `graph --effective`, `diff`, `build` and `audit` read.
+pub struct Checked {
+    pub comp: Compilation,
+    /// One per environment, in model order (one with `env() == None` when
+    /// the model declares none); empty for a model with errors.
+    pub graphs: Vec<access_graph::EnvGraph>,
+}
+
+impl Checked {
+    pub fn model(&self) -> &model::Model {
+        &self.comp.model
     }
-    let model = &comp.model;
+
+    /// The graph of one environment (`None`: the implicit one).
+    pub fn graph(&self, env: Option<model::EnvId>) -> Option<&access_graph::EnvGraph> {
+        self.graphs.iter().find(|g| g.env() == env)
+    }
+}
+
+/// The checker (docs/checks.md) on a compiled model: every environment's
+/// objects are generated and evaluated ([`effective::access`]), its
+/// effective access graph built once ([`access_graph`]), then the lints and
+/// invariants run on the graphs ([`lints::run`]); their findings join the
+/// compilation's diagnostics. A model with errors is not checked (no
+/// graphs).
+pub fn check(comp: Compilation) -> Checked {
+    check_with(comp, |_| ()).0
+}
+
+/// [`check`], with `side` run on the model alongside it (`build` generates
+/// its tree meanwhile, and writes it only once the check has passed).
+pub fn check_with<T: Send>(
+    mut comp: Compilation,
+    side: impl FnOnce(&model::Model) -> T + Send,
+) -> (Checked, T) {
+    let (analysis, out) = rayon::join(
+        || (!comp.has_errors()).then(|| analyse(&comp.model)),
+        || side(&comp.model),
+    );
+    let Some((graphs, findings, lint_diags)) = analysis else {
+        return (
+            Checked {
+                comp,
+                graphs: Vec::new(),
+            },
+            out,
+        );
+    };
+    comp.findings = findings;
+    for d in lint_diags {
+        comp.diagnostics.push(d);
+    }
+    comp.diagnostics.sort();
+    comp.diagnostics.dedup();
+    (Checked { comp, graphs }, out)
+}
+
+/// Effective access, the graphs and the lints of a model without errors.
+fn analyse(
+    model: &model::Model,
+) -> (
+    Vec<access_graph::EnvGraph>,
+    Vec<lints::Outcome>,
+    Vec<diagnostics::Diagnostic>,
+) {
+    use rayon::prelude::*;
     timings::begin();
     // The analysis always needs the workloads: they carry the pods' labels,
     // ports and mounts, whatever `--no-workloads` does to the output.
@@ -136,15 +196,14 @@ pub fn check(comp: &mut Compilation) -> Vec<effective::access::EnvAccess> {
         })
         .collect();
     timings::lap("network and RBAC");
-    let (findings, lint_diags) = lints::run(model, &envs);
+    let addresses = access_graph::Addresses::new(model);
+    let graphs: Vec<access_graph::EnvGraph> = (envs.into_par_iter())
+        .map(|a| access_graph::build(model, &addresses, a))
+        .collect();
+    timings::lap("access graph");
+    let (findings, lint_diags) = lints::run(model, &graphs);
     timings::lap("lints");
-    comp.findings = findings;
-    for d in lint_diags {
-        comp.diagnostics.push(d);
-    }
-    comp.diagnostics.sort();
-    comp.diagnostics.dedup();
-    envs
+    (graphs, findings, lint_diags)
 }
 
 /// Load a model from a file or directory and compile it.

@@ -1,6 +1,9 @@
 //! The model's source files, loaded from a `.sec` file or a directory of
 //! them, and the line index used to turn byte offsets into `line:col`.
 
+mod spec;
+pub use spec::Spec;
+
 use crate::span::{FileId, Span};
 use std::path::{Path, PathBuf};
 

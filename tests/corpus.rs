@@ -233,13 +233,13 @@ fn lint_expectation(path: &Path) -> (String, bool) {
 fn lints_fire_and_stay_quiet_as_their_cases_say() {
     insta::glob!("corpus/lints/*.sec", |path| {
         let (name, fires) = lint_expectation(path);
-        let mut comp = palisade::compile_path(path).expect("case loads");
+        let comp = palisade::compile_path(path).expect("case loads");
         assert!(
             !comp.has_errors(),
             "{}: the model itself must be valid",
             path.display()
         );
-        palisade::check(&mut comp);
+        let comp = palisade::check(comp).comp;
         let code =
             palisade::diagnostics::Code::Lint(palisade::lints::find(&name).expect("known").name);
         let own: Vec<_> = comp

@@ -397,14 +397,14 @@ fn json_has_every_grant_and_consistent_ids() {
 }
 
 /// `--effective` draws exactly the access view's widened edges (the other
-/// engineer's `review::access`, computed from the generated objects), with
+/// engineer's `view`, computed from the generated objects), with
 /// their environments and causes; declared edges stay as they are.
 #[test]
 fn effective_adds_exactly_the_widened_edges() {
     for (name, path) in EXAMPLES {
-        let mut comp = palisade::compile_path(&repo().join(path)).unwrap();
-        let envs = palisade::check(&mut comp);
-        let view = palisade::review::access_view(&comp, &envs);
+        let checked = palisade::check(palisade::compile_path(&repo().join(path)).unwrap());
+        let view = palisade::view::access_view(&checked);
+        let comp = &checked.comp;
         let m = &comp.model;
         let env_name = |e: Option<palisade::model::EnvId>| {
             e.map_or("*".to_string(), |e| m.environments[e.index()].name.clone())
@@ -418,7 +418,7 @@ fn effective_adds_exactly_the_widened_edges() {
                 if from == "ingress" || to == "ingress" {
                     continue;
                 }
-                let access = palisade::review::access::kind_text(m, e.to, &w.undeclared);
+                let access = palisade::view::kind_text(m, e.to, &w.undeclared);
                 expected.insert((from.clone(), to.clone(), access, env_name(ev.env)));
                 causes
                     .entry((from, to))

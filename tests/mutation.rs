@@ -853,6 +853,14 @@ fn write_mutant(
             bytes.drain(range.clone());
             edits.set(edits.get() + 1);
         }
+        // `build` is a gate: a mutant whose removed statement was the only
+        // one naming a declaration would stop at `unused-declaration` (deny
+        // in examples/platform). What is judged here is access, so that
+        // lint only warns in mutants (same length: no offset moves).
+        let (deny, warn) = (b"unused-declaration = deny", b"unused-declaration = warn");
+        if let Some(at) = bytes.windows(deny.len()).position(|w| w == deny) {
+            bytes[at..at + deny.len()].copy_from_slice(warn);
+        }
         Ok(bytes)
     };
     let write = |dst: &Path, bytes: Vec<u8>| {

@@ -353,7 +353,9 @@ fn expected_connectivity_of_internet_and_environments() {
     );
     assert!(!prod.contains("books/debug :"), "{prod}");
     assert!(
-        dev.contains("books/debug -> 0.0.0.0-9.255.255.255,11.0.0.0-172.15.255.255,172.32.0.0-192.167.255.255,192.169.0.0-255.255.255.255,::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,fe00::/7 : TCP/443\n"),
+        // Less the private ranges and, always, link-local 169.254.0.0/16
+        // and fe80::/10 and unique local fc00::/7.
+        dev.contains("books/debug -> 0.0.0.0-9.255.255.255,11.0.0.0-169.253.255.255,169.255.0.0-172.15.255.255,172.32.0.0-192.167.255.255,192.169.0.0-255.255.255.255,::-fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,fe00::/9,fec0::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : TCP/443\n"),
         "{dev}"
     );
     assert!(

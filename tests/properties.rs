@@ -34,6 +34,7 @@ mod tools;
 
 use connectivity::{expected_rows, model_namespaces, Row, DNS_STANDIN, INGRESS_STANDIN};
 use evaluator_rows::{ip_name, push_rows, rows};
+use palisade::access_graph::Class;
 use palisade::effective::access::{self, EnvAccess, Node};
 use palisade::effective::network::{self, Cluster};
 use palisade::k8s::Resource;
@@ -41,7 +42,7 @@ use palisade::model::{
     Access, DataLevel, Entity, EnvId, Model, Operation, PersonaId, StoreLocation,
 };
 use palisade::output::{self, tree};
-use palisade::review::access::{access_view, implies, GNode, Kind};
+use palisade::view::{access_view, implies, GNode, Kind};
 use palisade::Compilation;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -187,7 +188,7 @@ fn check_network(text: &str) -> Result<(), TestCaseError> {
 type Ops = BTreeSet<(PersonaId, Entity, Operation)>;
 
 /// The operations the model's grants declare in `env`, with what each
-/// implies (`review::access::implies`: `logs` → `view`, `deploy` → `restart`).
+/// implies (`view::implies`: `logs` → `view`, `deploy` → `restart`).
 fn declared_ops(model: &Model, env: Option<EnvId>) -> Ops {
     let mut out = Ops::new();
     for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
@@ -257,11 +258,11 @@ fn effective_ops(model: &Model, env: &EnvAccess) -> Ops {
 }
 
 fn check_rbac(text: &str) -> Result<(), TestCaseError> {
-    let mut comp = compile(text);
-    let envs = palisade::check(&mut comp);
-    let view = access_view(&comp, &envs);
-    let model = &comp.model;
-    for (env, ev) in envs.iter().zip(&view.envs) {
+    let checked = palisade::check(compile(text));
+    let view = access_view(&checked);
+    let model = checked.model();
+    for (graph, ev) in checked.graphs.iter().zip(&view.envs) {
+        let env = &graph.access;
         let name = env_name(model, env.env);
         prop_assert_eq!(env.env, ev.env);
         let declared = declared_ops(model, env.env);
@@ -401,6 +402,122 @@ fn check_determinism(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// One access graph behind every answer: in every environment, the graph's
+/// edges are exactly the access view's (what `review` and `diff` show),
+/// `query what-can` of every party answers exactly its edges, `graph
+/// --effective` draws exactly the widened ones, the lints see them
+/// (`egress-to-internet` fires for exactly the apps with an edge to
+/// `internet`), and every hop of every `query path` has its edge.
+fn check_agreement(text: &str) -> Result<(), TestCaseError> {
+    use palisade::review::query::{answer, EnvAnswer, Question};
+    let checked = palisade::check(compile(text));
+    let view = access_view(&checked);
+    let model = checked.model();
+    let comp = &checked.comp;
+    prop_assert_eq!(checked.graphs.len(), view.envs.len());
+    let parties: Vec<Entity> = (0..model.personas.len())
+        .map(|i| Entity::Persona(PersonaId(i as u32)))
+        .chain((0..model.apps.len()).map(|i| Entity::App(palisade::model::AppId(i as u32))))
+        .chain((0..model.stores.len()).map(|i| Entity::Store(palisade::model::StoreId(i as u32))))
+        .chain([Entity::Internet])
+        .collect();
+    let mut internet_apps: BTreeSet<Entity> = BTreeSet::new();
+    for (graph, ev) in checked.graphs.iter().zip(&view.envs) {
+        let name = env_name(model, graph.env());
+        prop_assert_eq!(graph.env(), ev.env);
+        // The view's edges are the graph's, in order.
+        let in_graph: Vec<(GNode, GNode, Class)> =
+            graph.edges().map(|(f, t, e)| (f, t, e.class)).collect();
+        let in_view: Vec<(GNode, GNode, Class)> = ev
+            .edges
+            .iter()
+            .map(|e| (e.from, e.to, e.access.class()))
+            .collect();
+        prop_assert_eq!(&in_graph, &in_view, "[{}] graph and view", name);
+        for (from, to, e) in graph.edges() {
+            if let (GNode::E(a @ Entity::App(_)), GNode::E(Entity::Internet), Class::Net) =
+                (from, to, e.class)
+            {
+                internet_apps.insert(a);
+            }
+        }
+        // `graph --effective`: exactly the widened edges between entities.
+        let widened: BTreeSet<(Entity, Entity, String)> =
+            palisade::graph::widened(model, &view, graph.env())
+                .into_iter()
+                .map(|w| (w.from, w.to, w.access))
+                .collect();
+        let expected: BTreeSet<(Entity, Entity, String)> = (ev.edges.iter())
+            .filter_map(|e| match (e.from, e.to, &e.widened) {
+                (GNode::E(f), GNode::E(t), Some(w)) => {
+                    Some((f, t, palisade::view::kind_text(model, e.to, &w.undeclared)))
+                }
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(&widened, &expected, "[{}] graph --effective", name);
+        for &s in &parties {
+            let subject = model.name_of(s).to_string();
+            let a = answer(&checked, &view, &Question::WhatCan { subject }, graph.env())
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let [EnvAnswer::Edges { edges, .. }] = a.environments.as_slice() else {
+                return Err(TestCaseError::fail("one environment's edges"));
+            };
+            let got: Vec<(String, String)> = edges
+                .iter()
+                .map(|e| (e.to.clone(), e.access.clone()))
+                .collect();
+            let want: Vec<(String, String)> = (ev.edges.iter())
+                .filter(|e| e.from == GNode::E(s))
+                .map(|e| (view.name(model, e.to), view.access_text(model, e)))
+                .collect();
+            prop_assert_eq!(got, want, "[{}] what-can {}", name, model.name_of(s));
+            // Every hop of every path has its edge.
+            for &t in &parties {
+                if t == s {
+                    continue;
+                }
+                let q = Question::Path {
+                    from: model.name_of(s).to_string(),
+                    to: model.name_of(t).to_string(),
+                };
+                let a = answer(&checked, &view, &q, graph.env())
+                    .map_err(|e| TestCaseError::fail(e.message))?;
+                let [EnvAnswer::Path { path, .. }] = a.environments.as_slice() else {
+                    return Err(TestCaseError::fail("one environment's path"));
+                };
+                let reach = graph.reach(GNode::E(s));
+                prop_assert_eq!(path.is_some(), graph.reaches(&reach, GNode::E(t)));
+                for hop in path.iter().flat_map(|p| &p.hops) {
+                    let edge = hop.edge.as_ref();
+                    prop_assert!(
+                        edge.is_some_and(|e| e.from == hop.from && e.to == hop.to),
+                        "[{}] path {} -> {}: hop {} -> {} without its edge",
+                        name,
+                        model.name_of(s),
+                        model.name_of(t),
+                        hop.from,
+                        hop.to
+                    );
+                }
+            }
+        }
+    }
+    // The lints see the same edges.
+    let lint_apps: BTreeSet<Entity> = (comp.findings.iter())
+        .filter(|o| o.finding.lint == "egress-to-internet")
+        .flat_map(|o| o.finding.pairs.iter().map(|p| p.0))
+        .collect();
+    if model
+        .lint_levels
+        .iter()
+        .all(|l| l.lint != "egress-to-internet")
+    {
+        prop_assert_eq!(&lint_apps, &internet_apps, "egress-to-internet");
+    }
+    Ok(())
+}
+
 /// Runs a check, adding the model's text to a failure.
 fn with_model(
     text: &str,
@@ -432,6 +549,11 @@ proptest! {
     #[test]
     fn rbac_with_personas_sharing_a_group(spec in random_model::spec_sharing_groups()) {
         with_model(&spec.render(), check_rbac)?;
+    }
+
+    #[test]
+    fn every_consumer_reads_the_same_access_graph(spec in random_model::spec()) {
+        with_model(&spec.render(), check_agreement)?;
     }
 
     #[test]

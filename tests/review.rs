@@ -1,15 +1,15 @@
-//! The access view (src/review/access.rs) on every example: golden
+//! The access view (src/view/mod.rs) on every example: golden
 //! snapshots of every effective edge, its declaration and its widening.
 
-use palisade::review::access_view;
+use palisade::view::access_view;
 use std::fmt::Write;
 use std::path::Path;
 
 fn dump(model: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(model);
-    let mut comp = palisade::compile_path(&path).expect("example loads");
-    let envs = palisade::check(&mut comp);
-    let view = access_view(&comp, &envs);
+    let checked = palisade::check(palisade::compile_path(&path).expect("example loads"));
+    let view = access_view(&checked);
+    let comp = &checked.comp;
     let m = &comp.model;
     let mut out = String::new();
     for env in &view.envs {
@@ -41,7 +41,7 @@ fn dump(model: &str) -> String {
             }
             writeln!(out).unwrap();
             if let Some(w) = &e.widened {
-                let what = palisade::review::access::kind_text(m, e.to, &w.undeclared);
+                let what = palisade::view::kind_text(m, e.to, &w.undeclared);
                 writeln!(out, "    undeclared: {what}").unwrap();
                 for c in &w.causes {
                     writeln!(out, "    because {c}").unwrap();
@@ -88,10 +88,9 @@ fn queries(model: &str) -> (String, String) {
     use palisade::review::query::{answer, render_text, Question};
     // Relative to the package root (cargo's working directory for tests),
     // as a user would name it.
-    let mut comp = palisade::compile_path(Path::new(model)).expect("example loads");
-    let envs = palisade::check(&mut comp);
-    let view = access_view(&comp, &envs);
-    let m = &comp.model;
+    let checked = palisade::check(palisade::compile_path(Path::new(model)).expect("example loads"));
+    let view = access_view(&checked);
+    let m = checked.model();
     let mut questions = Vec::new();
     for p in &m.personas {
         questions.push(Question::WhatCan {
@@ -120,7 +119,7 @@ fn queries(model: &str) -> (String, String) {
     }
     let (mut text, mut json) = (String::new(), String::new());
     for q in &questions {
-        let a = answer(&comp, &envs, &view, q, None).expect("names exist");
+        let a = answer(&checked, &view, q, None).expect("names exist");
         text.push_str(&render_text(q, &a));
         text.push('\n');
         json.push_str(&serde_json::to_string_pretty(&a).unwrap());
@@ -144,13 +143,14 @@ fn query_examples() {
 
 /// `palisade diff` of two model sources, as Markdown and JSON.
 fn diff_of(old: &str, new: &str) -> (String, String, palisade::review::diff::Diff) {
-    use palisade::review::diff::{diff, render_markdown, Side, Source};
+    use palisade::review::diff::{diff, render_markdown, Side};
+    use palisade::source::Spec;
     let load = |spec: &str| {
-        let mut comp = palisade::compile(Source::parse(spec).load().expect("loads"));
+        let comp = palisade::compile(Spec::parse(spec).load().expect("loads"));
         assert!(!comp.has_errors(), "{spec} must compile");
-        let envs = palisade::check(&mut comp);
-        let view = access_view(&comp, &envs);
-        (comp, view)
+        let checked = palisade::check(comp);
+        let view = access_view(&checked);
+        (checked.comp, view)
     };
     let ((oc, ov), (nc, nv)) = (load(old), load(new));
     let d = diff(
@@ -253,10 +253,10 @@ fn review_examples() {
         ("webshop", "examples/webshop.sec"),
         ("platform", "examples/platform"),
     ] {
-        let mut comp = palisade::compile_path(Path::new(model)).expect("example loads");
-        let envs = palisade::check(&mut comp);
-        let view = access_view(&comp, &envs);
-        let md = palisade::review::document::review_markdown(&comp, &view);
+        let checked =
+            palisade::check(palisade::compile_path(Path::new(model)).expect("example loads"));
+        let view = access_view(&checked);
+        let md = palisade::review::document::review_markdown(&checked.comp, &view);
         insta::assert_snapshot!(format!("review_{name}"), md);
     }
 }
@@ -264,7 +264,7 @@ fn review_examples() {
 /// A failing invariant shows as failing, with its path.
 #[test]
 fn review_shows_failing_invariants() {
-    let mut comp = palisade::compile_str(
+    let comp = palisade::compile_str(
         "m.sec",
         r#"system m
 namespace p
@@ -276,8 +276,8 @@ allow ops -> api: exec
 forbid ops -> db "people never hold database credentials"
 "#,
     );
-    let envs = palisade::check(&mut comp);
-    let md = palisade::review::document::review_markdown(&comp, &access_view(&comp, &envs));
+    let checked = palisade::check(comp);
+    let md = palisade::review::document::review_markdown(&checked.comp, &access_view(&checked));
     assert!(md.contains("| invariants | ❌ 0 hold, 1 fail |"), "{md}");
     assert!(
         md.contains("- ❌ **fails** (no direct access): `forbid ops -> db \"people never hold database credentials\"`"),

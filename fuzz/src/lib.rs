@@ -34,7 +34,8 @@ pub fn resolve(data: &[u8]) {
     let _ = palisade::diagnostics::render::render(&diags, &comp.sources, false);
     let _ = palisade::diagnostics::render::render(&diags, &comp.sources, true);
     let _ = palisade::diagnostics::json::to_json(&diags, &comp.sources).to_string();
-    let sarif = palisade::diagnostics::sarif::to_sarif(&diags, &comp.sources);
+    let sarif =
+        palisade::diagnostics::sarif::to_sarif(&diags, &comp.sources, palisade::lints::LINTS);
     let _ = serde_json::to_string(&sarif).expect("SARIF serializes");
 }
 
@@ -46,7 +47,7 @@ pub fn pipeline(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut comp = palisade::compile_str("fuzz.sec", text);
+    let comp = palisade::compile_str("fuzz.sec", text);
     if comp.has_errors() {
         return;
     }
@@ -77,9 +78,9 @@ pub fn pipeline(data: &[u8]) {
             }
         }
     }
-    let envs = palisade::check(&mut comp);
-    let view = palisade::review::access::access_view(&comp, &envs);
-    assert_eq!(view.envs.len(), envs.len());
+    let checked = palisade::check(comp);
+    let view = palisade::view::access_view(&checked);
+    assert_eq!(view.envs.len(), checked.graphs.len());
 }
 
 /// The writer against a hostile OUT: the input is a script of three parts

@@ -21,11 +21,11 @@ pub struct CheckArgs {
 
 pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let mut comp = match crate::compile_path(&args.model) {
+    let comp = match crate::compile_path(&args.model) {
         Ok(c) => c,
         Err(e) => return super::load_error(&e, color),
     };
-    let envs = crate::check(&mut comp);
+    let crate::Checked { mut comp, graphs } = crate::check(comp);
     if args.deny.is_some() {
         comp.diagnostics.deny_warnings();
     }
@@ -63,7 +63,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
             let _ = writeln!(out);
         }
         Format::Sarif => {
-            let log = sarif::to_sarif(&diags, &comp.sources);
+            let log = sarif::to_sarif(&diags, &comp.sources, crate::lints::LINTS);
             let mut out = std::io::stdout().lock();
             let _ = serde_json::to_writer_pretty(&mut out, &log);
             let _ = writeln!(out);
@@ -73,7 +73,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Exit {
     // The process ends here: freeing the model and every environment's
     // access (half a gigabyte of small allocations at 10,000 pod groups)
     // one by one takes longer than the OS takes to reclaim the pages.
-    std::mem::forget((envs, comp));
+    std::mem::forget((graphs, comp));
     if errors > 0 {
         Exit::ModelErrors
     } else {

@@ -2,7 +2,8 @@
 //! pull-request review. OLD and NEW are model paths or `git:REV:PATH`.
 
 use super::{stderr_color, Cli, Exit};
-use crate::review::diff::{self, Side, Source};
+use crate::review::diff::{self, Side};
+use crate::source::Spec;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
@@ -30,7 +31,7 @@ pub fn run(cli: &Cli, args: &DiffArgs) -> Exit {
     let color = stderr_color(cli.color);
     let mut sides = Vec::new();
     for spec in [&args.old, &args.new] {
-        match Source::parse(spec).load() {
+        match Spec::parse(spec).load() {
             Ok(map) => sides.push(crate::compile(map)),
             Err(e) => return super::usage_error(&e, None, color),
         }
@@ -48,23 +49,23 @@ pub fn run(cli: &Cli, args: &DiffArgs) -> Exit {
     if old_bad || new_bad {
         return Exit::ModelErrors;
     }
-    let (Ok((old, old_envs)), Ok((new, new_envs))) = (
+    let (Ok(old), Ok(new)) = (
         super::checked(old, &args.old, color),
         super::checked(new, &args.new, color),
     ) else {
         return Exit::ModelErrors;
     };
     let (old_view, new_view) = rayon::join(
-        || crate::review::access_view(&old, &old_envs),
-        || crate::review::access_view(&new, &new_envs),
+        || crate::view::access_view(&old),
+        || crate::view::access_view(&new),
     );
     let d = diff::diff(
         &Side {
-            comp: &old,
+            comp: &old.comp,
             view: &old_view,
         },
         &Side {
-            comp: &new,
+            comp: &new.comp,
             view: &new_view,
         },
         (&args.old, &args.new),

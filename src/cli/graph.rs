@@ -62,11 +62,13 @@ pub fn run(cli: &Cli, args: &GraphArgs) -> Exit {
     };
     // `--effective`: the checker evaluates the generated objects; the
     // access view says which effective edges are wider than declared.
-    let widened = args.effective.then(|| {
-        let envs = crate::check(&mut comp);
-        let view = crate::review::access_view(&comp, &envs);
-        graph::widened(&comp.model, &view, env)
-    });
+    let mut widened = None;
+    if args.effective {
+        let checked = crate::check(comp);
+        let view = crate::view::access_view(&checked);
+        widened = Some(graph::widened(&checked.comp.model, &view, env));
+        comp = checked.comp;
+    }
     let model = &comp.model;
     let opts = GraphOptions {
         env,

@@ -5,14 +5,16 @@ mod build;
 mod check;
 mod diff;
 mod explain;
+mod fmt;
 mod graph;
+mod init;
 mod query;
 mod review;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
-/// Exit codes (CLI.md): 0 clean or warnings only, 1 model errors or denied
+/// Exit codes (docs/checks.md, docs/kubernetes.md): 0 clean or warnings only, 1 model errors or denied
 /// findings, 2 bad usage or unreadable input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -106,6 +108,16 @@ pub enum Command {
         after_help = "Examples:\n  palisade review examples/marketing.sec\n  palisade review models/ -o review.md   (post it as a pull-request comment)"
     )]
     Review(review::ReviewArgs),
+    /// Rewrite `.sec` files in the canonical layout, comments kept
+    #[command(
+        after_help = "Files with syntax errors are reported and left as they are; only files whose bytes change are written.\n\nExamples:\n  palisade fmt models/\n  palisade fmt models/ --check   (CI: list the files not in canonical layout, exit 1 if any)\n  palisade fmt - < shop.sec   (standard input to standard output, for editors)"
+    )]
+    Fmt(fmt::FmtArgs),
+    /// Write a commented starter model (DIR/model.sec) that checks clean
+    #[command(
+        after_help = "Refuses a directory that already holds a .sec file.\n\nExamples:\n  palisade init payments && palisade check payments\n  palisade init   (in the current directory)"
+    )]
+    Init(init::InitArgs),
 }
 
 /// Output formats for diagnostics.
@@ -153,6 +165,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&cli, args),
         Command::Review(args) => review::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
+        Command::Fmt(args) => fmt::run(&cli, args),
+        Command::Init(args) => init::run(&cli, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -280,25 +294,17 @@ pub fn usage_error(message: &str, help: Option<&str>, color: bool) -> Exit {
 
 /// Check a compiled model for a command that reads its effective access:
 /// a model with errors gets its diagnostics on stderr and exit 1.
-pub fn checked(
-    mut comp: crate::Compilation,
-    what: &str,
-    color: bool,
-) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+pub fn checked(comp: crate::Compilation, what: &str, color: bool) -> Result<crate::Checked, Exit> {
     if comp.has_errors() {
         report_errors(&comp, what, color);
         return Err(Exit::ModelErrors);
     }
-    let envs = crate::check(&mut comp);
-    Ok((comp, envs))
+    Ok(crate::check(comp))
 }
 
 /// Load MODEL and check it ([`checked`]): for the commands that read its
 /// effective access (query, review). A load error exits 2.
-pub fn load_checked(
-    model: &std::path::Path,
-    color: bool,
-) -> Result<(crate::Compilation, Vec<crate::effective::access::EnvAccess>), Exit> {
+pub fn load_checked(model: &std::path::Path, color: bool) -> Result<crate::Checked, Exit> {
     let comp = crate::compile_path(model).map_err(|e| load_error(&e, color))?;
     checked(comp, &model.display().to_string(), color)
 }

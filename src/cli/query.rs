@@ -56,13 +56,13 @@ pub enum QuestionCmd {
 
 pub fn run(cli: &Cli, args: &QueryArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let (comp, envs) = match super::load_checked(&args.model, color) {
+    let checked = match super::load_checked(&args.model, color) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
     let only = match &args.env {
         None => None,
-        Some(name) => match query::environment(&comp.model, name) {
+        Some(name) => match query::environment(checked.model(), name) {
             Ok(e) => Some(e),
             Err(e) => return super::usage_error(&e.message, e.help.as_deref(), color),
         },
@@ -80,8 +80,8 @@ pub fn run(cli: &Cli, args: &QueryArgs) -> Exit {
             to: to.clone(),
         },
     };
-    let view = crate::review::access_view(&comp, &envs);
-    match query::answer(&comp, &envs, &view, &question, only) {
+    let view = crate::view::access_view(&checked);
+    match query::answer(&checked, &view, &question, only) {
         Err(e) => super::usage_error(&e.message, e.help.as_deref(), color),
         Ok(answer) => match args.format {
             ReportFormat::Text => {

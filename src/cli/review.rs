@@ -15,12 +15,12 @@ pub struct ReviewArgs {
 
 pub fn run(cli: &Cli, args: &ReviewArgs) -> Exit {
     let color = stderr_color(cli.color);
-    let (comp, envs) = match super::load_checked(&args.model, color) {
+    let checked = match super::load_checked(&args.model, color) {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let view = crate::review::access_view(&comp, &envs);
-    let text = crate::review::document::review_markdown(&comp, &view);
+    let view = crate::view::access_view(&checked);
+    let text = crate::review::document::review_markdown(&checked.comp, &view);
     match &args.output {
         None => super::print_stdout(text.as_bytes()),
         Some(path) => match std::fs::write(path, text) {

@@ -1,7 +1,7 @@
 //! Diagnostics as a SARIF 2.1.0 log (`palisade check --format sarif`), for
 //! code-scanning services such as GitHub's.
 //!
-//! One run; `tool.driver.rules` holds every lint of [`crate::lints::LINTS`]
+//! One run; `tool.driver.rules` holds every lint of the catalogue it is given
 //! and then each compiler error code that occurs, and each diagnostic is a
 //! result pointing at its rule by `ruleId` and `ruleIndex`. Lines and columns
 //! are 1-based and columns count Unicode code points (`run.columnKind` is
@@ -23,8 +23,7 @@
 use super::json::JsonLocation;
 use super::render::clamp;
 use super::{Code, Diagnostic, Severity};
-use crate::lints::LINTS;
-use crate::model::Level;
+use crate::model::{Level, LintInfo};
 use crate::source::SourceMap;
 use crate::span::Span;
 use serde::Serialize;
@@ -44,9 +43,10 @@ pub fn information_uri() -> Option<&'static str> {
         .find(|u| !u.is_empty())
 }
 
-/// The SARIF log of `diags`, with positions computed from `sources`.
-pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> SarifLog {
-    let rules = rules(diags);
+/// The SARIF log of `diags`, with positions computed from `sources`;
+/// `lints` (the catalogue, `crate::lints::LINTS`) become the log's rules.
+pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap, lints: &[&LintInfo]) -> SarifLog {
+    let rules = rules(diags, lints);
     let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     let mut seen: HashMap<u64, usize> = HashMap::new();
     let results = diags
@@ -100,8 +100,8 @@ pub fn to_sarif(diags: &[Diagnostic], sources: &SourceMap) -> SarifLog {
 }
 
 /// Every lint, then every other code that occurs (in code order).
-fn rules(diags: &[Diagnostic]) -> Vec<Rule> {
-    let mut rules: Vec<Rule> = LINTS
+fn rules(diags: &[Diagnostic], lints: &[&LintInfo]) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = lints
         .iter()
         .map(|l| Rule {
             id: l.name,
@@ -366,12 +366,14 @@ impl SarifLocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The real catalogue (tests may read any stage).
     use crate::diagnostics::test_support::{sources, span};
+    use crate::lints::LINTS;
     use crate::span::FileId;
     use serde_json::json;
 
     fn value(diags: &[Diagnostic], map: &SourceMap) -> serde_json::Value {
-        serde_json::to_value(to_sarif(diags, map)).unwrap()
+        serde_json::to_value(to_sarif(diags, map, crate::lints::LINTS)).unwrap()
     }
 
     const SHOP: &str = "system shop {\n  app web {\n    calls wbe\n  }\n}\n";

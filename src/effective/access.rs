@@ -1,6 +1,6 @@
 //! Effective access in the model's terms: what one environment's generated
 //! objects permit, evaluated by [`super::network`] and [`super::rbac`], plus
-//! the implications no object states (CHECKS.md):
+//! the implications no object states (docs/checks.md):
 //!
 //! | implication | consequence |
 //! | --- | --- |

@@ -1,5 +1,5 @@
 //! Effective access: what a set of Kubernetes objects actually permits,
-//! evaluated with Kubernetes' own semantics (CHECKS.md).
+//! evaluated with Kubernetes' own semantics (docs/checks.md).
 //!
 //! - [`network`]: NetworkPolicy evaluation (who may connect to whom, on
 //!   which ports);

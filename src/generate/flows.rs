@@ -133,7 +133,7 @@ impl Flows {
                 self.add_cidrs(from, &cx.model.externals[x.index()].addresses, port)
             }
             Entity::Internet => {
-                for peer in internet(&cx.model.platform.private_ranges) {
+                for peer in internet(&cx.model.platform.not_internet()) {
                     self.add_egress(from, peer, port);
                 }
             }
@@ -205,8 +205,10 @@ pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {
     }
 }
 
-/// The internet: every address minus the private ranges, for IPv4 and IPv6.
-pub fn internet(private: &[Cidr]) -> Vec<Peer> {
+/// The internet: every address minus `excluded` (the private ranges and
+/// the addresses that are never the internet, `Platform::not_internet`),
+/// for IPv4 and IPv6.
+pub fn internet(excluded: &[Cidr]) -> Vec<Peer> {
     let v4 = Cidr {
         addr: IpAddr::from([0u8; 4]),
         prefix: 0,
@@ -217,13 +219,14 @@ pub fn internet(private: &[Cidr]) -> Vec<Peer> {
     };
     [v4, v6]
         .into_iter()
-        .map(|all| Peer::Ip {
-            cidr: all,
-            except: private
-                .iter()
-                .filter(|p| p.addr.is_ipv4() == all.addr.is_ipv4() && p.prefix > 0)
+        .filter_map(|all| {
+            let except: Vec<Cidr> = (excluded.iter())
+                .filter(|p| p.addr.is_ipv4() == all.addr.is_ipv4())
                 .copied()
-                .collect(),
+                .collect();
+            // A family excluded whole (`0.0.0.0/0` among the private
+            // ranges) has no internet at all.
+            (!except.iter().any(|p| p.prefix == 0)).then_some(Peer::Ip { cidr: all, except })
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 //! Generation: [`Model`] → Kubernetes objects, per environment
-//! (KUBERNETES.md). Default deny, then exactly what the model allows, at
+//! (docs/kubernetes.md). Default deny, then exactly what the model allows, at
 //! every layer: namespaces, network, RBAC, workload identity.
 //!
 //! Objects are typed [`Resource`]s (`crate::k8s`); `output/` turns them

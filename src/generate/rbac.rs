@@ -1,6 +1,6 @@
 //! RBAC: an app's `kube` grants become `Role app-<group>` bound to the
 //! group's ServiceAccount; a persona's operations become, per namespace,
-//! `Role persona-<persona>` bound to the persona's subjects (KUBERNETES.md's
+//! `Role persona-<persona>` bound to the persona's subjects (docs/kubernetes.md's
 //! operation table). `resourceNames` pin a rule wherever RBAC allows.
 
 /// Namespaces of the apps mounting each store's credentials.
@@ -178,7 +178,7 @@ fn role_and_binding(
     ]
 }
 
-/// KUBERNETES.md's operation table.
+/// docs/kubernetes.md's operation table.
 fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
     match op {
         Operation::View => {

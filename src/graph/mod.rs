@@ -1,4 +1,4 @@
-//! The model as a graph for design review (`palisade graph`, CLI.md):
+//! The model as a graph for design review (`palisade graph`, docs/review.md):
 //! namespaces and explicit pods as nested clusters; personas, apps, stores,
 //! externals, `internet` and `kube` as nodes of distinct kinds; one edge per
 //! (subject, target, kind of access) labelled with its access items.
@@ -62,14 +62,10 @@ pub struct Widened {
 }
 
 /// The widened edges of a checked model, from the access view
-/// ([`crate::review::access`]) of every environment, or of `env` alone.
+/// ([`crate::view`]) of every environment, or of `env` alone.
 /// Edges to the ingress controller (not a model entity) are left out.
-pub fn widened(
-    model: &Model,
-    view: &crate::review::AccessView,
-    env: Option<EnvId>,
-) -> Vec<Widened> {
-    use crate::review::access::{kind_text, GNode};
+pub fn widened(model: &Model, view: &crate::view::AccessView, env: Option<EnvId>) -> Vec<Widened> {
+    use crate::view::{kind_text, GNode};
     let mut out = Vec::new();
     for ev in &view.envs {
         if env.is_some() && ev.env != env {

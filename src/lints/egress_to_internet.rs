@@ -1,6 +1,6 @@
 //! `egress-to-internet`: an app may open connections to the internet.
 
-use super::paths::ip_set;
+use crate::access_graph::{GNode, Kind};
 use super::{Cx, Finding, LintInfo};
 use crate::model::{Access, AppId, Entity, Level};
 use std::collections::BTreeMap;
@@ -17,8 +17,10 @@ third parties can be declared as `external`s with their addresses instead.
 
 Fires for every app whose pod's effective egress (from the generated
 NetworkPolicies, the pod's whole identity) includes public addresses, i.e.
-anything outside `platform.private_ranges` that no `external`, store outside
-the cluster or `platform.api_server` accounts for.
+anything outside `platform.private_ranges` (and the link-local and
+unique-local ranges, which are never the internet) that no `external`,
+store outside the cluster or `platform.api_server` accounts for. A
+catch-all declaration (`0.0.0.0/0`) accounts for nothing.
 
 Fix: declare the third party as an `external` with its address ranges, or
 accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
@@ -26,33 +28,17 @@ accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    let private = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
-    // Declared destinations are not "the internet": externals, stores
-    // outside the cluster, the API server.
-    let known = (m.externals.iter())
-        .flat_map(|x| x.addresses.iter().map(ToString::to_string))
-        .chain(m.stores.iter().flat_map(|s| match &s.location {
-            crate::model::StoreLocation::Outside(cidrs) => {
-                cidrs.iter().map(ToString::to_string).collect()
-            }
-            crate::model::StoreLocation::InCluster(_) => Vec::new(),
-        }))
-        .chain(m.platform.api_server.iter().map(|a| a.address.to_string()));
-    let not_internet = private.union(&ip_set(known));
+    // The graph's `internet`: public addresses that no external, store
+    // outside the cluster or the API server accounts for.
     let mut found: BTreeMap<AppId, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
-        for ip in env.ip.iter() {
-            let public = ip.addresses.difference(&not_internet);
-            if public.is_empty() {
+    for graph in cx.graphs {
+        for (from, e) in graph.edges_to(GNode::E(Entity::Internet)) {
+            let (GNode::E(Entity::App(a)), Kind::Net(ports)) = (from, &e.access) else {
                 continue;
-            }
-            for &a in &m.pods[ip.from.index()].apps {
-                let entry = found.entry(a).or_default();
-                let port = ip.ports.to_string();
-                super::push_unique(&mut entry.0, port);
-                let name = cx.in_env(env.env);
-                super::push_unique(&mut entry.1, name);
-            }
+            };
+            let entry = found.entry(a).or_default();
+            super::push_unique(&mut entry.0, ports.to_string());
+            super::push_unique(&mut entry.1, cx.in_env(graph.env()));
         }
     }
     for (a, (ports, envs)) in found {
@@ -74,7 +60,21 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         .note(format!("ports: {}", ports.join(", ")))
         .help("declare the third party as an `external` with its addresses");
         if granted.is_none() {
-            f = f.note("no statement grants it: a pod-mate's grant does (one network identity)");
+            let mate = (m.pod_of(a).apps.iter()).find(|&&b| {
+                b != a
+                    && cx.grants_of(Entity::App(b)).any(|g| {
+                        g.target == Entity::Internet && matches!(g.access, Access::Port { .. })
+                    })
+            });
+            f = f.note(match mate {
+                Some(&b) => format!(
+                    "no statement grants it: `{}`'s does (one pod, one network identity)",
+                    m.apps[b.index()].name
+                ),
+                None => "no `-> internet` grant: an address it is granted (a catch-all \
+                         external or store) covers public addresses"
+                    .to_string(),
+            });
         }
         out.push(f);
     }

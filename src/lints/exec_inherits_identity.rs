@@ -32,7 +32,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     // (persona, pod group) → chains, envs
     let mut found: BTreeMap<(PersonaId, u32), (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
-    for (env, index) in cx.envs.iter().zip(&cx.declared) {
+    for (env, index) in cx.envs().zip(&cx.declared) {
         let mut mounts: HashMap<PodId, Vec<&DataEdge>> = HashMap::new();
         for d in env.data.iter().filter(|d| d.via == Via::Mount) {
             if let Holder::Group(g) = d.holder {

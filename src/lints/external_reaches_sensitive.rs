@@ -1,7 +1,7 @@
 //! `external-reaches-sensitive`: an external persona has a path to a
 //! confidential or restricted store.
 
-use super::paths::GNode;
+use crate::access_graph::GNode;
 use super::{Cx, Finding, LintInfo};
 use crate::effective::access::sensitive;
 use crate::model::{Entity, Level, PersonaId, StoreId};
@@ -31,8 +31,7 @@ the design's reason: `accept external-reaches-sensitive on customer -> main-db \
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<(Entity, StoreId), (String, Vec<String>)> = BTreeMap::new();
-    for (i, env) in cx.envs.iter().enumerate() {
-        let graph = &cx.graphs[i];
+    for graph in cx.graphs {
         // External personas, and the built-in `internet`.
         let sources = (m.personas.iter().enumerate())
             .filter(|(_, p)| p.external)
@@ -46,11 +45,11 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let to = GNode::E(Entity::Store(StoreId(s as u32)));
-                if let Some((path, _)) = graph.render_path(cx, &reach, to) {
+                if let Some(path) = graph.render_path(m, &reach, to) {
                     let entry = found
                         .entry((source, StoreId(s as u32)))
                         .or_insert_with(|| (path, Vec::new()));
-                    let name = cx.in_env(env.env);
+                    let name = cx.in_env(graph.env());
                     super::push_unique(&mut entry.1, name);
                 }
             }

@@ -70,7 +70,7 @@ pub fn store_access(
 ) -> StoreAccess {
     let m = cx.model;
     let mut found = StoreAccess::new();
-    for env in cx.envs {
+    for env in cx.envs() {
         for (p, persona) in m.personas.iter().enumerate() {
             let id = PersonaId(p as u32);
             for (store, level, how) in persona_data(cx, env, id) {

@@ -1,9 +1,9 @@
 //! `invariant-violated`: a `forbid` fails on effective access.
 
-use super::paths::{name, GNode, Graph, Kind, Reach};
+use crate::access_graph::{name, EnvGraph, GNode, Kind, Reach};
 use super::{Cx, Finding, LintInfo};
 use crate::effective::network::Protocol;
-use crate::model::{Access, ForbidKind, Level, Operation};
+use crate::model::{Access, ForbidKind, Level, Model, Operation};
 use foldhash::{HashMap, HashMapExt};
 
 pub const INFO: LintInfo = LintInfo {
@@ -31,13 +31,12 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let mut searches: HashMap<(usize, GNode), Reach> = HashMap::new();
     for f in &m.forbids {
         let mut failures: Vec<String> = Vec::new();
-        for (i, env) in cx.envs.iter().enumerate() {
-            if let (Some(list), Some(e)) = (&f.envs, env.env) {
+        for (i, graph) in cx.graphs.iter().enumerate() {
+            if let (Some(list), Some(e)) = (&f.envs, graph.env()) {
                 if !list.contains(&e) {
                     continue;
                 }
             }
-            let graph = &cx.graphs[i];
             for &s in &f.subjects {
                 let from = GNode::E(s);
                 if f.kind == ForbidKind::Path {
@@ -51,11 +50,11 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 for &t in &f.targets {
                     let to = GNode::E(t);
                     let found = match reach {
-                        Some(reach) => graph.render_path(cx, reach, to).map(|(p, _)| p),
-                        None => direct(cx, graph, from, to, &f.access),
+                        Some(reach) => graph.render_path(m, reach, to),
+                        None => direct(m, graph, from, to, &f.access),
                     };
                     if let Some(path) = found {
-                        failures.push(format!("{path}{}", cx.in_env(env.env)));
+                        failures.push(format!("{path}{}", cx.in_env(graph.env())));
                     }
                 }
             }
@@ -86,8 +85,10 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// Direct effective access from `from` to `to` matching `access` (any if
-/// empty): one edge, or exec into a pod and one edge from it.
-fn direct(cx: &Cx<'_>, g: &Graph, from: GNode, to: GNode, access: &[Access]) -> Option<String> {
+/// empty): one edge of the graph (which holds what exec into a pod and the
+/// ingress controller pass on), or `deploy`/`restart` of a pod — which may
+/// change its template, and so act as it — and one edge from it.
+fn direct(m: &Model, g: &EnvGraph, from: GNode, to: GNode, access: &[Access]) -> Option<String> {
     // Reading a store's pod logs is no access to the store in the language
     // (persona → store access is read, write, admin); on an app it is.
     let to_store = matches!(to, GNode::E(crate::model::Entity::Store(_)));
@@ -98,30 +99,24 @@ fn direct(cx: &Cx<'_>, g: &Graph, from: GNode, to: GNode, access: &[Access]) -> 
             access.iter().any(|a| kind_matches(a, k))
         }
     };
-    for e in g.edges(from) {
-        if e.to == to && matches(&e.kind) {
-            return Some(format!("{} {} {}", name(cx, from), e.label(), name(cx, to)));
+    for (t, e) in g.edges_from(from) {
+        if t == to && matches(&e.access) {
+            return Some(g.render_edge(m, from, to, e));
         }
     }
-    // Through the ingress (a persona's port grants), or acting as a pod:
-    // exec, or deploy/restart, which may change the pod's template.
-    for e in g.edges(from) {
-        let acts_as = matches!(
-            e.kind,
-            Kind::Op(Operation::Exec | Operation::Deploy | Operation::Restart)
-        );
-        if !acts_as && e.to != GNode::Ingress {
+    for (x, e) in g.edges_from(from) {
+        if !matches!(e.access, Kind::Op(Operation::Deploy | Operation::Restart)) {
             continue;
         }
-        for e2 in g.edges(e.to) {
-            if e2.to == to && matches(&e2.kind) && !matches!(e2.kind, Kind::Op(_)) {
+        for (t, e2) in g.edges_from(x) {
+            if t == to && matches(&e2.access) && !matches!(e2.access, Kind::Op(_)) {
                 return Some(format!(
                     "{} {} {} {} {}",
-                    name(cx, from),
-                    e.label(),
-                    name(cx, e.to),
-                    e2.label(),
-                    name(cx, to)
+                    name(m, from),
+                    g.label(m, e),
+                    name(m, x),
+                    g.label(m, e2),
+                    name(m, to)
                 ));
             }
         }

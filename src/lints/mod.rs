@@ -1,51 +1,24 @@
-//! Lints and invariants (CHECKS.md): findings on the model and on its
+//! Lints and invariants (docs/checks.md): findings on the model and on its
 //! effective access, each lint in a file of its own with its `explain` text.
 //!
-//! Input: the resolved [`Model`] and every environment's
-//! [`EnvAccess`](crate::effective::access::EnvAccess). Output: diagnostics,
-//! after `lint NAME = level`, `accept LINT on A -> B` and `--deny warnings`
-//! are applied. An `accept` silences a finding when every (subject, target)
-//! pair of the finding is one of its pairs; a lint about one declaration
-//! (an app's image, a namespace) takes `accept LINT on X -> X`.
+//! Input: the resolved [`Model`] and every environment's effective access
+//! graph ([`EnvGraph`]). Output: diagnostics, after `lint NAME = level`,
+//! `accept LINT on A -> B` and `--deny warnings` are applied. An `accept`
+//! silences a finding when every (subject, target) pair of the finding is
+//! one of its pairs; a lint about one declaration (an app's image, a
+//! namespace) takes `accept LINT on X -> X`.
+//!
+//! A lint is one file — its [`LintInfo`] (name, default level, summary,
+//! `explain` text) and its `check` — and one line in [`registry!`] below.
 
-mod clearance_exceeded;
-mod dangerous_kube_grant;
-mod egress_to_internet;
-mod exec_inherits_identity;
-mod external_reaches_sensitive;
-mod human_write_restricted;
-mod invariant_violated;
-mod namespace_wide_grant;
-pub mod paths;
-mod portforward_bypasses_network;
-mod privileged_namespace;
-mod shared_pod_widening;
-pub mod shared_rbac_subject;
-mod stale_accept;
-mod unenforced_grant;
-mod unpinned_image;
-mod untrusted_registry;
-mod unused_declaration;
-mod wildcard_grant;
-
-pub use paths::Graph;
-
+use crate::access_graph::EnvGraph;
 use crate::diagnostics::{Code, Diagnostic, Label, Severity};
 use crate::effective::access::{EnvAccess, Node};
 use crate::model::{Access, DataLevel, Entity, EnvId, Grant, Level, Model, Operation};
+pub use crate::model::{LintInfo, INVARIANT_VIOLATED};
 use crate::span::Span;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use rayon::prelude::*;
-
-/// A lint's identity and documentation.
-#[derive(Clone, Copy, Debug)]
-pub struct LintInfo {
-    pub name: &'static str,
-    pub default: Level,
-    pub summary: &'static str,
-    /// `palisade explain NAME`: what it finds, why it matters, what to do.
-    pub explain: &'static str,
-}
 
 /// A lint: its identity and its check.
 pub struct Lint {
@@ -53,107 +26,51 @@ pub struct Lint {
     pub check: fn(&Cx<'_>, &mut Vec<Finding>),
 }
 
-/// Every lint, in the order of CHECKS.md (then palisade's own additions).
-pub const LINTS: &[LintInfo] = &[
-    namespace_wide_grant::INFO,
-    shared_pod_widening::INFO,
-    exec_inherits_identity::INFO,
-    portforward_bypasses_network::INFO,
-    external_reaches_sensitive::INFO,
-    clearance_exceeded::INFO,
-    human_write_restricted::INFO,
-    wildcard_grant::INFO,
-    egress_to_internet::INFO,
-    unused_declaration::INFO,
-    privileged_namespace::INFO,
-    unpinned_image::INFO,
-    untrusted_registry::INFO,
-    stale_accept::INFO,
-    invariant_violated::INFO,
-    dangerous_kube_grant::INFO,
-    shared_rbac_subject::INFO,
-    unenforced_grant::INFO,
-];
+/// The registry: one line per lint. The order is the catalogue's
+/// (`palisade explain`, SARIF rules): the design's, then palisade's own
+/// additions.
+macro_rules! registry {
+    ($($lint:ident),* $(,)?) => {
+        $(mod $lint;)*
+        /// Every lint with its check, in catalogue order.
+        pub const REGISTRY: &[Lint] = &[$(Lint { info: &$lint::INFO, check: $lint::check }),*];
+        /// Every lint's identity and documentation, in catalogue order: what
+        /// `accept` and `lint` statements are resolved against.
+        pub const LINTS: &[&LintInfo] = &[$(&$lint::INFO),*];
+    };
+}
 
-/// The checks, run in this order (`stale-accept` is applied last, by [`check`]).
-const CHECKS: &[Lint] = &[
-    Lint {
-        info: &namespace_wide_grant::INFO,
-        check: namespace_wide_grant::check,
-    },
-    Lint {
-        info: &shared_pod_widening::INFO,
-        check: shared_pod_widening::check,
-    },
-    Lint {
-        info: &exec_inherits_identity::INFO,
-        check: exec_inherits_identity::check,
-    },
-    Lint {
-        info: &portforward_bypasses_network::INFO,
-        check: portforward_bypasses_network::check,
-    },
-    Lint {
-        info: &external_reaches_sensitive::INFO,
-        check: external_reaches_sensitive::check,
-    },
-    Lint {
-        info: &clearance_exceeded::INFO,
-        check: clearance_exceeded::check,
-    },
-    Lint {
-        info: &human_write_restricted::INFO,
-        check: human_write_restricted::check,
-    },
-    Lint {
-        info: &wildcard_grant::INFO,
-        check: wildcard_grant::check,
-    },
-    Lint {
-        info: &egress_to_internet::INFO,
-        check: egress_to_internet::check,
-    },
-    Lint {
-        info: &unused_declaration::INFO,
-        check: unused_declaration::check,
-    },
-    Lint {
-        info: &privileged_namespace::INFO,
-        check: privileged_namespace::check,
-    },
-    Lint {
-        info: &unpinned_image::INFO,
-        check: unpinned_image::check,
-    },
-    Lint {
-        info: &untrusted_registry::INFO,
-        check: untrusted_registry::check,
-    },
-    Lint {
-        info: &invariant_violated::INFO,
-        check: invariant_violated::check,
-    },
-    Lint {
-        info: &dangerous_kube_grant::INFO,
-        check: dangerous_kube_grant::check,
-    },
-    Lint {
-        info: &shared_rbac_subject::INFO,
-        check: shared_rbac_subject::check,
-    },
-    Lint {
-        info: &unenforced_grant::INFO,
-        check: unenforced_grant::check,
-    },
-];
+registry! {
+    namespace_wide_grant,
+    shared_pod_widening,
+    exec_inherits_identity,
+    portforward_bypasses_network,
+    external_reaches_sensitive,
+    clearance_exceeded,
+    human_write_restricted,
+    wildcard_grant,
+    egress_to_internet,
+    unused_declaration,
+    privileged_namespace,
+    unpinned_image,
+    untrusted_registry,
+    stale_accept,
+    invariant_violated,
+    dangerous_kube_grant,
+    shared_rbac_subject,
+    unenforced_grant,
+    duplicate_statement,
+    workload_rewrite,
+    unsafe_address,
+    private_address,
+}
+
+pub use shared_rbac_subject::shared as shared_rbac_subjects;
 
 /// The lint of that name.
 pub fn find(name: &str) -> Option<&'static LintInfo> {
-    LINTS.iter().find(|l| l.name == name)
+    LINTS.iter().copied().find(|l| l.name == name)
 }
-
-/// The lint whose level can never be lowered and that cannot be accepted.
-pub const INVARIANT_VIOLATED: &str = "invariant-violated";
 
 /// One finding of a lint.
 #[derive(Clone, Debug)]
@@ -207,15 +124,17 @@ impl Finding {
 /// What a lint sees.
 pub struct Cx<'a> {
     pub model: &'a Model,
-    /// Every environment's effective access (one, `env: None`, when the
-    /// model declares no environment).
-    pub envs: &'a [EnvAccess],
+    /// Every environment's effective access graph (one, `env: None`, when
+    /// the model declares no environment), with the evaluated objects
+    /// behind it ([`EnvGraph::access`]).
+    pub graphs: &'a [EnvGraph],
     /// Per environment (same order): the grants that apply, indexed.
     pub declared: Vec<Declared<'a>>,
-    /// Per environment: the effective access graph.
-    pub graphs: Vec<Graph>,
     /// Every grant (any environment) by subject, in model order.
     pub by_subject: HashMap<Entity, Vec<&'a Grant>>,
+    /// `accepts_used[i]`: whether `model.accepts[i]` silenced a finding;
+    /// set before `stale-accept`, the last check, runs.
+    pub accepts_used: Vec<bool>,
 }
 
 /// One environment's grants, indexed for the lints' "was this declared?".
@@ -261,6 +180,11 @@ impl<'a> Declared<'a> {
 }
 
 impl<'a> Cx<'a> {
+    /// Every environment's evaluated objects, in the order of `graphs`.
+    pub fn envs(&self) -> impl Iterator<Item = &'a EnvAccess> + 'a {
+        self.graphs.iter().map(|g| &g.access)
+    }
+
     /// Every grant of `subject` (any environment), in model order.
     pub fn grants_of(&self, subject: Entity) -> impl Iterator<Item = &'a Grant> + '_ {
         self.by_subject.get(&subject).into_iter().flatten().copied()
@@ -333,26 +257,17 @@ pub struct Outcome {
 }
 
 impl<'a> Cx<'a> {
-    /// The lints' view of a checked model: grants indexed per environment,
-    /// every environment's effective access graph.
-    pub fn new(model: &'a Model, envs: &'a [EnvAccess]) -> Cx<'a> {
-        let mut cx = Cx::bare(model, envs);
-        cx.graphs = envs.par_iter().map(|e| Graph::build(&cx, e)).collect();
-        cx
-    }
-
-    /// [`Cx::new`] without the graphs (`graphs` is empty): for naming
-    /// nodes and looking up grants.
-    pub fn bare(model: &'a Model, envs: &'a [EnvAccess]) -> Cx<'a> {
+    /// The lints' view of a checked model: grants indexed per environment.
+    pub fn new(model: &'a Model, graphs: &'a [EnvGraph]) -> Cx<'a> {
         let mut cx = Cx {
             model,
-            envs,
-            declared: envs
+            graphs,
+            declared: graphs
                 .par_iter()
-                .map(|e| Declared::new(model, e.env))
+                .map(|g| Declared::new(model, g.env()))
                 .collect(),
-            graphs: Vec::new(),
             by_subject: HashMap::new(),
+            accepts_used: Vec::new(),
         };
         for g in &model.grants {
             cx.by_subject.entry(g.subject).or_default().push(g);
@@ -362,18 +277,20 @@ impl<'a> Cx<'a> {
 }
 
 /// Run every lint and invariant; apply levels, accepts and `stale-accept`.
-pub fn check(model: &Model, envs: &[EnvAccess]) -> Vec<Diagnostic> {
-    run(model, envs).1
+pub fn check(model: &Model, graphs: &[EnvGraph]) -> Vec<Diagnostic> {
+    run(model, graphs).1
 }
 
 /// [`check`], also returning every finding with its level and the
 /// `accept`s that silence it (accepted findings included, `allow`ed ones
 /// not), in the order of the diagnostics.
-pub fn run(model: &Model, envs: &[EnvAccess]) -> (Vec<Outcome>, Vec<Diagnostic>) {
-    let cx = Cx::new(model, envs);
-    // Lints are independent: each on any core, their findings in CHECKS
-    // order.
-    let findings: Vec<Finding> = (CHECKS.par_iter())
+pub fn run(model: &Model, graphs: &[EnvGraph]) -> (Vec<Outcome>, Vec<Diagnostic>) {
+    let mut cx = Cx::new(model, graphs);
+    // Lints are independent: each on any core, their findings in catalogue
+    // order. `stale-accept` runs last, on which accepts the others used.
+    let stale = |lint: &&Lint| lint.info.name == stale_accept::INFO.name;
+    let findings: Vec<Finding> = (REGISTRY.par_iter())
+        .filter(|lint| !stale(lint))
         .filter(|lint| {
             level(model, lint.info) != Level::Allow || lint.info.name == INVARIANT_VIOLATED
         })
@@ -408,11 +325,15 @@ pub fn run(model: &Model, envs: &[EnvAccess]) -> (Vec<Outcome>, Vec<Diagnostic>)
             }
         })
         .collect();
-    if level(model, &stale_accept::INFO) != Level::Allow {
-        let mut stale = Vec::new();
-        stale_accept::check(&cx, &used, &mut stale);
-        outcomes.extend(stale.into_iter().map(|f| Outcome {
-            level: level(model, &stale_accept::INFO),
+    cx.accepts_used = used;
+    for lint in REGISTRY.iter().filter(stale) {
+        if level(model, lint.info) == Level::Allow {
+            continue;
+        }
+        let mut found = Vec::new();
+        (lint.check)(&cx, &mut found);
+        outcomes.extend(found.into_iter().map(|f| Outcome {
+            level: level(model, lint.info),
             finding: f,
             accepted: Vec::new(),
         }));

@@ -60,7 +60,7 @@ enum Extra {
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<Key, Found> = BTreeMap::new();
-    for (env, index) in cx.envs.iter().zip(&cx.declared) {
+    for (env, index) in cx.envs().zip(&cx.declared) {
         // The operation grants of this environment by (persona, op,
         // namespace): the pod groups they name.
         let mut named: HashMap<Key, Named<'_>> = HashMap::new();

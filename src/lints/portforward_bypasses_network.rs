@@ -29,7 +29,7 @@ their own; if the tunnel is the intended break-glass path, accept it:
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     let mut found: BTreeMap<(u32, u32), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for env in cx.envs {
+    for env in cx.envs() {
         let mut admitted_to: HashMap<Node, PortSet> = HashMap::new();
         if env.ops.iter().any(|o| o.op == Operation::Portforward) {
             for e in env.net.iter() {

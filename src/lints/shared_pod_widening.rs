@@ -28,7 +28,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
     // app → (other entity, outgoing?) → environments
     let mut found: BTreeMap<(Entity, Entity, bool), Vec<String>> = BTreeMap::new();
-    for (env, index) in cx.envs.iter().zip(&cx.declared) {
+    for (env, index) in cx.envs().zip(&cx.declared) {
         let declared = |s: Entity, t: Entity| index.has(s, t);
         for e in env.net.iter() {
             for (group, other, outgoing) in [(e.from, e.to, true), (e.to, e.from, false)] {

@@ -21,9 +21,10 @@ seen); or the lint is set to `allow`, so it finds nothing to silence.
 Fix: delete the accept, or complete its pairs from the finding's notes.",
 };
 
-/// `used[i]`: whether `model.accepts[i]` silenced a finding.
-pub fn check(cx: &Cx<'_>, used: &[bool], out: &mut Vec<Finding>) {
-    for (a, used) in cx.model.accepts.iter().zip(used) {
+/// Runs after every other lint: `cx.accepts_used[i]` says whether
+/// `model.accepts[i]` silenced a finding.
+pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    for (a, used) in cx.model.accepts.iter().zip(&cx.accepts_used) {
         if !used {
             out.push(
                 Finding::new(

@@ -37,7 +37,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     // (persona, store, level) → (the statement's span, environments)
     let mut found: BTreeMap<(PersonaId, StoreId, DataLevel), (crate::span::Span, Vec<String>)> =
         BTreeMap::new();
-    for env in cx.envs {
+    for env in cx.envs() {
         // What each persona effectively holds, at its highest level.
         let mut held: BTreeMap<(PersonaId, StoreId), DataLevel> = BTreeMap::new();
         for d in &env.data {

@@ -3,9 +3,10 @@
 //! concrete entities. Later stages (generation, effective access, review)
 //! read only this type, never the syntax tree.
 
-pub mod graph;
+mod lint;
 mod types;
 
+pub use lint::{LintInfo, INVARIANT_VIOLATED};
 pub use types::*;
 
 use crate::span::Span;

@@ -51,6 +51,40 @@ pub struct Platform {
     pub span: Option<Span>,
 }
 
+/// Addresses that are never `internet`, whatever `platform.private_ranges`
+/// says: IPv4 link-local (`169.254.0.0/16`, where `169.254.169.254` hands
+/// any pod the node's cloud credentials), IPv6 link-local (`fe80::/10`)
+/// and IPv6 unique local (`fc00::/7`).
+pub fn never_internet() -> [Cidr; 3] {
+    [
+        Cidr {
+            addr: IpAddr::from([169, 254, 0, 0]),
+            prefix: 16,
+        },
+        Cidr {
+            addr: IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 0, 0u16]),
+            prefix: 10,
+        },
+        Cidr {
+            addr: IpAddr::from([0xfc00, 0, 0, 0, 0, 0, 0, 0u16]),
+            prefix: 7,
+        },
+    ]
+}
+
+impl Platform {
+    /// What `internet` excludes: `private_ranges` and [`never_internet`].
+    pub fn not_internet(&self) -> Vec<Cidr> {
+        let mut out = self.private_ranges.clone();
+        for c in never_internet() {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
 impl Default for Platform {
     fn default() -> Self {
         let cidr = |a: [u8; 4], prefix| Cidr {
@@ -64,11 +98,14 @@ impl Default for Platform {
                 namespace: "kube-system".into(),
                 labels: crate::k8s::Labels::from_iter([("k8s-app".into(), "kube-dns".into())]),
             },
-            // RFC 1918, and RFC 4193 unique local IPv6 (pod networks use it too).
+            // RFC 1918, carrier-grade NAT (RFC 6598: EKS and others put
+            // pods there), and RFC 4193 unique local IPv6 (pod networks use
+            // it too).
             private_ranges: vec![
                 cidr([10, 0, 0, 0], 8),
                 cidr([172, 16, 0, 0], 12),
                 cidr([192, 168, 0, 0], 16),
+                cidr([100, 64, 0, 0], 10),
                 Cidr {
                     addr: IpAddr::from([0xfc00, 0, 0, 0, 0, 0, 0, 0u16]),
                     prefix: 7,

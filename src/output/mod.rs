@@ -63,7 +63,7 @@ fn header(model_files: &[String]) -> String {
     )
 }
 
-/// `cluster/namespace-<ns>.yaml` or `<ns>/<kind>-<name>.yaml` (KUBERNETES.md).
+/// `cluster/namespace-<ns>.yaml` or `<ns>/<kind>-<name>.yaml` (docs/kubernetes.md).
 pub fn object_path(obj: &Resource) -> String {
     let kind = obj.kind().to_ascii_lowercase();
     let meta = obj.metadata();

@@ -335,11 +335,13 @@ pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
     let mut subjects = Vec::new();
     if let Some(v) = props.value("group", "\"oidc:team\"", diags) {
         if let Some(s) = subject_string("group", v, diags) {
+            reserved_identities("group", v, diags);
             subjects.push(Subject::Group(s));
         }
     }
     for (key, group) in [("groups", true), ("users", false)] {
         if let Some(v) = props.value(key, "[\"...\"]", diags) {
+            reserved_identities(if group { "group" } else { "user" }, v, diags);
             for s in props::string_list(key, v, diags).unwrap_or_default() {
                 subjects.push(if group {
                     Subject::Group(s)
@@ -393,6 +395,21 @@ pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
         subjects,
         clearance,
         span: d.name.span,
+    }
+}
+
+/// E0105 for each string of `v` (a string or a list) under `system:`.
+fn reserved_identities(kind: &str, v: &ast::Value, diags: &mut Diagnostics) {
+    let items = match &v.kind {
+        ast::ValueKind::List(items) => items.as_slice(),
+        _ => std::slice::from_ref(v),
+    };
+    for item in items {
+        if let ast::ValueKind::Str(s) = &item.kind {
+            if let Some(d) = super::identities::identity_error(kind, s, item.span) {
+                diags.push(d);
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! subject and target. Every problem is reported in one run.
 
 mod decls;
+pub mod identities;
 pub mod names;
 mod props;
 mod statements;
@@ -40,17 +41,22 @@ struct Resolver<'a> {
     symbols: HashMap<String, (Sym, Span)>,
     namespaces: HashMap<String, NsId>,
     environments: HashMap<String, EnvId>,
+    /// The lints `accept` and `lint` statements may name.
+    lints: &'a [&'static LintInfo],
 }
 
-/// Resolve the parsed files of one model.
+/// Resolve the parsed files of one model; `lints` is the lint catalogue
+/// (`crate::lints::LINTS`), handed in by the pipeline: the lints run later.
 pub fn resolve(
     files: &[(FileId, ast::File)],
     sources: &SourceMap,
+    lints: &[&'static LintInfo],
     diags: &mut Diagnostics,
 ) -> Model {
     let mut r = Resolver {
         model: Model::default(),
         diags,
+        lints,
         symbols: HashMap::new(),
         namespaces: HashMap::new(),
         environments: HashMap::new(),
@@ -144,6 +150,9 @@ impl Resolver<'_> {
         }
         for d in decls.iter().filter(|d| d.kind == DeclKind::Namespace) {
             if self.unique_in(&d.name, Table::Namespaces) {
+                if let Some(e) = identities::namespace_error(&d.name.name, d.name.span) {
+                    self.diags.push(e);
+                }
                 let id = NsId(self.model.namespaces.len() as u32);
                 self.namespaces.insert(d.name.name.clone(), id);
                 self.model.namespaces.push(decls::namespace(d, self.diags));
@@ -320,6 +329,14 @@ impl Resolver<'_> {
         }
         if let Some(d) = names::check_name(what, &name.name, name.span, affix) {
             self.diags.push(d);
+        }
+        if matches!(what, "app" | "pod") && name.name == "default" {
+            self.diags.push(
+                Diagnostic::error(Code::Reserved, name.span, "`default` is a reserved name")
+                    .label("the ServiceAccount every pod of a namespace runs as unless it names another")
+                    .note("palisade names a pod group's ServiceAccount after it: this one's Role, RoleBinding and token would belong to every such pod")
+                    .help("choose another name"),
+            );
         }
         if matches!(what, "app" | "pod" | "store")
             && BASELINE_POLICIES.contains(&name.name.as_str())

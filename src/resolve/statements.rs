@@ -1,11 +1,10 @@
 //! Statements: resolve subjects and targets, check each access item for the
-//! subject → target kinds (LANGUAGE.md's table), and expand `allow` into
+//! subject → target kinds (docs/language.md's table), and expand `allow` into
 //! grants; record `forbid`, `accept` and `lint`.
 
 use super::props::{backticked, check_port};
 use super::{names, Resolver, Sym, UNRESOLVED_NS};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lints;
 use crate::model::*;
 use crate::span::Span;
 use crate::syntax::ast::{self, AccessItem, Item, TargetSet, Targets};
@@ -685,7 +684,7 @@ fn forbid(r: &mut Resolver<'_>, s: &ast::ForbidStmt) {
 }
 
 fn lint_ref(r: &mut Resolver<'_>, name: &ast::Ident) -> Option<&'static str> {
-    if let Some(l) = lints::find(&name.name) {
+    if let Some(l) = r.lints.iter().find(|l| l.name == name.name) {
         return Some(l.name);
     }
     let mut d = Diagnostic::error(
@@ -694,7 +693,7 @@ fn lint_ref(r: &mut Resolver<'_>, name: &ast::Ident) -> Option<&'static str> {
         format!("unknown lint `{}`", names::shorten(&name.name)),
     )
     .label("no lint of this name");
-    d = match crate::suggest::closest(&name.name, lints::LINTS.iter().map(|l| l.name)) {
+    d = match crate::suggest::closest(&name.name, r.lints.iter().map(|l| l.name)) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help("`palisade explain` lists the lints"),
     };
@@ -704,7 +703,7 @@ fn lint_ref(r: &mut Resolver<'_>, name: &ast::Ident) -> Option<&'static str> {
 
 fn accept(r: &mut Resolver<'_>, s: &ast::AcceptStmt) {
     let lint = lint_ref(r, &s.lint);
-    if lint == Some(lints::INVARIANT_VIOLATED) {
+    if lint == Some(INVARIANT_VIOLATED) {
         r.diags.push(
             Diagnostic::error(
                 Code::InvariantNotAdjustable,
@@ -720,7 +719,7 @@ fn accept(r: &mut Resolver<'_>, s: &ast::AcceptStmt) {
     let (Some(lint), Some(subjects), Some(targets)) = (lint, subjects, targets) else {
         return;
     };
-    if lint == lints::INVARIANT_VIOLATED {
+    if lint == INVARIANT_VIOLATED {
         return;
     }
     r.model.accepts.push(Accept {
@@ -750,7 +749,7 @@ fn lint(r: &mut Resolver<'_>, s: &ast::LintStmt) {
     let (Some(lint), Some(level)) = (lint, level) else {
         return;
     };
-    if lint == lints::INVARIANT_VIOLATED && level != Level::Deny {
+    if lint == INVARIANT_VIOLATED && level != Level::Deny {
         r.diags.push(
             Diagnostic::error(Code::InvariantNotAdjustable, s.level.span, "`invariant-violated` cannot be lowered")
                 .label("always `deny`")

@@ -4,14 +4,14 @@
 //! reasons), every invariant with its status and a Mermaid diagram of the
 //! model with its widened edges (GitHub and GitLab render it).
 
-use super::access::{AccessView, GNode};
-use super::report::{one_line, statement_ref};
 use crate::lints::INVARIANT_VIOLATED;
 use crate::model::{EnvId, ForbidKind, Level};
+use crate::view::report::{one_line, statement_ref};
+use crate::view::{AccessView, GNode};
 use crate::Compilation;
 use std::collections::BTreeMap;
 
-/// The report of a checked model (`view`: [`super::access_view`] of it).
+/// The report of a checked model (`view`: [`crate::view::access_view`] of it).
 pub fn review_markdown(comp: &Compilation, view: &AccessView) -> String {
     let m = &comp.model;
     let mut out = String::new();

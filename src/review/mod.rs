@@ -1,17 +1,11 @@
-//! Design-review outputs computed from a checked model (issue 5): the
-//! access view ([`access`]), shared by `palisade graph --effective`,
-//! `query` ([`query`]), `diff` ([`diff`]) and `review` ([`document`]); [`report`] is how
-//! an edge and its derivation are shown.
+//! Design-review outputs computed from a checked model: `query`
+//! ([`query`]), `diff` ([`diff`]) and the `review` report ([`document`]).
 //!
-//! Input: a [`Compilation`](crate::Compilation) after
-//! [`check`](crate::check), and the `Vec<EnvAccess>` that `check` returned.
-//! Output: [`access::AccessView`], every effective edge per environment with
-//! what declares it and, when it is wider than declared, why.
+//! Input: a [`Checked`](crate::Checked) model and its access view
+//! ([`crate::view`]); the review report also draws the review graph
+//! ([`crate::graph`]). Output: answers, diffs and reports as text,
+//! Markdown and JSON.
 
-pub mod access;
 pub mod diff;
 pub mod document;
 pub mod query;
-pub mod report;
-
-pub use access::{access_view, AccessEdge, AccessView, EnvView, Widening};

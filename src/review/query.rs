@@ -2,13 +2,11 @@
 //! access view and the effective access graph, each answer with its
 //! derivation (the `allow` statements, or the widening's causes).
 
-use super::access::{AccessEdge, AccessView, GNode, Kind};
-use super::report::{env_name, EdgeReport, SCHEMA_VERSION};
-use crate::effective::access::EnvAccess;
 use crate::effective::network::Protocol;
-use crate::lints::Cx;
 use crate::model::{DataLevel, Entity, EnvId, Model, Operation};
-use crate::Compilation;
+use crate::view::report::{env_name, EdgeReport, SCHEMA_VERSION};
+use crate::view::{AccessEdge, AccessView, EnvView, GNode, Kind};
+use crate::{Checked, Compilation};
 use serde::Serialize;
 
 /// A question.
@@ -72,7 +70,7 @@ pub enum EnvAnswer {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PathReport {
-    /// `customer --through the ingress--> ingress --TCP/8080--> web ...`
+    /// `customer --TCP/8080 through the ingress--> web --TCP/9000--> api ...`
     pub text: String,
     pub hops: Vec<Hop>,
 }
@@ -83,9 +81,8 @@ pub struct Hop {
     pub to: String,
     /// The edge as the path shows it: `--TCP/8080-->`, `--exec-->`.
     pub label: String,
-    /// The access edge behind the hop (for a hop through the ingress
-    /// controller: the persona's edge to the app); `null` for the hop into
-    /// the ingress controller itself.
+    /// The access edge behind the hop: every hop is an edge of the graph,
+    /// so this is never `null` (an `Option` for the JSON schema's sake).
     pub edge: Option<EdgeReport>,
 }
 
@@ -111,15 +108,16 @@ fn want_matches(want: Want, e: &AccessEdge) -> bool {
     }
 }
 
-/// Answer a question on a checked model (`envs`: what [`crate::check`]
-/// returned; `view`: [`super::access_view`] of it); `only`: one environment.
+/// Answer a question on a checked model (`view`: [`crate::view::access_view`]
+/// of it); `only`: one environment. Edges come from the view, paths from the
+/// same graphs the view reads.
 pub fn answer(
-    comp: &Compilation,
-    envs: &[EnvAccess],
+    checked: &Checked,
     view: &AccessView,
     question: &Question,
     only: Option<EnvId>,
 ) -> Result<Answer, QueryError> {
+    let comp = &checked.comp;
     let m = &comp.model;
     let selected = view.envs.iter().filter(|e| only.is_none() || e.env == only);
     let (echo, environments) = match question {
@@ -161,12 +159,11 @@ pub fn answer(
         }
         Question::Path { from, to } => {
             let (f, t) = (entity(m, from)?, entity(m, to)?);
-            let cx = Cx::new(m, envs);
-            let answers = (view.envs.iter().enumerate())
-                .filter(|(_, ev)| only.is_none() || ev.env == only)
-                .map(|(i, ev)| EnvAnswer::Path {
+            let answers = (view.envs.iter().zip(&checked.graphs))
+                .filter(|(ev, _)| only.is_none() || ev.env == only)
+                .map(|(ev, graph)| EnvAnswer::Path {
                     environment: env_name(m, ev.env),
-                    path: path(comp, &cx, i, ev, f, t),
+                    path: path(comp, graph, ev, f, t),
                 })
                 .collect();
             let echo = Echo {
@@ -199,48 +196,28 @@ impl Echo {
 
 fn path(
     comp: &Compilation,
-    cx: &Cx<'_>,
-    i: usize,
-    ev: &super::access::EnvView,
+    graph: &crate::access_graph::EnvGraph,
+    ev: &EnvView,
     f: Entity,
     t: Entity,
 ) -> Option<PathReport> {
     let m = &comp.model;
-    let graph = cx.graphs.get(i)?;
     let reach = graph.reach(GNode::E(f));
-    let (text, _) = graph.render_path(cx, &reach, GNode::E(t))?;
-    let steps = graph.path(&reach, GNode::E(t))?;
-    let find = |a: GNode, b: GNode, kind: &Kind| {
-        ev.edges
-            .iter()
-            .find(|e| e.from == a && e.to == b && same_class(&e.access, kind))
-            .map(|e| EdgeReport::new(comp, e))
-    };
-    let mut hops = Vec::new();
-    let mut prev: Option<GNode> = None;
-    for (from, edge) in steps {
-        let report = match (from, edge.to) {
-            (_, GNode::Ingress) => None,
-            // Through the ingress: the persona's edge to the app.
-            (GNode::Ingress, to) => prev.and_then(|p| find(p, to, &edge.kind)),
-            (a, b) => find(a, b, &edge.kind),
-        };
-        hops.push(Hop {
-            from: super::access::node_name(m, from),
-            to: super::access::node_name(m, edge.to),
-            label: edge.label(),
-            edge: report,
-        });
-        prev = Some(from);
-    }
+    let text = graph.render_path(m, &reach, GNode::E(t))?;
+    let hops = graph.path(&reach, GNode::E(t))?;
+    // The view's edges are the graph's, in the same order: each hop's edge
+    // is found by (from, to, class).
+    let hops = (hops.iter())
+        .map(|h| Hop {
+            from: crate::view::node_name(m, h.from),
+            to: crate::view::node_name(m, h.to),
+            label: graph.label(m, h.edge),
+            edge: (ev.edges.iter())
+                .find(|e| e.from == h.from && e.to == h.to && e.access.class() == h.edge.class)
+                .map(|e| EdgeReport::new(comp, e)),
+        })
+        .collect();
     Some(PathReport { text, hops })
-}
-
-fn same_class(a: &Kind, b: &Kind) -> bool {
-    match (a, b) {
-        (Kind::Op(x), Kind::Op(y)) => x == y,
-        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
-    }
 }
 
 /// A name of the model (or `internet`, `kube`).

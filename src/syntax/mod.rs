@@ -10,6 +10,7 @@
 pub mod ast;
 mod convert;
 mod errors;
+pub mod format;
 mod scan;
 
 use crate::diagnostics::Diagnostics;

@@ -136,12 +136,15 @@ impl IpRange {
     }
 }
 
-/// `internet`: 0.0.0.0/0 and ::/0 less `platform.private_ranges`.
+/// `internet`: 0.0.0.0/0 and ::/0 less `platform.private_ranges` and the
+/// ranges that are never the internet (docs/language.md): link-local
+/// 169.254.0.0/16 and fe80::/10, unique local fc00::/7. Written out here,
+/// not taken from the compiler.
 fn internet(model: &Model) -> Vec<IpRange> {
-    let private: Vec<IpRange> = model
-        .platform
-        .private_ranges
-        .iter()
+    let never = ["169.254.0.0/16", "fe80::/10", "fc00::/7"]
+        .map(|c| palisade::resolve::parse_cidr(c).expect("a CIDR"));
+    let private: Vec<IpRange> = (model.platform.private_ranges.iter())
+        .chain(never.iter())
         .map(IpRange::of)
         .collect();
     let mut out = Vec::new();

@@ -2,7 +2,7 @@
 //! and `diff`) and as text, with their derivation — the `allow` statements
 //! that declare them, the causes of their widening, the findings.
 
-use super::access::{kind_text, node_name, AccessEdge};
+use super::{kind_text, node_name, AccessEdge};
 use crate::model::Model;
 use crate::Compilation;
 use serde::Serialize;

@@ -1,6 +1,11 @@
-//! The access view: every effective edge of every environment, each with
-//! the grants that declare it and, when it is wider than declared, the
-//! cause in words and the lint findings that report it.
+//! The access view: every edge of every environment's effective access
+//! graph ([`crate::access_graph`]), each with the grants that declare it
+//! and, when it is wider than declared, the cause in words and the lint
+//! findings that report it. It reads the graph; it builds none.
+//!
+//! Input: a [`Checked`] model. Output: [`AccessView`], read by `graph
+//! --effective`, `query`, `diff` and `review`; [`report`] is how an edge and
+//! its derivation are shown.
 //!
 //! # API
 //!
@@ -14,8 +19,9 @@
 //! #   store raw in p { engine = postgres }
 //! #   allow etl -> raw: read
 //! # "#);
-//! let envs = palisade::check(&mut comp);              // effective access + lints
-//! let view = palisade::review::access_view(&comp, &envs);
+//! let checked = palisade::check(comp);                // effective access + lints
+//! # let comp = &checked.comp;
+//! let view = palisade::view::access_view(&checked);
 //! for env in &view.envs {                              // one per environment
 //!     for e in &env.edges {                            // sorted: from, to, access
 //!         let from = view.name(&comp.model, e.from);   // `shipper`, `ingress`
@@ -45,39 +51,37 @@
 //! only as the target of an app's connection) to another and carries one
 //! [`Kind`] of access: network ports (`Net`), store credentials of a level
 //! (`Data`, the highest held), a Kubernetes operation (`Op`), or the app's
-//! ServiceAccount token (`Token`, target `kube`). What the edges are:
+//! ServiceAccount token (`Token`, target `kube`). The edges and what each
+//! comes from are the graph's ([`crate::access_graph`] lists them).
 //!
-//! | edge | from |
-//! | --- | --- |
-//! | app → app, store, ingress (`Net`) | the evaluated NetworkPolicies; every app of a pod group has the group's connections |
-//! | persona → app (`Net`) | a persona with any port grant reaches, through the ingress controller, everything the controller may reach |
-//! | app → external, outside store, `internet` (`Net`) | the policies' ipBlocks; `internet`: public addresses no external, outside store or API server accounts for |
-//! | app → store (`Data`) | credentials mounted into the app's container |
-//! | persona → store (`Data`) | a credentials Secret the persona may get; exec into a pod that mounts credentials; exec into the store's pods |
-//! | persona → app, store (`Op`) | RBAC, every operation |
-//! | persona → anything (`Net`, `Token`) | exec into a pod group: the persona may open the group's connections and use its token |
-//! | app → `kube` (`Token`) | the app's container mounts a ServiceAccount token |
-//!
-//! Nothing is recomputed: the edges are [`EnvAccess`]'s, mapped onto
-//! entities as the lints' [`crate::lints::Graph`] maps them, and the causes
-//! are the evaluators' (policy rules, RBAC bindings). An edge is *declared*
-//! by the grants of its (subject, target) of the same kind; whatever part
-//! of the edge they do not cover is its [`Widening`]. The cost is linear in
-//! the effective edges (no pass over pairs of pods).
+//! Nothing is recomputed: the edges are the graph's, and the causes are the
+//! evaluators' (policy rules, RBAC bindings). An edge is *declared* by the
+//! grants of its (subject, target) of the same kind; whatever part of the
+//! edge they do not cover is its [`Widening`]. The cost is linear in the
+//! effective edges (no pass over pairs of pods).
 
-use crate::effective::access::{EnvAccess, Holder, IpEdge, Node, Via};
-use crate::effective::network::{IpSet, PortRanges, PortSet, Protocol};
-use crate::lints::paths::ip_set;
-pub use crate::lints::paths::{GNode, Kind};
-use crate::lints::{Cx, Outcome};
+pub mod report;
+
+use crate::access_graph::{Class, EnvGraph, Part, Why};
+
+/// What the grants of an edge's pair declare of its class.
+enum Covers {
+    Ports(PortSet),
+    Level(DataLevel),
+    Unit,
+}
+pub use crate::access_graph::{GNode, Kind};
+use crate::effective::access::{EnvAccess, Holder, Node, Via};
+use crate::effective::network::{PortRanges, PortSet, Protocol};
+use crate::lints::Outcome;
 use crate::model::{
-    Access, AppId, DataLevel, Entity, EnvId, ExternalId, Model, NsId, Operation, PersonaId, PodId,
-    StoreId, StoreLocation,
+    Access, AppId, DataLevel, Entity, EnvId, Model, NsId, Operation, PersonaId, PodId, StoreId,
+    StoreLocation,
 };
 use crate::span::Span;
-use crate::Compilation;
+use crate::{Checked, Compilation};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// Every environment's effective edges.
 #[derive(Clone, Debug, Default)]
@@ -167,10 +171,7 @@ impl AccessView {
 
 /// A node as the model names it.
 pub fn node_name(model: &Model, n: GNode) -> String {
-    match n {
-        GNode::E(e) => model.name_of(e).to_string(),
-        GNode::Ingress => "ingress".into(),
-    }
+    crate::access_graph::name(model, n)
 }
 
 /// An access in the model's words, for an edge to `to` (see
@@ -215,16 +216,15 @@ pub fn ports_text(model: &Model, to: GNode, ports: &PortSet) -> String {
     }
 }
 
-/// The view of a checked model: `envs` is what [`crate::check`] returned
-/// for `comp` (a model with errors has none, and so an empty view).
-pub fn access_view(comp: &Compilation, envs: &[EnvAccess]) -> AccessView {
-    let cx = Cx::bare(&comp.model, envs);
+/// The view of a checked model (a model with errors has no graphs, and
+/// so an empty view).
+pub fn access_view(checked: &Checked) -> AccessView {
+    let comp = &checked.comp;
     let findings = FindingIndex::new(&comp.findings);
     let statics = Statics::new(&comp.model);
     AccessView {
-        envs: (0..envs.len())
-            .into_par_iter()
-            .map(|i| Builder::new(&cx, i, &statics, &findings).build())
+        envs: (checked.graphs.par_iter())
+            .map(|g| Builder::new(&comp.model, g, &statics, &findings).build())
             .collect(),
     }
 }
@@ -265,44 +265,17 @@ impl<'a> FindingIndex<'a> {
     }
 }
 
-/// What every environment shares: addresses of what lies outside.
+/// What every environment shares.
 struct Statics {
     /// Per persona, the personas it shares an RBAC subject with
     /// (`shared-rbac-subject`): each holds the others' Roles.
     rbac_mates: HashMap<PersonaId, Vec<PersonaId>>,
-    externals: Vec<(ExternalId, IpSet)>,
-    outside_stores: Vec<(StoreId, IpSet)>,
-    /// Private ranges and every declared outside destination.
-    not_internet: IpSet,
 }
 
 impl Statics {
     fn new(m: &Model) -> Self {
-        let externals: Vec<(ExternalId, IpSet)> = (m.externals.iter().enumerate())
-            .map(|(i, x)| {
-                let set = ip_set(x.addresses.iter().map(ToString::to_string));
-                (ExternalId(i as u32), set)
-            })
-            .collect();
-        let outside_stores: Vec<(StoreId, IpSet)> = (m.stores.iter().enumerate())
-            .filter_map(|(i, s)| match &s.location {
-                StoreLocation::Outside(c) => {
-                    Some((StoreId(i as u32), ip_set(c.iter().map(ToString::to_string))))
-                }
-                StoreLocation::InCluster(_) => None,
-            })
-            .collect();
-        // As `egress-to-internet` counts it.
-        let mut not_internet = ip_set(m.platform.private_ranges.iter().map(ToString::to_string));
-        let sets = (externals.iter().map(|(_, s)| s)).chain(outside_stores.iter().map(|(_, s)| s));
-        for s in sets {
-            not_internet = not_internet.union(s);
-        }
-        if let Some(api) = &m.platform.api_server {
-            not_internet = not_internet.union(&ip_set([api.address.to_string()]));
-        }
         let mut rbac_mates: HashMap<PersonaId, Vec<PersonaId>> = HashMap::new();
-        for (_, personas) in crate::lints::shared_rbac_subject::shared(m).into_values() {
+        for (_, personas) in crate::lints::shared_rbac_subjects(m).into_values() {
             for &a in &personas {
                 let mates = rbac_mates.entry(a).or_default();
                 for &b in &personas {
@@ -312,76 +285,13 @@ impl Statics {
                 }
             }
         }
-        Statics {
-            rbac_mates,
-            externals,
-            outside_stores,
-            not_internet,
-        }
+        Statics { rbac_mates }
     }
-
-    /// What an address egress reaches, as entities.
-    fn targets(&self, ip: &IpEdge) -> Vec<Entity> {
-        let mut out = Vec::new();
-        for (x, set) in &self.externals {
-            if !set.intersection(&ip.addresses).is_empty() {
-                out.push(Entity::External(*x));
-            }
-        }
-        for (s, set) in &self.outside_stores {
-            if !set.intersection(&ip.addresses).is_empty() {
-                out.push(Entity::Store(*s));
-            }
-        }
-        if !ip.addresses.difference(&self.not_internet).is_empty() {
-            out.push(Entity::Internet);
-        }
-        out
-    }
-}
-
-/// The kind of an edge, for grouping (one edge per class and pair).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Class {
-    Net,
-    Data,
-    Op(Operation),
-    Kube,
-}
-
-/// Where one part of an edge comes from (indices into the environment's
-/// lists).
-#[derive(Clone, Copy, Debug)]
-enum Why {
-    /// `env.net[i]`.
-    Net(usize),
-    /// `env.net[i]` from the ingress controller, for a persona there.
-    Ingress(usize),
-    /// `env.ip[i]`.
-    Ip(usize),
-    /// `env.data[i]`.
-    Data(usize),
-    /// `env.ops[i]`.
-    Op(usize),
-    /// The app's container mounts a ServiceAccount token.
-    Token,
-    /// Exec (`env.ops[op]`), then the group's connection `env.net[i]`.
-    ExecNet { op: usize, net: usize },
-    /// Exec, then the group's address egress `env.ip[i]`.
-    ExecIp { op: usize, ip: usize },
-    /// Exec into a pod that mounts a token.
-    ExecToken { op: usize },
-}
-
-#[derive(Clone, Debug)]
-enum Part {
-    Ports(PortSet),
-    Level(DataLevel),
-    Unit,
 }
 
 struct Builder<'a> {
-    cx: &'a Cx<'a>,
+    model: &'a Model,
+    graph: &'a EnvGraph,
     env: &'a EnvAccess,
     statics: &'a Statics,
     findings: &'a FindingIndex<'a>,
@@ -389,7 +299,6 @@ struct Builder<'a> {
     grants: HashMap<(Entity, Entity), Vec<usize>>,
     /// Operation grants applying here by (persona, op, namespace): targets.
     op_targets: HashMap<(Entity, Operation, NsId), Vec<Entity>>,
-    edges: BTreeMap<(GNode, GNode, Class), Vec<(Part, Why)>>,
     /// The spans of operation grants applying here, with their operation.
     op_spans: HashSet<(Span, Operation)>,
     /// Which app's container mounts (group, store, level).
@@ -399,9 +308,13 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(cx: &'a Cx<'a>, i: usize, statics: &'a Statics, findings: &'a FindingIndex<'a>) -> Self {
-        let env = &cx.envs[i];
-        let m = cx.model;
+    fn new(
+        m: &'a Model,
+        graph: &'a EnvGraph,
+        statics: &'a Statics,
+        findings: &'a FindingIndex<'a>,
+    ) -> Self {
+        let env = &graph.access;
         let mut grants: HashMap<(Entity, Entity), Vec<usize>> = HashMap::new();
         let mut op_targets: HashMap<(Entity, Operation, NsId), Vec<Entity>> = HashMap::new();
         let mut op_spans = HashSet::new();
@@ -435,141 +348,34 @@ impl<'a> Builder<'a> {
             }
         }
         Builder {
-            cx,
+            model: m,
+            graph,
             env,
             statics,
             findings,
             grants,
             op_targets,
-            edges: BTreeMap::new(),
             op_spans,
             mounts,
             store_execs,
         }
     }
 
-    fn add(&mut self, from: GNode, to: GNode, class: Class, part: Part, why: Why) {
-        if from != to {
-            self.edges
-                .entry((from, to, class))
-                .or_default()
-                .push((part, why));
-        }
-    }
-
-    fn nodes(&self, n: Node) -> Vec<GNode> {
-        match n {
-            Node::Ingress => vec![GNode::Ingress],
-            Node::Dns => Vec::new(),
-            other => self.cx.entities(other).into_iter().map(GNode::E).collect(),
-        }
-    }
-
-    fn build(mut self) -> EnvView {
-        let env = self.env;
-        let m = self.cx.model;
-        // Who stands at the ingress: personas (and `internet`) with a port grant.
-        let at_ingress: BTreeSet<Entity> = (m.grants.iter())
-            .filter(|g| m.grant_applies(g, env.env))
-            .filter(|g| matches!(g.subject, Entity::Persona(_) | Entity::Internet))
-            .filter(|g| matches!(g.access, Access::Port { .. }))
-            .map(|g| g.subject)
-            .collect();
-        let mut net_from: HashMap<Node, Vec<usize>> = HashMap::new();
-        for (i, e) in env.net.iter().enumerate() {
-            net_from.entry(e.from).or_default().push(i);
-            if e.to == Node::Dns || e.from == Node::Dns {
-                continue;
-            }
-            if e.from == Node::Ingress {
-                for t in self.nodes(e.to) {
-                    for &p in &at_ingress {
-                        let part = Part::Ports(e.ports.clone());
-                        self.add(GNode::E(p), t, Class::Net, part, Why::Ingress(i));
-                    }
-                }
-                continue;
-            }
-            for f in self.nodes(e.from) {
-                for t in self.nodes(e.to) {
-                    let part = Part::Ports(e.ports.clone());
-                    self.add(f, t, Class::Net, part, Why::Net(i));
-                }
-            }
-        }
-        let mut ip_from: HashMap<PodId, Vec<usize>> = HashMap::new();
-        for (i, ip) in env.ip.iter().enumerate() {
-            ip_from.entry(ip.from).or_default().push(i);
-            let targets = self.statics.targets(ip);
-            for f in self.nodes(Node::Group(ip.from)) {
-                for &t in &targets {
-                    let part = Part::Ports(ip.ports.clone());
-                    self.add(f, GNode::E(t), Class::Net, part, Why::Ip(i));
-                }
-            }
-        }
-        for (i, d) in env.data.iter().enumerate() {
-            let store = GNode::E(Entity::Store(d.store));
-            let holders: Vec<GNode> = match (d.holder, d.app) {
-                (Holder::Group(_), Some(app)) => vec![GNode::E(Entity::App(app))],
-                (Holder::Group(g), None) => self.nodes(Node::Group(g)),
-                (Holder::Persona(p), _) => vec![GNode::E(Entity::Persona(p))],
-            };
-            for h in holders {
-                self.add(h, store, Class::Data, Part::Level(d.level), Why::Data(i));
-            }
-        }
-        for &app in &env.token_apps {
-            let (f, t) = (GNode::E(Entity::App(app)), GNode::E(Entity::Kube));
-            self.add(f, t, Class::Kube, Part::Unit, Why::Token);
-        }
-        for (i, o) in env.ops.iter().enumerate() {
-            let who = GNode::E(Entity::Persona(o.persona));
-            for t in self.nodes(o.target) {
-                self.add(who, t, Class::Op(o.op), Part::Unit, Why::Op(i));
-            }
-            // Exec: the persona acts as the pod (its credentials are
-            // `env.data` edges already).
-            let (Operation::Exec, Node::Group(g)) = (o.op, o.target) else {
-                continue;
-            };
-            for &n in net_from.get(&o.target).into_iter().flatten() {
-                let e = &env.net[n];
-                if e.to == Node::Dns {
-                    continue;
-                }
-                for t in self.nodes(e.to) {
-                    let part = Part::Ports(e.ports.clone());
-                    self.add(who, t, Class::Net, part, Why::ExecNet { op: i, net: n });
-                }
-            }
-            for &n in ip_from.get(&g).into_iter().flatten() {
-                for t in self.statics.targets(&env.ip[n]) {
-                    let part = Part::Ports(env.ip[n].ports.clone());
-                    let why = Why::ExecIp { op: i, ip: n };
-                    self.add(who, GNode::E(t), Class::Net, part, why);
-                }
-            }
-            if env.tokens.contains(&g) {
-                let t = GNode::E(Entity::Kube);
-                self.add(who, t, Class::Kube, Part::Unit, Why::ExecToken { op: i });
-            }
-        }
-        let edges = std::mem::take(&mut self.edges);
+    fn build(self) -> EnvView {
         EnvView {
-            env: env.env,
-            edges: (edges.into_iter())
-                .map(|((from, to, class), parts)| self.finish(from, to, class, parts))
+            env: self.env.env,
+            edges: (self.graph.edges())
+                .map(|(from, to, e)| self.finish(from, to, e.class, &e.access, self.graph.parts(e)))
                 .collect(),
         }
     }
 
     /// The grants of (from, to) that declare this class of access, and
     /// what they declare.
-    fn declared(&self, from: GNode, to: GNode, class: Class) -> (Vec<usize>, Part) {
-        let m = self.cx.model;
+    fn declared(&self, from: GNode, to: GNode, class: Class) -> (Vec<usize>, Covers) {
+        let m = self.model;
         let (GNode::E(s), GNode::E(t)) = (from, to) else {
-            return (Vec::new(), Part::Ports(PortSet::empty()));
+            return (Vec::new(), Covers::Ports(PortSet::empty()));
         };
         let grants = self.grants.get(&(s, t)).map_or(&[][..], Vec::as_slice);
         let mut ids = Vec::new();
@@ -611,50 +417,41 @@ impl<'a> Builder<'a> {
             }
         }
         let part = match class {
-            Class::Net => Part::Ports(ports),
+            Class::Net => Covers::Ports(ports),
             Class::Data => match level {
-                Some(l) => Part::Level(l),
-                None => Part::Unit,
+                Some(l) => Covers::Level(l),
+                None => Covers::Unit,
             },
-            Class::Op(_) | Class::Kube => Part::Unit,
+            Class::Op(_) | Class::Kube => Covers::Unit,
         };
         (ids, part)
     }
 
-    fn finish(&self, from: GNode, to: GNode, class: Class, parts: Vec<(Part, Why)>) -> AccessEdge {
+    fn finish(
+        &self,
+        from: GNode,
+        to: GNode,
+        class: Class,
+        access: &Kind,
+        parts: &[Why],
+    ) -> AccessEdge {
+        let access = access.clone();
         let (declared, covers) = self.declared(from, to, class);
         let has_decl = !declared.is_empty();
         // Whether the declared access covers one part of the edge.
-        let covered = |p: &Part| match (p, &covers) {
-            (Part::Ports(p), Part::Ports(d)) => p.is_subset(d),
-            (Part::Level(l), Part::Level(d)) => l <= d,
+        let covered = |p: Part<'_>| match (p, &covers) {
+            (Part::Ports(p), Covers::Ports(d)) => p.is_subset(d),
+            (Part::Level(l), Covers::Level(d)) => l <= *d,
             (Part::Unit, _) => has_decl,
             _ => false,
         };
-        let access = match class {
-            Class::Net => Kind::Net(parts.iter().fold(PortSet::empty(), |acc, (p, _)| match p {
-                Part::Ports(p) => acc.union(p),
-                _ => acc,
-            })),
-            Class::Data => Kind::Data(
-                (parts.iter())
-                    .filter_map(|(p, _)| match p {
-                        Part::Level(l) => Some(*l),
-                        _ => None,
-                    })
-                    .max()
-                    .unwrap_or(DataLevel::Read),
-            ),
-            Class::Op(op) => Kind::Op(op),
-            Class::Kube => Kind::Token,
-        };
         let mut findings: Vec<usize> = Vec::new();
         let mut causes: Vec<String> = Vec::new();
-        for (part, why) in &parts {
-            if covered(part) {
+        for &why in parts {
+            if covered(self.graph.part(why)) {
                 continue;
             }
-            let (text, mut cands) = self.cause(from, to, *why);
+            let (text, mut cands) = self.cause(from, to, why);
             crate::lints::push_unique(&mut causes, text);
             // A persona holds the Roles of those it shares a subject with.
             if let GNode::E(Entity::Persona(p)) = from {
@@ -693,7 +490,7 @@ impl<'a> Builder<'a> {
         findings.sort_unstable();
         let widened = (!causes.is_empty()).then(|| Widening {
             undeclared: match (&access, &covers) {
-                (Kind::Net(p), Part::Ports(d)) => Kind::Net(p.difference(d)),
+                (Kind::Net(p), Covers::Ports(d)) => Kind::Net(p.difference(d)),
                 (other, _) => other.clone(),
             },
             causes,
@@ -711,7 +508,7 @@ impl<'a> Builder<'a> {
     /// A pod-mate of `app` (other than it) for which `has` holds.
     fn mate(&self, node: Node, app: GNode, has: impl Fn(Entity) -> bool) -> Option<Entity> {
         let Node::Group(g) = node else { return None };
-        let apps = &self.cx.model.pods[g.index()].apps;
+        let apps = &self.model.pods[g.index()].apps;
         if apps.len() < 2 {
             return None;
         }
@@ -728,15 +525,15 @@ impl<'a> Builder<'a> {
         };
         format!(
             "shares pod `{}` with `{}` (one network identity)",
-            self.cx.model.pods[g.index()].name,
-            self.cx.model.name_of(mate)
+            self.model.pods[g.index()].name,
+            self.model.name_of(mate)
         )
     }
 
     /// A cause in words and the (lint, subject, target) of the findings
     /// that would report it.
     fn cause(&self, from: GNode, to: GNode, why: Why) -> (String, Vec<Cand>) {
-        let m = self.cx.model;
+        let m = self.model;
         let env = self.env;
         let pair = match (from, to) {
             (GNode::E(s), GNode::E(t)) => Some((s, t)),
@@ -938,7 +735,7 @@ impl<'a> Builder<'a> {
 
     /// `` `api` `` or `` pod `etl-pod` (etl, shipper) ``.
     fn group_text(&self, g: PodId) -> String {
-        let m = self.cx.model;
+        let m = self.model;
         let pod = &m.pods[g.index()];
         if pod.apps.len() == 1 {
             format!("`{}`", m.apps[pod.apps[0].index()].name)
@@ -957,7 +754,7 @@ impl<'a> Builder<'a> {
         let GNode::E(who) = from else {
             return Vec::new();
         };
-        (self.cx.model.pods[g.index()].apps.iter())
+        (self.model.pods[g.index()].apps.iter())
             .map(|&a| Cand {
                 lint: "exec-inherits-identity",
                 pair: (who, Entity::App(a)),
@@ -969,7 +766,7 @@ impl<'a> Builder<'a> {
     /// The targets of `who`'s `op` grants in `to`'s namespace.
     fn named(&self, who: Entity, op: Operation, to: GNode) -> &[Entity] {
         let GNode::E(t) = to else { return &[] };
-        let Some(ns) = namespace_of(self.cx.model, t) else {
+        let Some(ns) = namespace_of(self.model, t) else {
             return &[];
         };
         self.op_targets
