@@ -5,12 +5,14 @@
 # fuzz/artifacts/TARGET; the log in target/fuzz-logs/TARGET-<date>.log.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh parse|resolve|pipeline [SECONDS]}
+target=${1:?usage: fuzz/run.sh parse|resolve|pipeline|tree [SECONDS]}
 seconds=${2:-1800}
 mkdir -p "corpus/$target" ../target/fuzz-logs
+dict=sec.dict
+[ "$target" = tree ] && dict=tree.dict
 log=../target/fuzz-logs/$target-$(date +%Y%m%d-%H%M%S).log
 echo "fuzzing $target for ${seconds}s; log: $log" >&2
 # RUSTC_BOOTSTRAP lets a stable toolchain take cargo-fuzz's -Z flags.
 RUSTC_BOOTSTRAP=1 nice -n 10 cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
-    -dict=sec.dict -max_len=16384 -timeout=10 -rss_limit_mb=4096 \
+    -dict="$dict" -max_len=16384 -timeout=10 -rss_limit_mb=4096 \
     -max_total_time="$seconds" -print_final_stats=1 "${@:3}" >"$log" 2>&1

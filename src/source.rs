@@ -93,14 +93,38 @@ impl SourceMap {
     }
 }
 
+/// The most bytes a model (all its files together) may hold. The largest
+/// benchmark model (50,000 pod groups) is 36 MB; anything much larger is
+/// not a model someone wrote, and reading it all would take the memory of
+/// the machine (docs/performance.md: about 40 bytes per byte of input).
+pub const MAX_MODEL_BYTES: u64 = 128 << 20;
+
 /// Why a model could not be read: these are usage errors (exit code 2),
 /// not model errors.
 #[derive(Debug)]
 pub enum LoadError {
     NotFound(PathBuf),
     Io(PathBuf, std::io::Error),
-    NotUtf8 { path: PathBuf, valid_up_to: usize },
+    NotUtf8 {
+        path: PathBuf,
+        valid_up_to: usize,
+    },
     NoSecFiles(PathBuf),
+    /// A FIFO, a device, a socket: palisade reads only regular files (a
+    /// FIFO would block forever, `/dev/zero` never ends).
+    NotAFile {
+        path: PathBuf,
+        what: &'static str,
+    },
+    /// A symbolic link in a model directory that leads outside it.
+    LinkOutside {
+        link: PathBuf,
+        target: PathBuf,
+    },
+    /// The model is larger than [`MAX_MODEL_BYTES`].
+    TooLarge {
+        path: PathBuf,
+    },
 }
 
 impl std::fmt::Display for LoadError {
@@ -116,6 +140,23 @@ impl std::fmt::Display for LoadError {
             LoadError::NoSecFiles(p) => {
                 write!(f, "directory `{}` contains no `.sec` files", p.display())
             }
+            LoadError::NotAFile { path, what } => write!(
+                f,
+                "cannot read `{}`: it is {what}, not a regular file",
+                path.display()
+            ),
+            LoadError::LinkOutside { link, target } => write!(
+                f,
+                "refusing to read `{}`: it is a symbolic link to `{}`, outside the model directory",
+                link.display(),
+                target.display()
+            ),
+            LoadError::TooLarge { path } => write!(
+                f,
+                "cannot read `{}`: the model is larger than {} MiB",
+                path.display(),
+                MAX_MODEL_BYTES >> 20
+            ),
         }
     }
 }
@@ -129,25 +170,95 @@ impl LoadError {
             }
             LoadError::NotUtf8 { .. } => Some("save the file as UTF-8"),
             LoadError::NoSecFiles(_) => Some("model files must end in `.sec`"),
+            LoadError::NotAFile { .. } => Some(
+                "palisade reads only regular files; save the model to a file and give its path",
+            ),
+            LoadError::LinkOutside { .. } => Some(
+                "a model directory is read only from the files inside it; copy the file in, \
+                 or give its path on the command line",
+            ),
+            LoadError::TooLarge { .. } => {
+                Some("is this the right file? a model of 50,000 pod groups is 36 MB")
+            }
             LoadError::Io(..) => None,
         }
     }
 }
 
-/// Load a model: one file, or every `*.sec` file of a directory in name order.
+/// What a file-system entry is, for [`LoadError::NotAFile`].
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Load a model: one file, read as given (a symbolic link named on the
+/// command line is followed), or every `*.sec` file of a directory in name
+/// order. In a directory, a `*.sec` entry must be a regular file, or a
+/// symbolic link to one inside the directory: a link that leads out is
+/// [`LoadError::LinkOutside`] and is not read (a model checked out from
+/// somewhere else must not make palisade quote `/proc/self/environ` in its
+/// diagnostics). Only regular files are read, [`MAX_MODEL_BYTES`] at most.
 pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Io(path.to_path_buf(), e),
     })?;
-    let mut paths = Vec::new();
+    // (path shown to the user, path to open)
+    let mut paths: Vec<(PathBuf, PathBuf)> = Vec::new();
     if meta.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+        let mut root = None;
         for entry in entries {
             let entry = entry.map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
             let p = entry.path();
-            if p.extension().is_some_and(|x| x == "sec") && p.is_file() {
-                paths.push(p);
+            if p.extension().is_none_or(|x| x != "sec") {
+                continue;
+            }
+            let kind = entry.file_type().map_err(|e| LoadError::Io(p.clone(), e))?;
+            if kind.is_dir() {
+                continue;
+            }
+            if kind.is_symlink() {
+                let root = match &root {
+                    Some(root) => root,
+                    None => root.insert(
+                        std::fs::canonicalize(path)
+                            .map_err(|e| LoadError::Io(path.to_path_buf(), e))?,
+                    ),
+                };
+                let target = match std::fs::canonicalize(&p) {
+                    Ok(target) => target,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(LoadError::NotFound(p))
+                    }
+                    Err(e) => return Err(LoadError::Io(p, e)),
+                };
+                if !target.starts_with(root.as_path()) {
+                    return Err(LoadError::LinkOutside { link: p, target });
+                }
+                if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+                    continue;
+                }
+                paths.push((p, target));
+            } else {
+                paths.push((p.clone(), p));
             }
         }
         if paths.is_empty() {
@@ -155,18 +266,56 @@ pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
         }
         paths.sort();
     } else {
-        paths.push(path.to_path_buf());
+        paths.push((path.to_path_buf(), path.to_path_buf()));
     }
     let mut map = SourceMap::new();
-    for p in paths {
-        let bytes = std::fs::read(&p).map_err(|e| LoadError::Io(p.clone(), e))?;
+    let mut left = MAX_MODEL_BYTES;
+    for (shown, open) in paths {
+        let bytes = read_regular(&shown, &open, left)?;
+        left -= bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-            path: p.clone(),
+            path: shown.clone(),
             valid_up_to: e.utf8_error().valid_up_to(),
         })?;
-        map.add(SourceFile::new(display_name(&p), p, text));
+        map.add(SourceFile::new(display_name(&shown), shown, text));
     }
     Ok(map)
+}
+
+/// Reads a regular file, at most `limit` bytes. It is opened without
+/// blocking (a FIFO would wait for a writer) and checked on the open handle,
+/// so what is read is what was checked.
+fn read_regular(shown: &Path, open: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let io = |e| LoadError::Io(shown.to_path_buf(), e);
+    let mut options = std::fs::File::options();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(open).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: shown.to_path_buf(),
+            what: kind_of(&meta),
+        });
+    }
+    if meta.len() > limit {
+        return Err(LoadError::TooLarge {
+            path: shown.to_path_buf(),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::TooLarge {
+            path: shown.to_path_buf(),
+        });
+    }
+    Ok(bytes)
 }
 
 fn display_name(p: &Path) -> String {

@@ -74,6 +74,20 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
     out
 }
 
+/// Every file under `dir` with its inode (Unix; nothing elsewhere).
+fn inodes(dir: &Path) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    #[cfg(unix)]
+    for rel in snapshot(dir).into_keys() {
+        use std::os::unix::fs::MetadataExt;
+        out.insert(
+            rel.clone(),
+            std::fs::metadata(dir.join(&rel)).unwrap().ino(),
+        );
+    }
+    out
+}
+
 fn ok(o: &Output) {
     assert_eq!(
         o.status.code(),
@@ -119,16 +133,23 @@ fn second_build_writes_nothing() {
     let f = Fixture::new(MODEL);
     ok(&f.build(&[]));
     let before = snapshot(&f.out);
+    let inodes_before = inodes(&f.out);
     std::thread::sleep(std::time::Duration::from_millis(20));
     ok(&f.build(&[]));
     let after = snapshot(&f.out);
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
     for (path, (bytes, mtime)) in &before {
-        if path == ".palisade-generated" {
-            continue; // its mtime is the time of the last build (make's target)
-        }
         assert_eq!(&after[path].0, bytes, "{path}");
         assert_eq!(&after[path].1, mtime, "{path} was rewritten");
     }
+    assert_eq!(
+        inodes(&f.out),
+        inodes_before,
+        "no file was replaced, the record file included"
+    );
     let check = f.build(&["--check"]);
     assert_eq!(
         check.status.code(),
@@ -247,6 +268,37 @@ fn env_and_no_workloads() {
     let o = f.build(&["--env", "staging"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("dev, prod"));
+}
+
+/// Make's target is the record file: after a build it is never older than
+/// the model, even when touching the model changed no generated file (or
+/// make would run palisade every time); and a no-op build leaves it alone.
+#[test]
+fn the_record_file_stays_newer_than_the_model() {
+    let f = Fixture::new(MODEL);
+    ok(&f.build(&[]));
+    let record = f.out.join(".palisade-generated");
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let past = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let set = |p: &Path, t: SystemTime| {
+        let file = std::fs::File::options().write(true).open(p).unwrap();
+        file.set_modified(t).unwrap();
+    };
+    set(&record, past);
+    set(&f.model, past + std::time::Duration::from_secs(10));
+    ok(&f.build(&[]));
+    assert!(
+        mtime(&record) > mtime(&f.model),
+        "make would rebuild forever"
+    );
+    let fresh = mtime(&record);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ok(&f.build(&[]));
+    assert_eq!(
+        mtime(&record),
+        fresh,
+        "a no-op build touched the record file"
+    );
 }
 
 #[test]

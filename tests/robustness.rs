@@ -173,4 +173,13 @@ fn fuzz_regressions_and_seeds() {
     for path in seeds {
         run(&path, &[fuzz_targets::pipeline]);
     }
+    // The writer's target: its seeds and minimized finds (scripts, not models).
+    let seeds = files("fuzz/seeds/tree");
+    assert!(seeds.len() >= 5, "tree seeds missing: {}", seeds.len());
+    for path in seeds
+        .into_iter()
+        .chain(files("tests/corpus/fuzz-regressions-tree"))
+    {
+        run(&path, &[fuzz_targets::tree]);
+    }
 }

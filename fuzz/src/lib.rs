@@ -82,3 +82,139 @@ pub fn pipeline(data: &[u8]) {
     let view = palisade::view::access_view(&checked);
     assert_eq!(view.envs.len(), checked.graphs.len());
 }
+
+/// The writer against a hostile OUT: the input is a script of three parts
+/// separated by lines `---`: the record file's text (written as is), what
+/// else OUT holds (`d REL` a directory, `f REL TEXT` a file, `l REL` a
+/// symbolic link to a directory outside OUT, `L REL` one to a file outside
+/// OUT), and the files a build wants (`REL TEXT`). A file whose text starts
+/// with `#G` carries the generated marker. Two syncs run. The promises:
+/// nothing outside OUT is touched; a file is replaced or removed only if
+/// the record file lists it and it carries the marker or is cut short
+/// within it (staged and backup files of a killed build aside); a failed sync that says OUT is unchanged
+/// left it unchanged; a successful one wrote exactly the wanted files,
+/// listed them, and a second sync is a no-op.
+pub fn tree(data: &[u8]) {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut parts = text.splitn(3, "\n---\n");
+    let (record, layout, wanted) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    // Paths the script may create: relative, inside OUT.
+    let safe = |rel: &str| {
+        !rel.is_empty()
+            && !rel.starts_with('/')
+            && rel
+                .split('/')
+                .all(|n| !n.is_empty() && n != "." && n != "..")
+            && !rel.contains(['\0', '\\'])
+            && rel.len() < 200
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(outside.join("sub")).expect("outside");
+    std::fs::write(outside.join("secret.yaml"), "#G outside").expect("outside");
+    std::fs::write(outside.join("sub/x.yaml"), "#G outside").expect("outside");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::write(out.join(tree::MANIFEST), record).expect("record");
+    for line in layout.lines() {
+        let mut words = line.splitn(3, ' ');
+        let (kind, rel, body) = (words.next(), words.next(), words.next());
+        let Some(rel) = rel.filter(|r| safe(r)) else {
+            continue;
+        };
+        let path = out.join(rel);
+        let _ = std::fs::create_dir_all(path.parent().expect("in OUT"));
+        let _ = match kind {
+            Some("d") => std::fs::create_dir_all(&path),
+            Some("f") => std::fs::write(&path, body.unwrap_or("")),
+            #[cfg(unix)]
+            Some("l") => std::os::unix::fs::symlink(outside.join("sub"), &path),
+            #[cfg(unix)]
+            Some("L") => std::os::unix::fs::symlink(outside.join("secret.yaml"), &path),
+            _ => Ok(()),
+        };
+    }
+    let files: tree::FileSet = (wanted.lines())
+        .filter_map(|line| {
+            let (rel, body) = line.split_once(' ').unwrap_or((line, ""));
+            Some((rel.to_owned(), body.as_bytes().to_vec())).filter(|_| !rel.is_empty())
+        })
+        .collect();
+
+    fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+        fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let rel = format!("{prefix}{}", e.file_name().to_string_lossy());
+                let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                    continue;
+                };
+                if meta.is_symlink() {
+                    let target = std::fs::read_link(e.path()).unwrap_or_default();
+                    out.insert(rel, format!("-> {}", target.display()).into_bytes());
+                } else if meta.is_dir() {
+                    out.insert(format!("{rel}/"), Vec::new());
+                    walk(&e.path(), &format!("{rel}/"), out);
+                } else {
+                    out.insert(rel, std::fs::read(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(root, "", &mut out);
+        out
+    }
+    let outside_before = snapshot(&outside);
+    let before = snapshot(&out);
+    let listed: std::collections::BTreeSet<&str> = record.lines().collect();
+    let opts = tree::SyncOptions {
+        marker: Some(b"#G"),
+        ..Default::default()
+    };
+    let result = tree::sync_with(&out, &files, &opts);
+    assert_eq!(snapshot(&outside), outside_before, "touched outside OUT");
+    let after = snapshot(&out);
+    for (rel, bytes) in &before {
+        if rel.ends_with('/') || rel.starts_with(tree::MANIFEST) {
+            continue;
+        }
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let temp = name.starts_with(".palisade-") && name.ends_with(".tmp");
+        // Palisade's: listed, and starting with the marker or cut short
+        // within it (a file being added when a build was killed).
+        let marked = bytes.starts_with(b"#G") || b"#G".starts_with(bytes);
+        let ours = listed.contains(rel.as_str()) && marked;
+        if !temp && !ours {
+            assert_eq!(
+                after.get(rel),
+                Some(bytes),
+                "{rel} replaced or removed: {result:?}"
+            );
+        }
+    }
+    match result {
+        Err(e) if e.out_unchanged() => assert_eq!(after, before, "{e}"),
+        Err(_) => {}
+        Ok(_) => {
+            for (rel, bytes) in &files {
+                assert_eq!(after.get(rel), Some(bytes), "{rel} not written");
+            }
+            let record = std::fs::read_to_string(out.join(tree::MANIFEST)).expect("record");
+            let now: Vec<&str> = record.lines().filter(|l| !l.starts_with('#')).collect();
+            let want: Vec<&str> = files.keys().map(String::as_str).collect();
+            assert_eq!(now, want, "the record file");
+            let again = tree::sync_with(&out, &files, &opts).expect("second sync");
+            assert!(again.is_empty(), "a second sync is not a no-op: {again:?}");
+        }
+    }
+}

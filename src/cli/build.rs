@@ -55,6 +55,22 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         .files()
         .map(|(_, f)| file_name(&f.path))
         .collect();
+    for (ns, len) in output::oversized_descriptions(&comp.model) {
+        let file = comp.sources.get(ns.span.file);
+        let (line, col) = file.line_col(ns.span.start);
+        eprintln!(
+            "warning: the description of namespace `{}` is {len} bytes, more than Kubernetes \
+             accepts in one object's annotations ({} KiB)",
+            ns.name,
+            output::MAX_ANNOTATION_BYTES / 1024
+        );
+        eprintln!(" --> {}:{line}:{col}", file.name);
+        eprintln!(
+            "  = note: the generated Namespace's `palisade.dev/description` is cut to fit and ends with `{}`",
+            output::TRUNCATED.trim_start()
+        );
+        eprintln!("  = help: shorten the description; link to longer documentation from it");
+    }
     // The check (every environment, every lint and invariant) and the
     // generation run side by side; nothing is written before the check
     // has passed.
@@ -73,17 +89,43 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         return Exit::ModelErrors;
     }
     let comp = &checked.comp;
+    let waiting = || {
+        eprintln!(
+            "waiting for another palisade build of `{}` to finish",
+            args.out.display()
+        )
+    };
+    let sync_opts = tree::SyncOptions {
+        scope: args.env.as_deref().filter(|_| only.is_some()),
+        marker: Some(output::HEADER_START.as_bytes()),
+        waiting: Some(&waiting),
+        // Make's target (`--depfile`) is the record file: once a build
+        // succeeded it must not be older than a model file, or make would
+        // run every build again; a no-op build leaves it alone.
+        touch_if_older_than: (comp.sources.files())
+            .filter_map(|(_, f)| std::fs::metadata(&f.path).and_then(|m| m.modified()).ok())
+            .max(),
+    };
     if args.check {
-        return check(&args.out, &files);
+        return check(&args.out, &files, &sync_opts);
     }
-    match tree::sync(&args.out, &files) {
+    if let Some(dep) = &args.depfile {
+        if inside(dep, &args.out) {
+            eprintln!(
+                "error: the depfile `{}` is inside the output directory `{}`",
+                dep.display(),
+                args.out.display()
+            );
+            eprintln!(
+                "  = help: write it beside OUT, e.g. `--depfile {}.d`",
+                args.out.display()
+            );
+            eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            return Exit::Usage;
+        }
+    }
+    match tree::sync_with(&args.out, &files, &sync_opts) {
         Ok(plan) => {
-            // The manifest's mtime is the time of the last successful build:
-            // make compares it with the model files (see --depfile).
-            let manifest = args.out.join(tree::MANIFEST);
-            if let Ok(f) = std::fs::File::options().write(true).open(&manifest) {
-                let _ = f.set_modified(std::time::SystemTime::now());
-            }
             if let Some(dep) = &args.depfile {
                 let target = args.out.join(tree::MANIFEST).display().to_string();
                 let deps: Vec<String> = comp
@@ -109,7 +151,9 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            if e.out_unchanged() {
+                eprintln!("  = note: nothing in `{}` was changed", args.out.display());
+            }
             Exit::Usage
         }
     }
@@ -147,8 +191,30 @@ fn gate(cli: &Cli, comp: &crate::Compilation, model: &Path, out: &Path, color: b
     true
 }
 
-fn check(out: &Path, files: &tree::FileSet) -> Exit {
-    match tree::plan(out, files) {
+/// Whether `path` is OUT or inside it, links resolved as far as the paths exist.
+fn inside(path: &Path, out: &Path) -> bool {
+    fn resolve(p: &Path) -> PathBuf {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut rest = Vec::new();
+        let mut at = abs.as_path();
+        loop {
+            if let Ok(real) = std::fs::canonicalize(at) {
+                return rest.iter().rev().fold(real, |p, name| p.join(name));
+            }
+            match (at.parent(), at.file_name()) {
+                (Some(up), Some(name)) => {
+                    rest.push(name.to_owned());
+                    at = up;
+                }
+                _ => return abs,
+            }
+        }
+    }
+    resolve(path).starts_with(resolve(out))
+}
+
+fn check(out: &Path, files: &tree::FileSet, opts: &tree::SyncOptions<'_>) -> Exit {
+    match tree::plan_with(out, files, opts) {
         Ok(plan) if plan.is_empty() => Exit::Ok,
         Ok(plan) => {
             let mut list = String::new();

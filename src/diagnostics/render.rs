@@ -175,6 +175,14 @@ fn file(sources: &SourceMap, id: FileId) -> Option<&SourceFile> {
 /// 10,000-character line never gives a 10,000-character output line.
 const MAX_LABEL_SPREAD: usize = 100;
 
+/// How many lines apart the labels of one snippet may be. The rendering
+/// crate reads every line of a snippet (and folds the middle ones), so a
+/// label near the top of a long file and one near its bottom in one snippet
+/// made each diagnostic cost the whole file: 100,000 duplicate declarations,
+/// each pointing back at the first, took 100 s. Labels farther apart go in
+/// separate snippets (` ::: file:line:col`).
+const MAX_LINE_SPREAD: usize = 100;
+
 /// Lines up to this many characters are never trimmed, so labels on them
 /// may be any distance apart.
 const LONG_LINE: usize = 120;
@@ -235,7 +243,8 @@ impl<'a> SnippetLabels<'a> {
         let longest = all().map(|l| l.line_len).max().unwrap_or(0);
         let left = all().map(|l| l.start.1.min(l.end.1)).min().unwrap_or(0);
         let right = all().map(|l| l.start.1.max(l.end.1)).max().unwrap_or(0);
-        longest <= LONG_LINE || right - left <= MAX_LABEL_SPREAD
+        let near = all().all(|a| all().all(|b| a.end.0.abs_diff(b.start.0) <= MAX_LINE_SPREAD));
+        near && (longest <= LONG_LINE || right - left <= MAX_LABEL_SPREAD)
     }
 
     /// One snippet covering whole lines from the first to the last label,

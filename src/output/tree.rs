@@ -14,7 +14,20 @@
 //!   (never OUT itself, never a directory holding anything else).
 //! - A file palisade did not generate is never touched: wanting to write one is
 //!   [`TreeError::Foreign`]. Symbolic links inside OUT are never followed.
-//! - On any error, OUT is left as it was.
+//!   Every read and write is relative to a directory handle (cap-std's `Dir`)
+//!   opened once per directory, one name at a time without following links:
+//!   swapping a directory of OUT for a link while a build runs cannot make
+//!   it read, write or remove anything outside OUT.
+//! - The manifest can name only paths of the generated layout
+//!   ([`is_layout_path`]: never `.git/…`, never outside OUT), and with
+//!   [`SyncOptions::marker`] a listed file is replaced or removed only if it
+//!   starts with palisade's header ([`TreeError::NotOurs`]).
+//! - One sync or plan at a time per OUT: a sync holds an exclusive advisory
+//!   lock (`flock`) on OUT itself, a plan a shared one; the other waits.
+//! - A sync with [`SyncOptions::scope`] (`build --env ENV`) owns only that
+//!   directory of OUT: generated files elsewhere stay, and stay listed.
+//! - On any error, OUT is left as it was (or the error says what could not
+//!   be put back: [`TreeError::NotUndone`]).
 //!
 //! # The transaction
 //! 1. **Survey** (reads only; this is all of [`plan`]): check the wanted paths,
@@ -45,7 +58,8 @@
 //!   (or the machine stops) during the commit, OUT holds a mix of old and new
 //!   files, plus `.palisade-*.tmp` files, which are safe to delete (the
 //!   `.palisade-old-*` ones hold the previous bytes of a file); the next
-//!   successful build deletes them (in OUT and the directories it writes to). Because the
+//!   successful build deletes them (in OUT and the directories of the files
+//!   it wants or generated before) and prunes the directories this empties. Because the
 //!   provisional manifest is committed first, every file that may have been
 //!   added is already listed, so the next build takes them as its own and
 //!   finishes the job instead of reporting them as foreign. The price: after
@@ -53,12 +67,18 @@
 //!   taken as generated too.
 //! - Rollback is best effort: it renames and deletes only what this sync put
 //!   in place moments before, in the same directories, so it does not fail in
-//!   practice. If restoring a backup fails anyway, the backup file is kept (not
-//!   deleted), and the error returned is still the original one.
+//!   practice. If undoing a step fails anyway, a backup file is kept (not
+//!   deleted), and the error is [`TreeError::NotUndone`]: the original one
+//!   and the paths not put back (so `build` does not claim OUT is unchanged).
 //! - After a successful commit, fsyncing directories, deleting backups and
 //!   pruning empty directories are best effort: OUT is already right.
-//! - Nothing guards against two builds writing the same OUT at once, or
-//!   another program changing OUT between the survey and the commit.
+//! - The lock is advisory: it keeps palisade builds apart, not other programs
+//!   changing OUT between the survey and the commit (those cannot make a
+//!   build follow a link out of OUT, see the rules, but can make it fail). A
+//!   directory of OUT that another program *moves* elsewhere during a build
+//!   is still the directory the build opened, and is written there. A file
+//!   system without `flock` (some network file systems) makes every build
+//!   fail with ``cannot lock `OUT` ``.
 //! - A path that turns from a file into a directory between builds (`a`, then
 //!   `a/b`), or the reverse, is reported as blocked: delete the old one and
 //!   build again.
@@ -66,14 +86,16 @@
 //!   permission bits; new files get `0o666` less the umask (Unix).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
+use cap_fs_ext::{DirExt as _, FollowSymlinks, OpenOptionsFollowExt as _};
+use cap_std::fs::{Dir, Metadata, OpenOptions, Permissions};
 use rayon::prelude::*;
-use tempfile::{Builder, TempPath};
 
 /// Files a build wants in OUT: relative paths with `/` separators → bytes.
 pub type FileSet = BTreeMap<String, Vec<u8>>;
@@ -132,6 +154,41 @@ pub enum TreeError {
         op: &'static str,
         source: std::io::Error,
     },
+    /// The manifest lists a file that does not start with palisade's header
+    /// ([`SyncOptions::marker`]): it is not replaced or removed.
+    NotOurs { path: PathBuf },
+    /// A sync failed and its rollback could not put everything back.
+    NotUndone {
+        error: Box<TreeError>,
+        left: Vec<PathBuf>,
+    },
+}
+
+impl TreeError {
+    /// Whether OUT is as it was before the failed sync (or plan).
+    pub fn out_unchanged(&self) -> bool {
+        !matches!(self, TreeError::NotUndone { .. })
+    }
+}
+
+/// How a sync or plan works, beyond OUT and the files.
+#[derive(Default, Clone, Copy)]
+pub struct SyncOptions<'a> {
+    /// The one top-level directory of OUT this build owns (`build --env
+    /// ENV`): every wanted file is inside it, and generated files elsewhere
+    /// are neither removed nor dropped from the manifest.
+    pub scope: Option<&'a str>,
+    /// Palisade's header: a listed file is replaced or removed only if it
+    /// starts with these bytes (or is a prefix of them: a file cut short by
+    /// a kill). `None`: no such check.
+    pub marker: Option<&'a [u8]>,
+    /// Called once when another build holds OUT's lock, before waiting.
+    pub waiting: Option<&'a dyn Fn()>,
+    /// After a successful sync, if the manifest is older than this (the
+    /// newest model file), set its mtime to now: make's target (`--depfile`)
+    /// must not stay older than the model, and a no-op build of an
+    /// unchanged model must not touch it.
+    pub touch_if_older_than: Option<std::time::SystemTime>,
 }
 
 impl fmt::Display for TreeError {
@@ -152,6 +209,24 @@ impl fmt::Display for TreeError {
                 path.display(),
                 lowercase_first(&source.to_string())
             ),
+            TreeError::NotOurs { path } => write!(
+                f,
+                "refusing to replace or remove `{}`: `{MANIFEST}` lists it, but it does not \
+                 start with palisade's header, so palisade did not write it; move it away or \
+                 remove its line from `{MANIFEST}`, then build again",
+                path.display()
+            ),
+            TreeError::NotUndone { error, left } => {
+                write!(f, "{error}; undoing the build failed for")?;
+                for (i, path) in left.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}`{}`", path.display())?;
+                }
+                write!(
+                    f,
+                    " (`.palisade-old-*.tmp` files beside them hold their old bytes)"
+                )
+            }
         }
     }
 }
@@ -184,27 +259,108 @@ fn blocked(path: impl Into<PathBuf>, what: impl Into<String>) -> TreeError {
 
 /// What a sync would do, reading OUT but writing nothing (`build --check`).
 pub fn plan(out: &Path, files: &FileSet) -> Result<Plan, TreeError> {
-    Ok(survey(out, files)?.plan)
+    plan_with(out, files, &SyncOptions::default())
+}
+
+/// [`plan`], with options; it waits for a sync of OUT that is under way.
+pub fn plan_with(out: &Path, files: &FileSet, opts: &SyncOptions<'_>) -> Result<Plan, TreeError> {
+    check_names(out, files, opts.scope)?;
+    check_out(out)?;
+    let locked = open_locked(out, false, false, opts.waiting)?;
+    let mut tree = Tree::new(out, locked.as_ref().map(|(file, _)| file))?;
+    Ok(survey(&mut tree, files, opts)?.plan)
 }
 
 /// Make OUT hold exactly `files` (plus anything palisade did not generate).
 pub fn sync(out: &Path, files: &FileSet) -> Result<Plan, TreeError> {
-    let survey = survey(out, files)?;
-    let steps = survey.steps(out, files);
+    sync_with(out, files, &SyncOptions::default())
+}
+
+/// [`sync`], with options.
+pub fn sync_with(out: &Path, files: &FileSet, opts: &SyncOptions<'_>) -> Result<Plan, TreeError> {
+    check_names(out, files, opts.scope)?;
+    check_out(out)?;
+    let (lock, created) = open_locked(out, true, true, opts.waiting)?
+        .ok_or_else(|| io_err(out, "create directory")(io::ErrorKind::NotFound.into()))?;
+    let result = locked_sync(out, files, opts, &lock);
+    if result.is_err() {
+        // Still under the lock: no other build is using what is removed.
+        remove_created(&created);
+    }
+    drop(lock);
+    result
+}
+
+fn locked_sync(
+    out: &Path,
+    files: &FileSet,
+    opts: &SyncOptions<'_>,
+    lock: &fs::File,
+) -> Result<Plan, TreeError> {
+    let plan = locked_sync_files(out, files, opts, lock)?;
+    if let Some(newest) = opts.touch_if_older_than {
+        touch_manifest(out, lock, newest);
+    }
+    Ok(plan)
+}
+
+/// Sets the manifest's mtime to now if it is older than `newest` (best
+/// effort), through OUT's handle and without following a link.
+fn touch_manifest(out: &Path, lock: &fs::File, newest: std::time::SystemTime) {
+    let Ok(tree) = Tree::new(out, Some(lock)) else {
+        return;
+    };
+    let root = tree.root.expect("opened");
+    let mut options = OpenOptions::new();
+    options.write(true).follow(FollowSymlinks::No);
+    let Ok(file) = root.open_with(MANIFEST, &options) else {
+        return;
+    };
+    let file = file.into_std();
+    let stale = file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|built| built < newest));
+    if stale {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+fn locked_sync_files(
+    out: &Path,
+    files: &FileSet,
+    opts: &SyncOptions<'_>,
+    lock: &fs::File,
+) -> Result<Plan, TreeError> {
+    let mut tree = Tree::new(out, Some(lock))?;
+    let survey = survey(&mut tree, files, opts)?;
+    let in_scope_generated = || {
+        survey
+            .generated
+            .iter()
+            .filter(|rel| in_scope(rel, opts.scope))
+    };
+    let steps = survey.steps(files, opts.scope);
     if steps.is_empty() {
-        sweep_temps(out, files);
+        sweep_temps(&mut tree, files, in_scope_generated());
         return Ok(survey.plan);
     }
-    let mut txn = Txn::default();
-    match txn.apply(out, steps) {
+    let mut txn = Txn::new(tree);
+    match txn.apply(steps) {
         Ok(()) => {
-            txn.finish(out, &survey.plan.removed);
-            sweep_temps(out, files);
+            txn.finish(&survey.plan.removed);
+            sweep_temps(&mut txn.tree, files, in_scope_generated());
             Ok(survey.plan)
         }
-        Err(e) => {
+        Err(error) => {
             txn.rollback();
-            Err(e)
+            if txn.not_undone.is_empty() {
+                Err(error)
+            } else {
+                Err(TreeError::NotUndone {
+                    error: Box::new(error),
+                    left: std::mem::take(&mut txn.not_undone),
+                })
+            }
         }
     }
 }
@@ -221,8 +377,18 @@ pub fn write_depfile(path: &Path, target: &str, deps: &[String]) -> Result<(), T
     }
     let dir = parent(path);
     fs::create_dir_all(dir).map_err(io_err(dir, "create directory"))?;
-    write_temp(dir, text.as_bytes(), None)
-        .and_then(|staged| staged.persist(path).map_err(|e| e.error))
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(STAGED_PREFIX).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    (builder.tempfile_in(dir))
+        .and_then(|mut staged| {
+            staged.write_all(text.as_bytes())?;
+            staged.persist(path).map(drop).map_err(|e| e.error)
+        })
         .map_err(io_err(path, "write"))
 }
 
@@ -270,23 +436,28 @@ fn make_escape(path: &str) -> Result<String, String> {
 // ---------------------------------------------------------------------------
 // Paths
 
-/// OUT joined with a relative `/`-separated path.
+/// OUT joined with a relative `/`-separated path (for messages).
 fn target(out: &Path, rel: &str) -> PathBuf {
+    if rel.is_empty() {
+        return out.to_path_buf();
+    }
     rel.split('/')
         .fold(out.to_path_buf(), |path, name| path.join(name))
 }
 
 /// The directory holding `path` (`.` for a bare name).
 fn parent(path: &Path) -> &Path {
-    non_empty(path.parent().unwrap_or(Path::new("")))
-}
-
-fn non_empty(path: &Path) -> &Path {
-    if path.as_os_str().is_empty() {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
-        path
+        dir
     }
+}
+
+/// The directory part and the name of a relative path (`""`: OUT).
+fn split(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
 }
 
 /// Relative, `/`-separated, no empty, `.` or `..` component, nothing absolute.
@@ -305,19 +476,42 @@ fn is_reserved(rel: &str) -> bool {
     rel.split('/').next() == Some(MANIFEST)
 }
 
+/// A path of the generated layout (docs/kubernetes.md):
+/// `[ENV/]kustomization.yaml`, `[ENV/]cluster/<kind>-<name>.yaml`,
+/// `[ENV/]<ns>/<kind>-<name>.yaml`. Normalized, one to three names, none
+/// starting with `.` (so never `.git/…` nor palisade's own files) or `#`
+/// (a comment in the record file), no line break (a line of its own there),
+/// the last ending in `.yaml`. Only such paths are written, and only such
+/// entries of the record file are taken as generated: a tampered record
+/// file cannot make palisade replace or remove anything else.
+fn is_layout_path(rel: &str) -> bool {
+    is_normal(rel)
+        && !is_reserved(rel)
+        && !rel.contains(['\n', '\r'])
+        && rel.split('/').count() <= 3
+        && rel.split('/').all(|name| !name.starts_with(['.', '#']))
+        && rel.ends_with(".yaml")
+}
+
 /// The proper ancestors of a relative path: `a`, `a/b` for `a/b/c`.
 fn ancestors(rel: &str) -> impl Iterator<Item = &str> {
     rel.match_indices('/').map(move |(i, _)| &rel[..i])
 }
 
-/// Rejects paths that are not normalized, reserved, or both a file and a directory.
-fn check_names(out: &Path, files: &FileSet) -> Result<(), TreeError> {
+/// Whether `rel` is inside the build's scope (`build --env ENV`).
+fn in_scope(rel: &str, scope: Option<&str>) -> bool {
+    scope.is_none_or(|env| rel.strip_prefix(env).is_some_and(|r| r.starts_with('/')))
+}
+
+/// Rejects paths outside the layout or the scope, and paths that are both
+/// a file and a directory.
+fn check_names(out: &Path, files: &FileSet, scope: Option<&str>) -> Result<(), TreeError> {
     for rel in files.keys() {
-        if !is_normal(rel) {
-            return Err(blocked(out.join(rel), BAD_NAME));
-        }
         if is_reserved(rel) {
-            return Err(blocked(out.join(rel), RESERVED));
+            return Err(blocked(target(out, rel), RESERVED));
+        }
+        if !is_layout_path(rel) || !in_scope(rel, scope) {
+            return Err(blocked(target(out, rel), BAD_NAME));
         }
         if let Some(dir) = ancestors(rel).find(|dir| files.contains_key(*dir)) {
             return Err(blocked(target(out, dir), FILE_AND_DIR));
@@ -327,19 +521,213 @@ fn check_names(out: &Path, files: &FileSet) -> Result<(), TreeError> {
 }
 
 // ---------------------------------------------------------------------------
+// OUT, opened once
+
+/// OUT must be a directory, or not exist yet.
+fn check_out(out: &Path) -> Result<(), TreeError> {
+    match fs::metadata(out) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(blocked(out, FILE_IN_THE_WAY)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(out, "read")(e)),
+    }
+}
+
+/// Creates OUT and its missing parents; returns those it created, outermost first.
+fn create_out(out: &Path) -> Result<Vec<PathBuf>, TreeError> {
+    let missing: Vec<&Path> = (out.ancestors())
+        .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+        .collect();
+    let mut created = Vec::new();
+    for dir in missing.into_iter().rev() {
+        match fs::create_dir(dir) {
+            Ok(()) => created.push(dir.to_path_buf()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => {
+                remove_created(&created);
+                return Err(io_err(dir, "create directory")(e));
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// Removes the directories [`create_out`] created, if still empty.
+fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
+/// OUT opened for reading (a real descriptor, so that it can be locked and
+/// fsynced), `None` if it does not exist.
+fn open_out(out: &Path) -> Result<Option<fs::File>, TreeError> {
+    match fs::File::open(out) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(out, "read")(e)),
+    }
+}
+
+/// The same file (device and inode) as the one at `path` now.
+#[cfg(unix)]
+fn still_at(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &fs::File, _path: &Path) -> bool {
+    true
+}
+
+/// Opens OUT and takes its advisory lock (`flock` on OUT itself): exclusive
+/// for a sync, shared for a plan. When another build holds it, calls
+/// `waiting` once and waits. A lock taken on a directory that is no longer
+/// OUT (the build that held it removed the OUT it had created) is dropped
+/// and taken again. `create`: create OUT first ([`create_out`]); the
+/// directories created are returned.
+fn open_locked(
+    out: &Path,
+    exclusive: bool,
+    create: bool,
+    waiting: Option<&dyn Fn()>,
+) -> Result<Option<(fs::File, Vec<PathBuf>)>, TreeError> {
+    let mut told = false;
+    loop {
+        let created = if create { create_out(out)? } else { Vec::new() };
+        let Some(file) = open_out(out)? else {
+            return Ok(None);
+        };
+        let tried = if exclusive {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match tried {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                if !told {
+                    if let Some(waiting) = waiting {
+                        waiting();
+                    }
+                    told = true;
+                }
+                let locked = if exclusive {
+                    file.lock()
+                } else {
+                    file.lock_shared()
+                };
+                locked.map_err(io_err(out, "lock"))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(out, "lock")(e)),
+        }
+        if still_at(&file, out) {
+            return Ok(Some((file, created)));
+        }
+    }
+}
+
+/// A directory of OUT as a sync sees it.
+#[derive(Clone)]
+enum DirState {
+    /// A real directory, opened (without following a symbolic link) from
+    /// its parent's handle.
+    Present(Arc<Dir>),
+    Missing,
+    /// Something else is in the way at this relative path (maybe an ancestor).
+    Blocked(String, &'static str),
+}
+
+/// OUT and the handles of its directories. Every read and write is
+/// relative to a directory handle opened once, one name at a time, without
+/// following symbolic links: swapping a directory of OUT for a link while a
+/// build runs cannot make it touch anything outside OUT.
+struct Tree<'o> {
+    out: &'o Path,
+    /// `None`: OUT does not exist (only a plan sees that).
+    root: Option<Arc<Dir>>,
+    /// What each directory (relative path) is, looked at once per sync.
+    dirs: HashMap<String, DirState>,
+}
+
+impl<'o> Tree<'o> {
+    fn new(out: &'o Path, root: Option<&fs::File>) -> Result<Tree<'o>, TreeError> {
+        let root = match root {
+            Some(file) => Some(Arc::new(Dir::from_std_file(
+                file.try_clone().map_err(io_err(out, "read"))?,
+            ))),
+            None => None,
+        };
+        Ok(Tree {
+            out,
+            root,
+            dirs: HashMap::new(),
+        })
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        target(self.out, rel)
+    }
+
+    /// What the directory at `rel` (`""`: OUT) is.
+    fn dir(&mut self, rel: &str) -> Result<DirState, TreeError> {
+        if rel.is_empty() {
+            return Ok(match &self.root {
+                Some(root) => DirState::Present(root.clone()),
+                None => DirState::Missing,
+            });
+        }
+        if let Some(state) = self.dirs.get(rel) {
+            return Ok(state.clone());
+        }
+        let (up, name) = split(rel);
+        let state = match self.dir(up)? {
+            DirState::Present(parent) => match parent.symlink_metadata(name) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    DirState::Blocked(rel.to_owned(), SYMLINK)
+                }
+                Ok(meta) if meta.is_dir() => match parent.open_dir_nofollow(name) {
+                    Ok(dir) => DirState::Present(Arc::new(dir)),
+                    Err(e) => return Err(io_err(&self.path(rel), "read")(e)),
+                },
+                Ok(_) => DirState::Blocked(rel.to_owned(), FILE_IN_THE_WAY),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => DirState::Missing,
+                Err(e) => return Err(io_err(&self.path(rel), "read")(e)),
+            },
+            other => other,
+        };
+        self.dirs.insert(rel.to_owned(), state.clone());
+        Ok(state)
+    }
+
+    /// The handle of the directory holding `rel`, if it is there.
+    fn parent_of(&mut self, rel: &str) -> Result<Option<Arc<Dir>>, TreeError> {
+        match self.dir(split(rel).0)? {
+            DirState::Present(dir) => Ok(Some(dir)),
+            DirState::Missing => Ok(None),
+            DirState::Blocked(at, what) => Err(blocked(self.path(&at), what)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Reading OUT
 
 /// What is at a path, without following symbolic links.
 enum Entry {
     Missing,
-    File(fs::Metadata),
+    File(Metadata),
     Dir,
     Symlink,
     Other,
 }
 
-fn entry(path: &Path) -> Result<Entry, TreeError> {
-    match fs::symlink_metadata(path) {
+fn entry(dir: &Dir, name: &str, path: &Path) -> Result<Entry, TreeError> {
+    match dir.symlink_metadata(name) {
         Ok(meta) if meta.file_type().is_symlink() => Ok(Entry::Symlink),
         Ok(meta) if meta.is_dir() => Ok(Entry::Dir),
         Ok(meta) if meta.is_file() => Ok(Entry::File(meta)),
@@ -358,38 +746,29 @@ fn not_a_file(entry: &Entry) -> &'static str {
     }
 }
 
-/// The directories between OUT and a relative path.
-enum Dirs {
-    /// All are real directories.
-    Present,
-    /// Some do not exist (so neither does the path).
-    Missing,
-    /// Something else is in the way.
-    Blocked(PathBuf, &'static str),
+/// Opens a file of `dir` for reading, never through a symbolic link and
+/// never waiting (a FIFO put there since the survey).
+fn open_read(dir: &Dir, name: &str) -> io::Result<cap_std::fs::File> {
+    let mut options = OpenOptions::new();
+    options.read(true).follow(FollowSymlinks::No);
+    #[cfg(unix)]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = dir.open_with(name, &options)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(file)
 }
 
-fn dirs(out: &Path, rel: &str, seen: &mut DirCache) -> Result<Dirs, TreeError> {
-    for dir in ancestors(rel) {
-        let state = match seen.get(dir) {
-            Some(state) => *state,
-            None => {
-                let state = match entry(&target(out, dir))? {
-                    Entry::Dir => None,
-                    Entry::Missing => Some(None),
-                    Entry::Symlink => Some(Some(SYMLINK)),
-                    _ => Some(Some(FILE_IN_THE_WAY)),
-                };
-                seen.insert(dir.to_owned(), state);
-                state
-            }
-        };
-        match state {
-            None => {}
-            Some(None) => return Ok(Dirs::Missing),
-            Some(Some(what)) => return Ok(Dirs::Blocked(target(out, dir), what)),
-        }
-    }
-    Ok(Dirs::Present)
+/// Up to `limit` bytes from the start of a file of `dir`.
+fn read_at_most(dir: &Dir, name: &str, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    open_read(dir, name)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// What a wanted file is to the survey.
@@ -397,35 +776,39 @@ enum Class {
     Added,
     Unchanged,
     /// With the permissions of the file it replaces.
-    Changed(fs::Permissions),
-}
-
-/// What [`dirs`] found at each directory, so a directory is looked at once
-/// per survey and not once per file in it: `None` a directory, `Some(None)`
-/// missing, `Some(Some(what))` something in the way.
-type DirCache = std::collections::HashMap<String, Option<Option<&'static str>>>;
-
-/// OUT must be a directory, or not exist yet.
-fn check_out(out: &Path) -> Result<(), TreeError> {
-    match fs::metadata(out) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(blocked(out, FILE_IN_THE_WAY)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err(out, "read")(e)),
-    }
+    Changed(Permissions),
 }
 
 /// The manifest's text and permissions, if there is one.
-fn read_manifest(out: &Path) -> Result<Option<(String, fs::Permissions)>, TreeError> {
-    let path = out.join(MANIFEST);
-    let meta = match entry(&path)? {
+fn read_manifest(tree: &mut Tree<'_>) -> Result<Option<(String, Permissions)>, TreeError> {
+    let path = tree.path(MANIFEST);
+    let Some(root) = tree.root.clone() else {
+        return Ok(None);
+    };
+    let meta = match entry(&root, MANIFEST, &path)? {
         Entry::Missing => return Ok(None),
         Entry::File(meta) => meta,
         other => return Err(blocked(path, not_a_file(&other))),
     };
-    let text = fs::read_to_string(&path).map_err(io_err(&path, "read"))?;
+    let bytes =
+        read_at_most(&root, MANIFEST, MAX_MANIFEST_BYTES + 1).map_err(io_err(&path, "read"))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(blocked(
+            path,
+            "it is larger than any record palisade writes; delete it",
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        blocked(
+            path.clone(),
+            "it is not UTF-8, so palisade did not write it; delete it",
+        )
+    })?;
     Ok(Some((text, meta.permissions())))
 }
+
+/// The record file of a build of 1,000,000 files is well under this.
+const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
 fn parse_manifest(text: &str) -> Result<BTreeSet<String>, String> {
     let mut listed = BTreeSet::new();
@@ -433,10 +816,11 @@ fn parse_manifest(text: &str) -> Result<BTreeSet<String>, String> {
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
     {
-        if !is_normal(line) || is_reserved(line) {
+        if !is_layout_path(line) {
             return Err(format!(
-                "it lists `{line}`, which is not a normalized relative path; \
-                 fix or remove that line"
+                "it lists `{}`, which is not a path palisade generates \
+                 (`[ENV/]NAMESPACE/KIND-NAME.yaml`); fix or remove that line",
+                line.escape_debug()
             ));
         }
         listed.insert(line.to_owned());
@@ -453,9 +837,11 @@ fn render_manifest<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
     text
 }
 
-/// Whether the file at `path` already holds `bytes`.
-fn same_bytes(path: &Path, meta: &fs::Metadata, bytes: &[u8]) -> Result<bool, TreeError> {
-    Ok(meta.len() == bytes.len() as u64 && fs::read(path).map_err(io_err(path, "read"))? == bytes)
+/// Whether bytes read from the start of a file (all of it, or at least
+/// `marker.len()` bytes) can be palisade's: they start with the marker, or
+/// are cut short within it (a file being added when a build was killed).
+fn is_ours(start: &[u8], marker: Option<&[u8]>) -> bool {
+    marker.is_none_or(|m| start.starts_with(m) || m.starts_with(start))
 }
 
 /// What OUT holds, compared with what a build wants.
@@ -467,55 +853,73 @@ struct Survey {
     /// The manifest as it is on disk, if there is one.
     manifest: Option<String>,
     /// Permissions of the files about to be replaced (manifest included).
-    modes: BTreeMap<String, fs::Permissions>,
-    dirs: DirCache,
+    modes: BTreeMap<String, Permissions>,
 }
 
-fn survey(out: &Path, files: &FileSet) -> Result<Survey, TreeError> {
-    check_names(out, files)?;
-    check_out(out)?;
+fn survey(
+    tree: &mut Tree<'_>,
+    files: &FileSet,
+    opts: &SyncOptions<'_>,
+) -> Result<Survey, TreeError> {
     let mut survey = Survey::default();
-    if let Some((text, mode)) = read_manifest(out)? {
+    if let Some((text, mode)) = read_manifest(tree)? {
         survey.generated =
-            parse_manifest(&text).map_err(|what| blocked(out.join(MANIFEST), what))?;
+            parse_manifest(&text).map_err(|what| blocked(tree.path(MANIFEST), what))?;
         survey.manifest = Some(text);
         survey.modes.insert(MANIFEST.to_owned(), mode);
     }
-    survey.classify_all(out, files)?;
-    survey.find_removals(out, files)?;
+    survey.classify_all(tree, files, opts.marker)?;
+    survey.find_removals(tree, files, opts)?;
     Ok(survey)
 }
 
 impl Survey {
-    /// Files `rel` as added, changed or unchanged, or fails if it may not be written.
-    /// Classifies every wanted file as added, changed or unchanged. The
-    /// directories are looked at first, once each; then the files, whose
-    /// bytes a rebuild must compare, on every core.
-    fn classify_all(&mut self, out: &Path, files: &FileSet) -> Result<(), TreeError> {
+    /// Classifies every wanted file as added, changed or unchanged, or fails
+    /// if one may not be written. The directories are looked at first, once
+    /// each; then the files, whose bytes a rebuild must compare, on every core.
+    fn classify_all(
+        &mut self,
+        tree: &mut Tree<'_>,
+        files: &FileSet,
+        marker: Option<&[u8]>,
+    ) -> Result<(), TreeError> {
         let mut wanted = Vec::with_capacity(files.len());
         for (rel, bytes) in files {
-            match dirs(out, rel, &mut self.dirs)? {
-                Dirs::Blocked(dir, what) => return Err(blocked(dir, what)),
-                Dirs::Missing => wanted.push((rel, bytes, false)),
-                Dirs::Present => wanted.push((rel, bytes, true)),
-            }
+            wanted.push((rel, bytes, tree.parent_of(rel)?));
         }
         let generated = &self.generated;
+        let out = tree.out;
         let classes: Vec<Result<Class, TreeError>> = wanted
             .into_par_iter()
-            .map(|(rel, bytes, dir_present)| {
-                if !dir_present {
+            .map(|(rel, bytes, dir)| {
+                let Some(dir) = dir else {
                     return Ok(Class::Added);
-                }
-                let path = target(out, rel);
-                Ok(match entry(&path)? {
+                };
+                let name = split(rel).1;
+                let path = || target(out, rel);
+                Ok(match entry(&dir, name, &path())? {
                     Entry::Missing => Class::Added,
                     Entry::File(_) if !generated.contains(rel.as_str()) => {
-                        return Err(TreeError::Foreign { path })
+                        return Err(TreeError::Foreign { path: path() })
                     }
-                    Entry::File(meta) if same_bytes(&path, &meta, bytes)? => Class::Unchanged,
-                    Entry::File(meta) => Class::Changed(meta.permissions()),
-                    other => return Err(blocked(path, not_a_file(&other))),
+                    Entry::File(meta) => {
+                        let len = bytes.len() as u64;
+                        let limit = if meta.len() == len {
+                            len
+                        } else {
+                            marker.map_or(0, |m| m.len() as u64)
+                        };
+                        let now =
+                            read_at_most(&dir, name, limit).map_err(io_err(&path(), "read"))?;
+                        if meta.len() == len && now == **bytes {
+                            Class::Unchanged
+                        } else if !is_ours(&now, marker) {
+                            return Err(TreeError::NotOurs { path: path() });
+                        } else {
+                            Class::Changed(meta.permissions())
+                        }
+                    }
+                    other => return Err(blocked(path(), not_a_file(&other))),
                 })
             })
             .collect();
@@ -532,15 +936,32 @@ impl Survey {
         Ok(())
     }
 
-    fn find_removals(&mut self, out: &Path, files: &FileSet) -> Result<(), TreeError> {
+    /// Generated files (in the build's scope) that the build no longer wants.
+    fn find_removals(
+        &mut self,
+        tree: &mut Tree<'_>,
+        files: &FileSet,
+        opts: &SyncOptions<'_>,
+    ) -> Result<(), TreeError> {
         for rel in self
             .generated
             .iter()
-            .filter(|rel| !files.contains_key(*rel))
+            .filter(|rel| !files.contains_key(*rel) && in_scope(rel, opts.scope))
         {
-            if matches!(dirs(out, rel, &mut self.dirs)?, Dirs::Present)
-                && matches!(entry(&target(out, rel))?, Entry::File(_))
-            {
+            let dir = match tree.dir(split(rel).0)? {
+                DirState::Present(dir) => dir,
+                _ => continue,
+            };
+            let path = tree.path(rel);
+            let name = split(rel).1;
+            if let Entry::File(_) = entry(&dir, name, &path)? {
+                if let Some(marker) = opts.marker {
+                    let start = read_at_most(&dir, name, marker.len() as u64)
+                        .map_err(io_err(&path, "read"))?;
+                    if !is_ours(&start, Some(marker)) {
+                        return Err(TreeError::NotOurs { path });
+                    }
+                }
                 self.plan.removed.push(rel.clone());
             }
         }
@@ -548,24 +969,25 @@ impl Survey {
     }
 
     /// The commit steps, in order (module documentation, "The transaction").
-    fn steps<'a>(&self, out: &Path, files: &'a FileSet) -> Vec<Step<'a>> {
+    fn steps<'a>(&self, files: &'a FileSet, scope: Option<&str>) -> Vec<Step<'a>> {
         let mut steps = Vec::new();
         let mut on_disk = self.manifest.clone();
         if !self.plan.added.is_empty()
-            && self.push_manifest(&mut steps, out, &mut on_disk, self.provisional())
+            && self.push_manifest(&mut steps, &mut on_disk, self.provisional())
         {
-            steps.push(Step::SyncDir(out.to_path_buf()));
+            steps.push(Step::SyncOut);
         }
         for rel in &self.plan.added {
-            steps.push(self.write_step(out, rel, &files[rel], false));
+            steps.push(self.write_step(rel, &files[rel], false));
         }
         for rel in &self.plan.changed {
-            steps.push(self.write_step(out, rel, &files[rel], true));
+            steps.push(self.write_step(rel, &files[rel], true));
         }
-        let removed = self.plan.removed.iter();
-        steps.extend(removed.map(|rel| Step::Remove(target(out, rel))));
-        let last = render_manifest(files.keys().map(String::as_str));
-        self.push_manifest(&mut steps, out, &mut on_disk, last);
+        steps.extend(self.plan.removed.iter().cloned().map(Step::Remove));
+        // Generated files outside the scope stay listed.
+        let kept = (self.generated.iter()).filter(|rel| !in_scope(rel, scope));
+        let last: BTreeSet<&str> = (files.keys().chain(kept)).map(String::as_str).collect();
+        self.push_manifest(&mut steps, &mut on_disk, render_manifest(last));
         steps
     }
 
@@ -575,9 +997,9 @@ impl Survey {
         render_manifest(both.into_iter().map(String::as_str))
     }
 
-    fn write_step<'a>(&self, out: &Path, rel: &str, bytes: &'a [u8], existed: bool) -> Step<'a> {
+    fn write_step<'a>(&self, rel: &str, bytes: &'a [u8], existed: bool) -> Step<'a> {
         Step::Write(WriteStep {
-            path: target(out, rel),
+            rel: rel.to_owned(),
             bytes: Cow::Borrowed(bytes),
             mode: self.modes.get(rel).cloned(),
             existed,
@@ -590,7 +1012,6 @@ impl Survey {
     fn push_manifest(
         &self,
         steps: &mut Vec<Step<'_>>,
-        out: &Path,
         on_disk: &mut Option<String>,
         text: String,
     ) -> bool {
@@ -598,7 +1019,7 @@ impl Survey {
             return false;
         }
         steps.push(Step::Write(WriteStep {
-            path: out.join(MANIFEST),
+            rel: MANIFEST.to_owned(),
             bytes: Cow::Owned(text.clone().into_bytes()),
             mode: self.modes.get(MANIFEST).cloned(),
             existed: on_disk.is_some(),
@@ -615,48 +1036,82 @@ impl Survey {
 
 enum Step<'a> {
     Write(WriteStep<'a>),
-    Remove(PathBuf),
-    /// Make the renames done so far in a directory durable.
-    SyncDir(PathBuf),
+    Remove(String),
+    /// Make the renames done so far in OUT durable.
+    SyncOut,
 }
 
 struct WriteStep<'a> {
-    path: PathBuf,
+    rel: String,
     bytes: Cow<'a, [u8]>,
     /// The permissions of the file it replaces.
-    mode: Option<fs::Permissions>,
+    mode: Option<Permissions>,
     /// Whether a file is there to replace.
     existed: bool,
     /// An added file (not a manifest) is created in place during the commit,
     /// not staged and renamed: nothing is there to protect, the provisional
     /// manifest already lists it, and a rollback deletes it.
     in_place: bool,
-    staged: Option<TempPath>,
+    staged: Option<Temp>,
+}
+
+/// A temp file `.palisade-*.tmp` (staged bytes or a backup) in a directory
+/// of OUT, deleted on drop unless [`Temp::persist`]ed or kept.
+struct Temp {
+    dir: Arc<Dir>,
+    name: String,
+    armed: bool,
+}
+
+impl Temp {
+    /// Renames it to `name` in its directory.
+    fn persist(mut self, name: &str) -> io::Result<()> {
+        self.dir.rename(&self.name, &self.dir, name)?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.dir.remove_file(&self.name);
+        }
+    }
 }
 
 /// How to undo one step done.
 enum Undo {
-    RemoveDir(PathBuf),
-    RemoveFile(PathBuf),
-    Restore { path: PathBuf, backup: TempPath },
+    RemoveDir { parent: Arc<Dir>, rel: String },
+    RemoveFile { dir: Arc<Dir>, rel: String },
+    Restore { rel: String, backup: Temp },
 }
 
 /// The journal of a sync; rolls back on drop unless finished.
-#[derive(Default)]
-struct Txn {
+struct Txn<'o> {
+    tree: Tree<'o>,
     journal: Vec<Undo>,
-    /// Directories known to exist: checked or created once, not per file.
-    dirs: std::collections::HashSet<PathBuf>,
-    /// Directories whose entries changed, to fsync at the end.
-    touched: std::collections::HashSet<PathBuf>,
+    /// Directories (relative) whose entries changed, to fsync at the end.
+    touched: BTreeSet<String>,
     finished: bool,
+    /// What a rollback could not put back.
+    not_undone: Vec<PathBuf>,
 }
 
-impl Txn {
+impl<'o> Txn<'o> {
+    fn new(tree: Tree<'o>) -> Txn<'o> {
+        Txn {
+            tree,
+            journal: Vec::new(),
+            touched: BTreeSet::new(),
+            finished: false,
+            not_undone: Vec::new(),
+        }
+    }
+
     /// Stages every write, then commits every step. Staged files not yet
     /// committed are deleted when `steps` is dropped, on return.
-    fn apply(&mut self, out: &Path, mut steps: Vec<Step<'_>>) -> Result<(), TreeError> {
-        self.create_dirs(out)?;
+    fn apply(&mut self, mut steps: Vec<Step<'_>>) -> Result<(), TreeError> {
         for step in &mut steps {
             match step {
                 Step::Write(write) if !write.in_place => self.stage(write)?,
@@ -680,43 +1135,53 @@ impl Txn {
                     self.create_batch(batch)?;
                 }
                 Step::Write(write) => self.commit_write(write)?,
-                Step::Remove(path) => self.commit_remove(path)?,
-                Step::SyncDir(dir) => fail_point()
-                    .and_then(|()| sync_dir(&dir))
-                    .map_err(io_err(&dir, "sync"))?,
+                Step::Remove(rel) => self.commit_remove(&rel)?,
+                Step::SyncOut => {
+                    let root = self.tree.root.clone().expect("a sync opens OUT");
+                    fail_point()
+                        .and_then(|()| sync_dir(&root))
+                        .map_err(io_err(self.tree.out, "sync"))?
+                }
             }
         }
         Ok(())
     }
 
-    /// Creates `dir` and its missing parents, journaling each.
-    fn create_dirs(&mut self, dir: &Path) -> Result<(), TreeError> {
-        if self.dirs.contains(dir) {
-            return Ok(());
+    /// Creates the directory `rel` and its missing parents, journaling each;
+    /// returns its handle.
+    fn create_dirs(&mut self, rel: &str) -> Result<Arc<Dir>, TreeError> {
+        match self.tree.dir(rel)? {
+            DirState::Present(dir) => return Ok(dir),
+            DirState::Blocked(at, what) => return Err(blocked(self.tree.path(&at), what)),
+            DirState::Missing => {}
         }
-        let missing: Vec<&Path> = (dir.ancestors())
-            .take_while(|d| !d.as_os_str().is_empty() && !self.dirs.contains(*d) && !d.is_dir())
-            .collect();
-        for dir in missing.into_iter().rev() {
-            match fs::create_dir(dir) {
-                Ok(()) => {
-                    self.touched.insert(parent(dir).to_path_buf());
-                    self.journal.push(Undo::RemoveDir(dir.to_path_buf()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-                Err(e) => return Err(io_err(dir, "create directory")(e)),
+        let (up, name) = split(rel);
+        let parent = self.create_dirs(up)?;
+        let path = self.tree.path(rel);
+        match parent.create_dir(name) {
+            Ok(()) => {
+                self.touched.insert(up.to_owned());
+                self.journal.push(Undo::RemoveDir {
+                    parent: parent.clone(),
+                    rel: rel.to_owned(),
+                });
             }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err(&path, "create directory")(e)),
         }
-        self.dirs.extend(dir.ancestors().map(Path::to_path_buf));
-        Ok(())
+        let dir =
+            Arc::new((parent.open_dir_nofollow(name)).map_err(io_err(&path, "create directory"))?);
+        self.tree
+            .dirs
+            .insert(rel.to_owned(), DirState::Present(dir.clone()));
+        Ok(dir)
     }
 
     fn stage(&mut self, write: &mut WriteStep<'_>) -> Result<(), TreeError> {
-        let dir = parent(&write.path);
-        self.create_dirs(dir)?;
+        let dir = self.create_dirs(split(&write.rel).0)?;
         let staged = fail_point()
-            .and_then(|()| write_temp(dir, &write.bytes, write.mode.as_ref()))
-            .map_err(io_err(&write.path, "write"))?;
+            .and_then(|()| write_temp(&dir, &write.bytes, write.mode.as_ref()))
+            .map_err(io_err(&self.tree.path(&write.rel), "write"))?;
         write.staged = Some(staged);
         Ok(())
     }
@@ -729,15 +1194,20 @@ impl Txn {
         let staged = write
             .staged
             .expect("every write is staged before the commit");
+        let dir = staged.dir.clone();
+        let (up, name) = split(&write.rel);
         if write.existed {
-            self.back_up(&write.path, op)?;
+            self.back_up(&dir, &write.rel, op)?;
         }
         fail_point()
-            .and_then(|()| staged.persist(&write.path).map_err(|e| e.error))
-            .map_err(io_err(&write.path, op))?;
-        self.touched.insert(parent(&write.path).to_path_buf());
+            .and_then(|()| staged.persist(name))
+            .map_err(io_err(&self.tree.path(&write.rel), op))?;
+        self.touched.insert(up.to_owned());
         if !write.existed {
-            self.journal.push(Undo::RemoveFile(write.path));
+            self.journal.push(Undo::RemoveFile {
+                dir,
+                rel: write.rel,
+            });
         }
         Ok(())
     }
@@ -746,41 +1216,48 @@ impl Txn {
     /// when there are many (file creation is most of a first build's time;
     /// the kernel creates files in different directories in parallel).
     fn create_batch(&mut self, batch: Vec<WriteStep<'_>>) -> Result<(), TreeError> {
-        for write in &batch {
-            self.create_dirs(parent(&write.path))?;
-        }
         if batch.len() < PARALLEL_CREATE_MIN {
             return batch.into_iter().try_for_each(|w| self.create_in_place(w));
         }
+        let mut dirs = Vec::with_capacity(batch.len());
+        for write in &batch {
+            dirs.push(self.create_dirs(split(&write.rel).0)?);
+        }
         // Injected failures (tests) are decided here, in order, per file.
         let injected: Vec<bool> = batch.iter().map(|_| fail_point().is_err()).collect();
-        let results: Vec<(PathBuf, bool, Result<(), TreeError>)> = batch
+        let out = self.tree.out;
+        let results: Vec<Created> = batch
             .into_par_iter()
+            .zip(dirs)
             .zip(injected)
-            .map(
-                |(write, injected)| match create_new_unless(&write.path, injected) {
+            .map(|((write, dir), injected)| {
+                let path = || target(out, &write.rel);
+                let created = if injected {
+                    Err(io::Error::other("injected failure"))
+                } else {
+                    create_new(&dir, split(&write.rel).1)
+                };
+                match created {
                     Err(e) => (
-                        write.path.clone(),
+                        dir,
+                        write.rel.clone(),
                         false,
-                        Err(io_err(&write.path, "create")(e)),
+                        Err(io_err(&path(), "create")(e)),
                     ),
                     Ok(mut file) => {
                         let written = file
                             .write_all(&write.bytes)
-                            .map_err(io_err(&write.path, "write"));
-                        (write.path, true, written)
+                            .map_err(io_err(&path(), "write"));
+                        (dir, write.rel, true, written)
                     }
-                },
-            )
+                }
+            })
             .collect();
         let mut first_error = None;
-        for (path, created, result) in results {
+        for (dir, rel, created, result) in results {
             if created {
-                let dir = parent(&path);
-                if !self.touched.contains(dir) {
-                    self.touched.insert(dir.to_path_buf());
-                }
-                self.journal.push(Undo::RemoveFile(path));
+                self.touched.insert(split(&rel).0.to_owned());
+                self.journal.push(Undo::RemoveFile { dir, rel });
             }
             if let Err(e) = result {
                 first_error.get_or_insert(e);
@@ -792,61 +1269,88 @@ impl Txn {
     /// A new file, created where it belongs (`O_EXCL`: it never replaces or
     /// follows anything that appeared since the survey).
     fn create_in_place(&mut self, write: WriteStep<'_>) -> Result<(), TreeError> {
-        self.create_dirs(parent(&write.path))?;
+        let (up, name) = split(&write.rel);
+        let dir = self.create_dirs(up)?;
+        let path = self.tree.path(&write.rel);
         let mut file = fail_point()
-            .and_then(|()| create_new(&write.path))
-            .map_err(io_err(&write.path, "create"))?;
-        self.touched.insert(parent(&write.path).to_path_buf());
-        self.journal.push(Undo::RemoveFile(write.path.clone()));
+            .and_then(|()| create_new(&dir, name))
+            .map_err(io_err(&path, "create"))?;
+        self.touched.insert(up.to_owned());
+        self.journal.push(Undo::RemoveFile {
+            dir,
+            rel: write.rel.clone(),
+        });
         fail_point()
             .and_then(|()| file.write_all(&write.bytes))
-            .map_err(io_err(&write.path, "write"))
+            .map_err(io_err(&path, "write"))
     }
 
-    fn commit_remove(&mut self, path: PathBuf) -> Result<(), TreeError> {
-        self.back_up(&path, "remove")?;
+    fn commit_remove(&mut self, rel: &str) -> Result<(), TreeError> {
+        let path = self.tree.path(rel);
+        let Some(dir) = self.tree.parent_of(rel)? else {
+            return Ok(());
+        };
+        self.back_up(&dir, rel, "remove")?;
         fail_point()
-            .and_then(|()| remove_if_present(&path))
+            .and_then(|()| remove_if_present(&dir, split(rel).1))
             .map_err(io_err(&path, "remove"))?;
-        self.touched.insert(parent(&path).to_path_buf());
+        self.touched.insert(split(rel).0.to_owned());
         Ok(())
     }
 
-    fn back_up(&mut self, path: &Path, op: &'static str) -> Result<(), TreeError> {
-        let backup = back_up(path).map_err(io_err(path, op))?;
+    fn back_up(&mut self, dir: &Arc<Dir>, rel: &str, op: &'static str) -> Result<(), TreeError> {
+        let backup = back_up(dir, split(rel).1).map_err(io_err(&self.tree.path(rel), op))?;
         self.journal.push(Undo::Restore {
-            path: path.to_path_buf(),
+            rel: rel.to_owned(),
             backup,
         });
         Ok(())
     }
 
-    /// Undoes every step done, newest first; best effort (see the module doc).
+    /// Undoes every step done, newest first; best effort (see the module
+    /// doc): what it could not undo is in `not_undone`.
     fn rollback(&mut self) {
         while let Some(undo) = self.journal.pop() {
-            match undo {
-                Undo::Restore { path, backup } => restore(&path, backup),
-                Undo::RemoveFile(path) => drop(fs::remove_file(path)),
-                Undo::RemoveDir(dir) => drop(fs::remove_dir(dir)),
+            let (rel, done) = match undo {
+                Undo::Restore { rel, backup } => {
+                    let done = restore(split(&rel).1, backup);
+                    (rel, done)
+                }
+                Undo::RemoveFile { dir, rel } => {
+                    let done = remove_if_present(&dir, split(&rel).1);
+                    (rel, done)
+                }
+                Undo::RemoveDir { parent, rel } => {
+                    let done = match parent.remove_dir(split(&rel).1) {
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                        done => done,
+                    };
+                    (rel, done)
+                }
+            };
+            if done.is_err() {
+                self.not_undone.push(self.tree.path(&rel));
             }
         }
     }
 
     /// After a complete commit: make it durable, delete the backups, prune
     /// the directories that removals emptied. Best effort: OUT is right.
-    fn finish(mut self, out: &Path, removed: &[String]) {
+    fn finish(&mut self, removed: &[String]) {
         self.finished = true;
-        for dir in &self.touched {
-            let _ = sync_dir(dir);
+        for rel in &self.touched {
+            if let Ok(DirState::Present(dir)) = self.tree.dir(rel) {
+                let _ = sync_dir(&dir);
+            }
         }
         self.journal.clear();
         for rel in removed {
-            prune(out, rel);
+            prune(&mut self.tree, rel);
         }
     }
 }
 
-impl Drop for Txn {
+impl Drop for Txn<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.rollback();
@@ -856,19 +1360,24 @@ impl Drop for Txn {
 
 /// After a successful sync: deletes the staged files and backups
 /// (`.palisade-*.tmp`) that a build killed during its commit left in OUT or
-/// in a directory of the tree (best effort; OUT is already right). A
-/// running sync's own are gone by then; two builds of one OUT at once are
-/// not supported anyway (module documentation).
-fn sweep_temps(out: &Path, files: &FileSet) {
+/// in a directory of the tree, wanted or generated before (best effort; OUT
+/// is already right), then prunes the directories of generated files that
+/// this leaves empty. A running sync's own are gone by then, and OUT's lock
+/// keeps other builds out.
+fn sweep_temps<'a>(
+    tree: &mut Tree<'_>,
+    files: &FileSet,
+    generated: impl Iterator<Item = &'a String>,
+) {
+    let generated: Vec<&String> = generated.collect();
     let mut dirs: BTreeSet<&str> = BTreeSet::from([""]);
     dirs.extend(files.keys().flat_map(|rel| ancestors(rel)));
-    for dir in dirs {
-        let dir = if dir.is_empty() {
-            out.to_path_buf()
-        } else {
-            target(out, dir)
+    dirs.extend(generated.iter().flat_map(|rel| ancestors(rel)));
+    for rel in dirs {
+        let Ok(DirState::Present(dir)) = tree.dir(rel) else {
+            continue;
         };
-        let Ok(entries) = fs::read_dir(&dir) else {
+        let Ok(entries) = dir.entries() else {
             continue;
         };
         for entry in entries.flatten() {
@@ -876,107 +1385,162 @@ fn sweep_temps(out: &Path, files: &FileSet) {
             let name = name.to_string_lossy();
             let ours = name.starts_with(STAGED_PREFIX) && name.ends_with(TEMP_SUFFIX);
             if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
-                let _ = fs::remove_file(entry.path());
+                let _ = dir.remove_file(&*name);
             }
+        }
+    }
+    for rel in generated {
+        if !files.contains_key(rel) {
+            prune(tree, rel);
         }
     }
 }
 
 /// Removes the now-empty directories between a removed file and OUT.
-fn prune(out: &Path, rel: &str) {
-    let mut dir = target(out, rel);
-    while dir.pop() && dir != out && fs::remove_dir(&dir).is_ok() {}
+fn prune(tree: &mut Tree<'_>, rel: &str) {
+    for dir in ancestors(rel).collect::<Vec<_>>().into_iter().rev() {
+        let (up, name) = split(dir);
+        let Ok(DirState::Present(parent)) = tree.dir(up) else {
+            return;
+        };
+        if parent.remove_dir(name).is_err() {
+            return;
+        }
+        tree.dirs.insert(dir.to_owned(), DirState::Missing);
+    }
 }
+
+/// A file of a parallel batch: its directory, path, whether it was created,
+/// and how writing it went.
+type Created = (Arc<Dir>, String, bool, Result<(), TreeError>);
 
 /// From how many added files on, `create_batch` works in parallel.
 const PARALLEL_CREATE_MIN: usize = 256;
 
-fn create_new_unless(path: &Path, injected_failure: bool) -> io::Result<fs::File> {
-    if injected_failure {
-        return Err(io::Error::other("injected failure"));
-    }
-    create_new(path)
-}
-
-fn create_new(path: &Path) -> io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-}
-
-fn temp_builder(prefix: &'static str) -> Builder<'static, 'static> {
-    let mut builder = Builder::new();
-    builder.prefix(prefix).suffix(TEMP_SUFFIX);
+/// A new file named `name` in `dir` (`O_EXCL`, so never through a link).
+fn create_new(dir: &Dir, name: &str) -> io::Result<cap_std::fs::File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
+        use cap_std::fs::OpenOptionsExt;
+        options.mode(0o666);
     }
-    builder
+    dir.open_with(name, &options)
+}
+
+/// A fresh name `PREFIX<random>.tmp`.
+fn temp_name(prefix: &str) -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    format!("{prefix}{:016x}{TEMP_SUFFIX}", hasher.finish())
+}
+
+/// A new, empty temp file in `dir` (`f` makes it: `Ok(false)` when the
+/// name was taken, then another name is tried).
+fn new_temp(
+    dir: &Arc<Dir>,
+    prefix: &str,
+    mut f: impl FnMut(&str) -> io::Result<()>,
+) -> io::Result<Temp> {
+    for _ in 0..64 {
+        let name = temp_name(prefix);
+        match f(&name) {
+            Ok(()) => {
+                return Ok(Temp {
+                    dir: dir.clone(),
+                    name,
+                    armed: true,
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temp file name",
+    ))
 }
 
 /// Writes `bytes` to a new temp file in `dir`, with `mode` if given. No
 /// fsync per file: a deploy tree is reproducible from its model, and one
 /// fsync per file made a 12,000-file build take 13 s instead of well under
 /// one; renames keep every file whole, directories are synced at the end.
-fn write_temp(dir: &Path, bytes: &[u8], mode: Option<&fs::Permissions>) -> io::Result<TempPath> {
-    let mut file = temp_builder(STAGED_PREFIX).tempfile_in(dir)?;
+fn write_temp(dir: &Arc<Dir>, bytes: &[u8], mode: Option<&Permissions>) -> io::Result<Temp> {
+    let mut file = None;
+    let temp = new_temp(dir, STAGED_PREFIX, |name| {
+        file = Some(create_new(dir, name)?);
+        Ok(())
+    })?;
+    let mut file = file.expect("created");
     file.write_all(bytes)?;
     #[cfg(unix)]
     if let Some(mode) = mode {
-        file.as_file().set_permissions(mode.clone())?;
+        file.set_permissions(mode.clone())?;
     }
     #[cfg(not(unix))]
     let _ = mode; // only the read-only flag: copying it would block the next replace
-    Ok(file.into_temp_path())
+    Ok(temp)
 }
 
-/// Keeps the current version of `path` under a temp name beside it: a hard
+/// Keeps the current version of `name` under a temp name beside it: a hard
 /// link, or where the file system has none, the file itself moved aside.
-fn back_up(path: &Path) -> io::Result<TempPath> {
-    let dir = parent(path);
-    let builder = temp_builder(BACKUP_PREFIX);
+fn back_up(dir: &Arc<Dir>, name: &str) -> io::Result<Temp> {
     if hard_links() {
-        if let Ok(link) = builder.make_in(dir, |name| fs::hard_link(path, name)) {
-            return Ok(link.into_temp_path());
+        if let Ok(link) = new_temp(dir, BACKUP_PREFIX, |backup| {
+            dir.hard_link(name, dir, backup)
+        }) {
+            return Ok(link);
         }
     }
-    let backup = builder.tempfile_in(dir)?.into_temp_path();
-    fs::rename(path, &backup)?;
+    let backup = new_temp(dir, BACKUP_PREFIX, |backup| {
+        create_new(dir, backup).map(drop)
+    })?;
+    dir.rename(name, dir, &backup.name)?;
     Ok(backup)
 }
 
-/// Puts a backup back in place of `path`. If the step it guarded never
-/// happened, `path` and a hard-link backup are the same file, and renaming
+/// Puts a backup back in place of `name`. If the step it guarded never
+/// happened, `name` and a hard-link backup are the same file, and renaming
 /// one onto the other does nothing (POSIX): the backup must then be deleted.
-fn restore(path: &Path, backup: TempPath) {
-    let name = backup.to_path_buf();
-    match backup.persist(path) {
-        Ok(()) if name.exists() => drop(fs::remove_file(name)),
-        Ok(()) => {}
-        Err(e) => drop(e.path.keep()), // keep the old bytes somewhere
+/// On failure the backup is kept (the old bytes stay somewhere).
+fn restore(name: &str, mut backup: Temp) -> io::Result<()> {
+    let dir = backup.dir.clone();
+    match dir.rename(&backup.name, &dir, name) {
+        Ok(()) => {
+            backup.armed = dir.symlink_metadata(&backup.name).is_ok();
+            Ok(())
+        }
+        Err(e) => {
+            backup.armed = false;
+            Err(e)
+        }
     }
 }
 
-/// Deletes `path`; already gone is fine (the backup moved it aside).
-fn remove_if_present(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
+/// Deletes `name`; already gone is fine (the backup moved it aside).
+fn remove_if_present(dir: &Dir, name: &str) -> io::Result<()> {
+    match dir.remove_file(name) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         result => result,
     }
 }
 
+/// fsync of a directory: through a readable descriptor of it (the handles
+/// of subdirectories may be `O_PATH`, which cannot be synced).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(non_empty(dir))?.sync_all()
+fn sync_dir(dir: &Dir) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    dir.open_with(".", &options)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
+fn sync_dir(_dir: &Dir) -> io::Result<()> {
     Ok(())
 }
-
 #[cfg(test)]
 thread_local! {
     /// Test hook: `Some(n)` makes the n-th file-system step of this thread's
@@ -1270,14 +1834,14 @@ mod tests {
     #[test]
     fn a_file_no_longer_built_is_removed_with_the_directories_it_empties() {
         let mut files = base();
-        files.insert("prod/deep/er/x.yaml".into(), b"x".to_vec());
+        files.insert("prod/deep/x.yaml".into(), b"x".to_vec());
         let (_tmp, out) = synced(&files);
-        files.remove("prod/deep/er/x.yaml");
+        files.remove("prod/deep/x.yaml");
         files.remove("shop/service-web.yaml");
         let plan = sync(&out, &files).unwrap();
         assert_eq!(
             plan.removed,
-            strings(&["prod/deep/er/x.yaml", "shop/service-web.yaml"])
+            strings(&["prod/deep/x.yaml", "shop/service-web.yaml"])
         );
         assert!(!out.join("prod").exists(), "emptied directories are pruned");
         assert!(!out.join("shop/service-web.yaml").exists());
@@ -1536,10 +2100,12 @@ mod tests {
     fn after_a_kill_during_the_commit_the_next_build_completes() {
         let (_tmp, out) = synced(&base());
         let files = next(&base());
-        let survey = survey(&out, &files).unwrap();
-        let mut txn = Txn::default();
+        let lock = fs::File::open(&out).unwrap();
+        let mut tree = Tree::new(&out, Some(&lock)).unwrap();
+        let survey = survey(&mut tree, &files, &SyncOptions::default()).unwrap();
+        let mut txn = Txn::new(tree);
         fail_at(Some(8)); // dies after the added file, before the changed one
-        assert!(txn.apply(&out, survey.steps(&out, &files)).is_err());
+        assert!(txn.apply(survey.steps(&files, None)).is_err());
         fail_at(None);
         std::mem::forget(txn); // killed: no rollback, backups left behind
         assert_eq!(read(&out, "prod/shop/role-web.yaml"), "role");
@@ -1563,6 +2129,38 @@ mod tests {
             left.keys().all(|rel| rel.starts_with(".palisade-old-")),
             "only the dead build's backup is left: {left:?}"
         );
+    }
+
+    /// The directory handles are opened by the survey: a directory swapped
+    /// for a link to somewhere else afterwards is not followed by the commit
+    /// (its writes, renames and removals go to the directory it opened).
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_survey_is_not_followed() {
+        let (tmp, out) = synced(&base());
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        for name in ["service-web.yaml", "deployment-web.yaml"] {
+            fs::write(elsewhere.join(name), "theirs").unwrap();
+        }
+        let before = snapshot(&elsewhere);
+        let mut files = base();
+        files.insert("shop/deployment-web.yaml".into(), b"web2".to_vec());
+        files.insert("shop/role-web.yaml".into(), b"role".to_vec());
+        files.remove("shop/service-web.yaml");
+        let lock = fs::File::open(&out).unwrap();
+        let mut tree = Tree::new(&out, Some(&lock)).unwrap();
+        let survey = survey(&mut tree, &files, &SyncOptions::default()).unwrap();
+        fs::rename(out.join("shop"), out.join("shop-aside")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("shop")).unwrap();
+        let mut txn = Txn::new(tree);
+        txn.apply(survey.steps(&files, None)).unwrap();
+        txn.finish(&survey.plan.removed);
+        drop(txn);
+        assert_eq!(snapshot(&elsewhere), before, "written through the link");
+        assert_eq!(read(&out, "shop-aside/deployment-web.yaml"), "web2");
+        assert_eq!(read(&out, "shop-aside/role-web.yaml"), "role");
+        assert!(!out.join("shop-aside/service-web.yaml").exists());
     }
 
     #[test]
@@ -1593,13 +2191,29 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         let bad = [
-            "", "/etc/x", "../x", "a/../x", "a/./x", "./x", "a//x", "a/", "a\\x", MANIFEST,
+            "",
+            "/etc/x",
+            "../x",
+            "a/../x",
+            "a/./x",
+            "./x",
+            "a//x",
+            "a/",
+            "a\\x",
+            MANIFEST,
+            "#G/b.yaml",
+            "a/#b.yaml",
+            "a\nb.yaml",
+            "a\rb.yaml",
+            ".git/x.yaml",
+            "a/b/c/d.yaml",
+            "a.yml",
         ];
         for rel in bad {
             let err = sync(&out, &set(&[("ok.yaml", "ok"), (rel, "x")])).unwrap_err();
             assert!(matches!(err, TreeError::Blocked { .. }), "{rel}: {err:?}");
         }
-        let err = sync(&out, &set(&[("a", "file"), ("a/b", "x")])).unwrap_err();
+        let err = sync(&out, &set(&[("a.yaml", "file"), ("a.yaml/b.yaml", "x")])).unwrap_err();
         assert!(err.to_string().contains("both this file"), "{err}");
         assert!(!out.exists());
     }

@@ -315,9 +315,12 @@ fn matrix(comp: &Compilation, view: &AccessView) -> Vec<Row> {
 }
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;")
+    md(s).replace('|', "\\|")
 }
 
+/// Model text inside a Markdown line: no HTML, and no line break, which a
+/// lone CR is too in CommonMark (a string may hold one: it would start a
+/// line of its own, a heading or a table row).
 fn md(s: &str) -> String {
-    s.replace('<', "&lt;")
+    s.replace('<', "&lt;").replace(['\r', '\n'], " ")
 }

@@ -2,11 +2,10 @@
 //! model's author ("expected `->`, found `api`").
 
 use super::scan::{Scan, ITEM_KEYWORDS};
-use super::{Rule, SecParser};
+use super::Rule;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 use pest::error::{Error, ErrorVariant, InputLocation};
-use pest::Parser as _;
 use std::collections::BTreeSet;
 
 /// The diagnostic for a failed parse of the item starting at `base`.
@@ -20,7 +19,7 @@ pub fn syntax_error(
     // Parse again with pest's detailed tracking (slower, so only on errors)
     // to learn the literal tokens it expected, not only the rule names.
     pest::set_error_detail(true);
-    let detailed = SecParser::parse(Rule::item, &text[base..]).err();
+    let detailed = super::parse_windowed(Rule::item, text, base).err();
     pest::set_error_detail(false);
     let err = detailed.as_ref().unwrap_or(err);
 
