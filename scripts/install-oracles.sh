@@ -10,20 +10,21 @@
 #                     run in Debian's chromium (apt-get, when /usr/bin/chromium is missing; no browser download)
 #   DIR/tmgrammar     vscode-tmgrammar-test (VS Code's vscode-textmate + vscode-oniguruma) (tests/oracles/tmgrammar/package-lock.json),
 #                     the judge of the editor grammar editors/vscode/syntaxes/sec.tmLanguage.json
+#   DIR/venv-lsp      pytest-lsp, an LSP client that drives `palisade lsp` (tests/oracles/requirements-lsp.txt)
 # Each is (re)built only when it is missing, half-built, broken, or its pinned
 # requirements or lock file changed; otherwise this takes well under a second.
 # Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md),
-# by tests/sarif.rs through tests/oracles/bin/sarif-validate, by tests/graph.rs and by tests/editors.rs.
+# by tests/sarif.rs through tests/oracles/bin/sarif-validate, by tests/graph.rs, by tests/editors.rs and by tests/lsp.rs.
 # Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov),
-#        sarif (sarif, venv-sarif), graphviz, mermaid or tmgrammar; default: all.
+#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar or lsp (venv-lsp); default: all.
 #        (PYTHON=python3.x picks the interpreter; CHROMIUM=/path picks the browser)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
 shift $(( $# > 0 ? 1 : 0 ))
-PARTS=${*:-build sarif graphviz mermaid tmgrammar}
+PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp}
 for part in $PARTS; do
-  case $part in build|sarif|graphviz|mermaid|tmgrammar) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar)" >&2; exit 2;; esac
+  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp)" >&2; exit 2;; esac
 done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
@@ -150,6 +151,10 @@ for part in $PARTS; do
       command -v node >/dev/null || { echo "install-oracles: no 'node' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
       install_npm tmgrammar "$REQS/tmgrammar" tmgrammar_ready
       echo "TextMate grammar oracle ready in $DIR/tmgrammar (vscode-tmgrammar-test $(node -p "require('$DIR/tmgrammar/node_modules/vscode-tmgrammar-test/package.json').version"), vscode-textmate $(node -p "require('$DIR/tmgrammar/node_modules/vscode-textmate/package.json').version"))"
+      ;;
+    lsp)
+      install_venv venv-lsp "$REQS/requirements-lsp.txt" 'import pytest_lsp, pygls, lsprotocol, pytest_asyncio'
+      echo "LSP client ready in $DIR/venv-lsp (pytest-lsp $("$DIR/venv-lsp/bin/python" -c 'import importlib.metadata as m; print(m.version("pytest-lsp"))'))"
       ;;
     build)
       install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'
