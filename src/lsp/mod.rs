@@ -77,11 +77,30 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 {
                     return Ok(());
                 }
-                let resp = server.request(req);
+                let id = req.id.clone();
+                // A bug in the compiler must not take the editor's server
+                // down: the request fails, the panic is on stderr.
+                let resp =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.request(req)))
+                        .unwrap_or_else(|_| {
+                            server.cache.clear();
+                            Response::new_err(
+                                id,
+                                lsp_server::ErrorCode::InternalError as i32,
+                                "palisade lsp panicked on this request (see its stderr)".into(),
+                            )
+                        });
                 send(connection, Message::Response(resp))?;
             }
             Message::Notification(note) => {
-                for out in server.notification(note) {
+                let outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    server.notification(note)
+                }))
+                .unwrap_or_else(|_| {
+                    server.cache.clear();
+                    Vec::new()
+                });
+                for out in outs {
                     send(connection, Message::Notification(out))?;
                 }
             }
@@ -685,4 +704,44 @@ pub fn path_uri(path: &Path) -> lsp::Uri {
         }
     }
     lsp::Uri::from_str(&s).expect("a percent-encoded file URI parses")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_utf16_units_and_round_trip() {
+        let text = "a\n\u{1F680}é x\r\nlast";
+        // `x` is after a rocket (2 units), `é` (1) and a space.
+        let x = text.find('x').unwrap();
+        assert_eq!(offset_to_position(text, x), lsp::Position::new(1, 4));
+        assert_eq!(position_to_offset(text, lsp::Position::new(1, 4)), x);
+        for (i, _) in text.char_indices() {
+            assert_eq!(position_to_offset(text, offset_to_position(text, i)), i);
+        }
+        // Past the end of a line: its end; past the last line: the text's end.
+        assert_eq!(position_to_offset(text, lsp::Position::new(0, 99)), 1);
+        assert_eq!(
+            position_to_offset(text, lsp::Position::new(9, 0)),
+            text.len()
+        );
+        assert_eq!(
+            offset_to_position(text, text.len()),
+            lsp::Position::new(2, 4)
+        );
+    }
+
+    #[test]
+    fn file_uris_round_trip() {
+        let p = Path::new("/tmp/my models/modèle #1.sec");
+        let uri = path_uri(p);
+        assert_eq!(
+            uri.as_str(),
+            "file:///tmp/my%20models/mod%C3%A8le%20%231.sec"
+        );
+        assert_eq!(uri_path(&uri).as_deref(), Some(p));
+        let other = lsp::Uri::from_str("untitled:Untitled-1").unwrap();
+        assert_eq!(uri_path(&other), None);
+    }
 }
