@@ -258,3 +258,41 @@ fn grammar_test_files_are_the_language() {
     let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0004"], "scopes.sec should parse but for `\\t`");
 }
+
+/// The extension's manifest holds together, checked with Node.js (which
+/// the grammar's judge needs anyway): its language's configuration file
+/// and grammar exist and parse, their regular expressions compile as
+/// VS Code compiles them (JavaScript), a word is a `.sec` name (`a->b` is
+/// two words, `orders-db` one), and the client script is valid JavaScript.
+#[test]
+fn the_extension_manifest_holds_together() {
+    tool();
+    const CHECK: &str = r##"
+const fs = require("fs"), path = require("path"), assert = require("assert");
+const dir = process.argv[1];
+const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+const pkg = read("package.json");
+const [lang] = pkg.contributes.languages;
+assert.deepStrictEqual(lang.extensions, [".sec"]);
+const conf = read(lang.configuration);
+assert.strictEqual(conf.comments.lineComment, "#");
+const word = new RegExp(conf.wordPattern);
+assert.strictEqual("front->api".match(word)[0], "front");
+assert.strictEqual("orders-db: read".match(word)[0], "orders-db");
+assert.ok(new RegExp(conf.indentationRules.increaseIndentPattern).test("app a in web {  # x"));
+assert.ok(new RegExp(conf.indentationRules.decreaseIndentPattern).test("  }"));
+for (const g of pkg.contributes.grammars) {
+  assert.strictEqual(g.language, lang.id);
+  assert.strictEqual(read(g.path).scopeName, g.scopeName);
+}
+assert.ok(fs.existsSync(path.join(dir, pkg.main)), pkg.main);
+assert.ok(pkg.activationEvents.includes("onLanguage:" + lang.id));
+console.log("manifest ok");
+"##;
+    let (ok, report) = run(Command::new("node").arg("-e").arg(CHECK).arg(extension()));
+    assert!(ok && report.contains("manifest ok"), "{report}");
+    let (ok, report) = run(Command::new("node")
+        .arg("--check")
+        .arg(extension().join("extension.js")));
+    assert!(ok, "extension.js: {report}");
+}

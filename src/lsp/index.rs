@@ -1,7 +1,7 @@
 //! Where each name of a model is declared and used: the syntax trees'
 //! identifiers, by the name space they live in (docs/language.md, section
 //! 2: personas, apps, pods, stores and externals share one; namespaces and
-//! environments each have their own).
+//! environments each have their own; lints are named, never declared).
 
 use crate::span::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, Item, Targets};
@@ -14,6 +14,8 @@ pub enum Space {
     Namespace,
     Environment,
     System,
+    /// Lint names (`accept LINT`, `lint LINT`): used, never declared.
+    Lint,
 }
 
 /// One identifier in the text: a declaration's name or a use.
@@ -72,7 +74,8 @@ impl Index {
     fn item(&mut self, item: &Item) {
         match item {
             Item::System(d) => self.decl("system", Space::System, &d.name, d.span),
-            Item::Platform(_) | Item::Lint(_) => {}
+            Item::Platform(_) => {}
+            Item::Lint(s) => self.use_(Space::Lint, &s.lint),
             Item::Decl(d) => {
                 let space = match d.kind {
                     DeclKind::Environment => Space::Environment,
@@ -99,6 +102,7 @@ impl Index {
                 s.envs.iter().for_each(|e| self.use_(Space::Environment, e));
             }
             Item::Accept(s) => {
+                self.use_(Space::Lint, &s.lint);
                 self.targets(&s.subjects);
                 self.targets(&s.targets);
             }

@@ -467,6 +467,34 @@ fn hover_text(a: &Analysis, occ: &Occurrence) -> Option<String> {
             .trim_end();
         out.push_str(&format!("```sec\n{first}\n```\n"));
     }
+    if occ.space == Space::Lint {
+        let lint = crate::lints::find(&occ.name)?;
+        return Some(format!(
+            "lint `{}` (default: {})\n\n{}\n\n`palisade explain {}` tells more.\n",
+            lint.name,
+            lint.default.as_str(),
+            lint.summary,
+            lint.name
+        ));
+    }
+    if occ.space == Space::Namespace && !decls.is_empty() {
+        let apps: Vec<String> = (model.apps.iter())
+            .filter(|a| model.namespace(a.namespace).name == occ.name)
+            .map(|a| format!("`{}`", a.name))
+            .collect();
+        let stores: Vec<String> = (model.stores.iter())
+            .filter(|s| {
+                matches!(s.location, crate::model::StoreLocation::InCluster(ns)
+                    if model.namespace(ns).name == occ.name)
+            })
+            .map(|s| format!("`{}`", s.name))
+            .collect();
+        for (what, names) in [("apps", apps), ("stores", stores)] {
+            if !names.is_empty() {
+                out.push_str(&format!("\n{what}: {}\n", names.join(", ")));
+            }
+        }
+    }
     let entity = match occ.space {
         Space::Entity => model.lookup(&occ.name),
         _ => None,

@@ -415,3 +415,38 @@ async def test_every_example_opens_clean(client: LanguageClient):
         uri = await open_doc(client, f)
         got = await diagnostics_of(client, uri)
         assert sorted(d.code for d in got) == sorted(d["code"] for d in check_json(f)), f
+
+
+async def test_hover_on_lints_and_namespaces(client: LanguageClient):
+    uri = await open_doc(client, WEBSHOP)
+    text = WEBSHOP.read_text()
+    at_lint = position_of(text, "accept external-reaches-sensitive", delta=len("accept ") + 3)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=at_lint)
+    )
+    explain = subprocess.run([PALISADE, "explain"], capture_output=True, text=True).stdout
+    summary_line = next(l for l in explain.split("\n") if "external-reaches-sensitive" in l)
+    value = hover.contents.value
+    assert value.startswith("lint `external-reaches-sensitive` (default: warn)"), value
+    # The summary `palisade explain` lists.
+    summary = value.split("\n\n")[1]
+    assert summary in summary_line, (value, summary_line)
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=at_lint,
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert len(refs) == len(code_occurrences(text, "external-reaches-sensitive")) == 1
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "in identity {", delta=4),
+        )
+    )
+    value = hover.contents.value
+    assert value.startswith('```sec\nnamespace identity "Accounts and authentication"'), value
+    assert "apps: `auth`, `backup`" in value, value
+    assert "stores: `users-db`, `sessions`" in value, value
