@@ -68,7 +68,15 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         .initialize_finish(id, init)
         .map_err(|e| e.to_string())?;
     let mut server = Server::default();
-    for msg in &connection.receiver {
+    let mut pending: Option<Message> = None;
+    loop {
+        let msg = match pending.take() {
+            Some(m) => m,
+            None => match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => return Ok(()),
+            },
+        };
         match msg {
             Message::Request(req) => {
                 if connection
@@ -83,7 +91,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 let resp =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.request(req)))
                         .unwrap_or_else(|_| {
-                            server.cache.clear();
+                            server.forget();
                             Response::new_err(
                                 id,
                                 lsp_server::ErrorCode::InternalError as i32,
@@ -93,21 +101,41 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 send(connection, Message::Response(resp))?;
             }
             Message::Notification(note) => {
-                let outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    server.notification(note)
-                }))
-                .unwrap_or_else(|_| {
-                    server.cache.clear();
-                    Vec::new()
-                });
-                for out in outs {
-                    send(connection, Message::Notification(out))?;
+                // Edits that are already waiting are applied first, and
+                // each model is checked once for all of them: typing does
+                // not queue a check per keystroke.
+                let mut changed = Vec::new();
+                changed.extend(server.apply(note));
+                while let Ok(next) = connection.receiver.try_recv() {
+                    match next {
+                        Message::Notification(n) => changed.extend(server.apply(n)),
+                        other => {
+                            pending = Some(other);
+                            break;
+                        }
+                    }
+                }
+                let mut done: Vec<PathBuf> = Vec::new();
+                for path in changed {
+                    if done.contains(&path) {
+                        continue;
+                    }
+                    done.push(path.clone());
+                    let outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        server.publish(&path)
+                    }))
+                    .unwrap_or_else(|_| {
+                        server.forget();
+                        Vec::new()
+                    });
+                    for out in outs {
+                        send(connection, Message::Notification(out))?;
+                    }
                 }
             }
             Message::Response(_) => {}
         }
     }
-    Ok(())
 }
 
 fn send(connection: &Connection, msg: Message) -> Result<(), String> {
@@ -138,6 +166,9 @@ struct Server {
     docs: HashMap<PathBuf, String>,
     /// The last analysis of each model (its files), dropped on any edit.
     cache: HashMap<Vec<PathBuf>, Rc<Analysis>>,
+    /// The files of each file's model ([`Server::model_files`]), dropped
+    /// on any edit.
+    models: HashMap<PathBuf, Vec<PathBuf>>,
     /// Files that were last sent diagnostics, per model: cleared when they
     /// have none any more.
     published: HashMap<Vec<PathBuf>, BTreeSet<PathBuf>>,
@@ -152,7 +183,16 @@ impl Server {
     }
 
     /// The files of `path`'s model (see the module's documentation).
-    fn model_files(&self, path: &Path) -> Vec<PathBuf> {
+    fn model_files(&mut self, path: &Path) -> Vec<PathBuf> {
+        if let Some(files) = self.models.get(path) {
+            return files.clone();
+        }
+        let files = self.find_model_files(path);
+        self.models.insert(path.to_path_buf(), files.clone());
+        files
+    }
+
+    fn find_model_files(&self, path: &Path) -> Vec<PathBuf> {
         let Some(dir) = path.parent() else {
             return vec![path.to_path_buf()];
         };
@@ -206,7 +246,8 @@ impl Server {
         a
     }
 
-    fn notification(&mut self, note: Notification) -> Vec<Notification> {
+    /// Applies a document notification; the file whose model changed.
+    fn apply(&mut self, note: Notification) -> Option<PathBuf> {
         use lsp::notification::{
             DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
             Notification as _,
@@ -216,11 +257,9 @@ impl Server {
                 let Ok(p) =
                     note.extract::<lsp::DidOpenTextDocumentParams>(DidOpenTextDocument::METHOD)
                 else {
-                    return Vec::new();
+                    return None;
                 };
-                let Some(path) = uri_path(&p.text_document.uri) else {
-                    return Vec::new();
-                };
+                let path = uri_path(&p.text_document.uri)?;
                 self.docs.insert(path.clone(), p.text_document.text);
                 path
             }
@@ -228,11 +267,9 @@ impl Server {
                 let Ok(p) =
                     note.extract::<lsp::DidChangeTextDocumentParams>(DidChangeTextDocument::METHOD)
                 else {
-                    return Vec::new();
+                    return None;
                 };
-                let Some(path) = uri_path(&p.text_document.uri) else {
-                    return Vec::new();
-                };
+                let path = uri_path(&p.text_document.uri)?;
                 // Full synchronisation: the last change holds the whole text.
                 if let Some(c) = p.content_changes.into_iter().last() {
                     self.docs.insert(path.clone(), c.text);
@@ -243,29 +280,30 @@ impl Server {
                 let Ok(p) =
                     note.extract::<lsp::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD)
                 else {
-                    return Vec::new();
+                    return None;
                 };
-                let Some(path) = uri_path(&p.text_document.uri) else {
-                    return Vec::new();
-                };
-                path
+                uri_path(&p.text_document.uri)?
             }
             DidCloseTextDocument::METHOD => {
                 let Ok(p) =
                     note.extract::<lsp::DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD)
                 else {
-                    return Vec::new();
+                    return None;
                 };
-                let Some(path) = uri_path(&p.text_document.uri) else {
-                    return Vec::new();
-                };
+                let path = uri_path(&p.text_document.uri)?;
                 self.docs.remove(&path);
                 path
             }
-            _ => return Vec::new(),
+            _ => return None,
         };
+        self.forget();
+        Some(path)
+    }
+
+    /// Drops what was computed from the texts (after an edit, or a panic).
+    fn forget(&mut self) {
         self.cache.clear();
-        self.publish(&path)
+        self.models.clear();
     }
 
     /// `textDocument/publishDiagnostics` for every file of `path`'s model:

@@ -450,3 +450,27 @@ async def test_hover_on_lints_and_namespaces(client: LanguageClient):
     assert value.startswith('```sec\nnamespace identity "Accounts and authentication"'), value
     assert "apps: `auth`, `backup`" in value, value
     assert "stores: `users-db`, `sessions`" in value, value
+
+
+async def test_fast_edits_end_with_the_last_texts_diagnostics(client: LanguageClient, tmp_path):
+    import asyncio
+
+    model = tmp_path / "shop.sec"
+    base = 'system shop\nnamespace web\napp front in web { image = "ghcr.io/acme/front@sha256:0123"  ports = { http = 8080 } }\n'
+    model.write_text(base)
+    uri = await open_doc(client, model)
+    await diagnostics_of(client, uri)
+    for i in range(30):
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2 + i),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=base + f"allow frnt{i} -> front: http\n")],
+            )
+        )
+
+    async def last():
+        while not any("frnt29" in d.message for d in client.diagnostics.get(uri, [])):
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    await asyncio.wait_for(last(), 60)
+    assert [d.code for d in client.diagnostics[uri]] == ["E0101"]
