@@ -8,20 +8,23 @@
 #   graphviz          Graphviz's `dot`, Debian package graphviz      (apt-get, when `dot` is missing)
 #   DIR/mermaid       Mermaid's CLI, npm @mermaid-js/mermaid-cli + puppeteer (tests/oracles/mermaid/package-lock.json),
 #                     run in Debian's chromium (apt-get, when /usr/bin/chromium is missing; no browser download)
+#   DIR/tmgrammar     vscode-tmgrammar-test (VS Code's vscode-textmate + vscode-oniguruma) (tests/oracles/tmgrammar/package-lock.json),
+#                     the judge of the editor grammar editors/vscode/syntaxes/sec.tmLanguage.json
+#   DIR/venv-lsp      pytest-lsp, an LSP client that drives `palisade lsp` (tests/oracles/requirements-lsp.txt)
 # Each is (re)built only when it is missing, half-built, broken, or its pinned
 # requirements or lock file changed; otherwise this takes well under a second.
 # Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md),
-# by tests/sarif.rs through tests/oracles/bin/sarif-validate and by tests/graph.rs.
+# by tests/sarif.rs through tests/oracles/bin/sarif-validate, by tests/graph.rs, by tests/editors.rs and by tests/lsp.rs.
 # Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov),
-#        sarif (sarif, venv-sarif), graphviz or mermaid; default: all.
+#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar or lsp (venv-lsp); default: all.
 #        (PYTHON=python3.x picks the interpreter; CHROMIUM=/path picks the browser)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
 shift $(( $# > 0 ? 1 : 0 ))
-PARTS=${*:-build sarif graphviz mermaid}
+PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp}
 for part in $PARTS; do
-  case $part in build|sarif|graphviz|mermaid) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid)" >&2; exit 2;; esac
+  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp)" >&2; exit 2;; esac
 done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
@@ -124,6 +127,12 @@ mermaid_ready() {
     && [ -f "$DIR/mermaid/node_modules/mermaid/package.json" ]
 }
 
+# vscode-tmgrammar-test: both its commands run (unit tests and snapshots).
+tmgrammar_ready() {
+  local bin="$DIR/tmgrammar/node_modules/vscode-tmgrammar-test/dist"
+  node "$bin/unit.js" --version && node "$bin/snapshot.js" --version
+}
+
 for part in $PARTS; do
   case $part in
     graphviz)
@@ -137,6 +146,15 @@ for part in $PARTS; do
       export PUPPETEER_SKIP_DOWNLOAD=1
       install_npm mermaid "$REQS/mermaid" mermaid_ready
       echo "Mermaid oracle ready in $DIR/mermaid (mermaid-cli $(node -p "require('$DIR/mermaid/node_modules/@mermaid-js/mermaid-cli/package.json').version"), mermaid $(node -p "require('$DIR/mermaid/node_modules/mermaid/package.json').version"), $CHROMIUM)"
+      ;;
+    tmgrammar)
+      command -v node >/dev/null || { echo "install-oracles: no 'node' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+      install_npm tmgrammar "$REQS/tmgrammar" tmgrammar_ready
+      echo "TextMate grammar oracle ready in $DIR/tmgrammar (vscode-tmgrammar-test $(node -p "require('$DIR/tmgrammar/node_modules/vscode-tmgrammar-test/package.json').version"), vscode-textmate $(node -p "require('$DIR/tmgrammar/node_modules/vscode-textmate/package.json').version"))"
+      ;;
+    lsp)
+      install_venv venv-lsp "$REQS/requirements-lsp.txt" 'import pytest_lsp, pygls, lsprotocol, pytest_asyncio'
+      echo "LSP client ready in $DIR/venv-lsp (pytest-lsp $("$DIR/venv-lsp/bin/python" -c 'import importlib.metadata as m; print(m.version("pytest-lsp"))'))"
       ;;
     build)
       install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod graph;
 pub mod k8s;
 pub mod lints;
+pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod resolve;

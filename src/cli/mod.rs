@@ -118,6 +118,11 @@ pub enum Command {
         after_help = "Refuses a directory that already holds a .sec file.\n\nExamples:\n  palisade init payments && palisade check payments\n  palisade init   (in the current directory)"
     )]
     Init(init::InitArgs),
+    /// A language server on standard input and output, for editors (docs/editors.md)
+    #[command(
+        after_help = "Diagnostics exactly as `palisade check` reports them, go to definition, references, hover (with effective access), document symbols and formatting.\n\nExample (Helix, ~/.config/helix/languages.toml):\n  [language-server.palisade]\n  command = \"palisade\"\n  args = [\"lsp\"]"
+    )]
+    Lsp,
 }
 
 /// Output formats for diagnostics.
@@ -167,6 +172,13 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&cli, args),
         Command::Fmt(args) => fmt::run(&cli, args),
         Command::Init(args) => init::run(&cli, args),
+        Command::Lsp => match crate::lsp::run() {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("palisade lsp: {e}");
+                Exit::Usage
+            }
+        },
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,14 +25,30 @@ pub fn text(b: &[u8]) -> String {
 /// error: an oracle that cannot be installed fails the tests, never skips
 /// them.
 pub fn install_oracles(parts: &[&str]) -> Result<PathBuf, String> {
+    use std::io::{BufRead, Write};
     let dir = oracles_dir();
     let script = repo().join("scripts/install-oracles.sh");
-    let out = Command::new("bash")
+    let mut child = Command::new("bash")
         .arg(&script)
         .arg(&dir)
         .args(parts)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("could not run {}: {e}", script.display()))?;
+    // The installer's progress goes to the real stderr as it comes (the test
+    // harness captures only `eprintln!`), so a first install that takes
+    // minutes is visible; it is also kept for the error message.
+    let mut progress = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().expect("piped stderr")).lines() {
+        let line = line.unwrap_or_default();
+        let _ = writeln!(std::io::stderr(), "{line}");
+        progress.push_str(&line);
+        progress.push('\n');
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
     if out.status.success() {
         Ok(dir)
     } else {
@@ -43,7 +59,7 @@ pub fn install_oracles(parts: &[&str]) -> Result<PathBuf, String> {
             parts.join(" "),
             out.status,
             text(&out.stdout),
-            text(&out.stderr)
+            progress
         ))
     }
 }
