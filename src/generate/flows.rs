@@ -39,8 +39,8 @@ pub struct Flows {
     pub mounts: BTreeMap<AppId, BTreeMap<StoreId, DataLevel>>,
     /// Apps with `kube` grants (they get the API token).
     pub kube_apps: BTreeSet<AppId>,
-    /// Namespaces of the apps that mount each store's credentials.
-    pub store_users: BTreeMap<StoreId, BTreeSet<String>>,
+    /// Where each store's credentials Secret is mounted, per level.
+    pub store_users: StoreUsers,
 }
 
 impl Flows {
@@ -178,24 +178,30 @@ fn add(
     peers.entry(peer).or_default().insert(port);
 }
 
-/// Namespaces of the apps that mount each store's credentials: all that
-/// the Roles need of the flows (the RBAC-only generation computes only
-/// this).
-pub fn store_users(cx: &Cx<'_>) -> BTreeMap<StoreId, BTreeSet<String>> {
-    let mut out: BTreeMap<StoreId, BTreeSet<String>> = BTreeMap::new();
+/// Where each credentials Secret `<store>-<level>` is mounted: the
+/// namespaces of the apps whose container mounts it (an app mounts its
+/// highest granted level). All that the Roles need of the flows (the
+/// RBAC-only generation computes only this).
+pub fn store_users(cx: &Cx<'_>) -> StoreUsers {
+    let mut highest: BTreeMap<(AppId, StoreId), DataLevel> = BTreeMap::new();
     for g in cx.grants() {
-        if let (Entity::App(app), Access::Data(_), Entity::Store(s)) =
+        if let (Entity::App(app), Access::Data(level), Entity::Store(s)) =
             (g.subject, &g.access, g.target)
         {
-            let ns = cx.ns_name(cx.model.pod_of(app).namespace);
-            let set = out.entry(s).or_default();
-            if !set.contains(ns) {
-                set.insert(ns.to_string());
-            }
+            let slot = highest.entry((app, s)).or_insert(*level);
+            *slot = (*slot).max(*level);
         }
+    }
+    let mut out = StoreUsers::new();
+    for ((app, s), level) in highest {
+        let ns = cx.ns_name(cx.model.pod_of(app).namespace);
+        out.entry((s, level)).or_default().insert(ns.to_string());
     }
     out
 }
+
+/// (store, level) → the namespaces where an app mounts `<store>-<level>`.
+pub type StoreUsers = BTreeMap<(StoreId, DataLevel), BTreeSet<String>>;
 
 pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {
     let pod = cx.model.pod_of(app);
