@@ -271,8 +271,10 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
             .is_some_and(|(ns, _)| namespaces.contains(ns))
     }));
     for pod in pods {
-        facts.pod(pod.clone(), dns.clone(), (Protocol::Udp, 53));
-        facts.pod(pod, dns.clone(), (Protocol::Tcp, 53));
+        for &port in &model.platform.dns_ports {
+            facts.pod(pod.clone(), dns.clone(), (Protocol::Udp, port));
+            facts.pod(pod.clone(), dns.clone(), (Protocol::Tcp, port));
+        }
     }
     rows(facts)
 }
