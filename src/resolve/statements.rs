@@ -520,7 +520,7 @@ fn valid_access(m: &Model, s: Entity, t: Entity) -> String {
             "nothing: external personas cannot hold store credentials".into()
         }
         (Entity::Store(_), _) => {
-            "nothing: a store does not start connections; write the access from the app's side"
+            "nothing in a model: palisade does not generate a store's own connections (replication between its pods, backups); write that NetworkPolicy beside the generated tree (docs/kubernetes.md, \"A store's own traffic\"), and an app's access to a store from the app's side"
                 .into()
         }
         (Entity::External(_), _) => "nothing: externals are targets of egress, not subjects".into(),
