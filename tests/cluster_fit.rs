@@ -34,13 +34,16 @@ fn mounted(objects: &[Resource]) -> BTreeSet<(String, String)> {
 fn readable(objects: &[Resource], role: &str) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for r in objects {
-        let Resource::Role(role_obj) = r else { continue };
+        let Resource::Role(role_obj) = r else {
+            continue;
+        };
         if role_obj.metadata.name != role {
             continue;
         }
         let ns = role_obj.metadata.namespace.clone().unwrap_or_default();
         for rule in &role_obj.rules {
-            if rule.resources.iter().any(|r| r == "secrets") && rule.verbs.iter().any(|v| v == "get")
+            if rule.resources.iter().any(|r| r == "secrets")
+                && rule.verbs.iter().any(|v| v == "get")
             {
                 for n in &rule.resource_names {
                     out.insert((ns.clone(), n.clone()));
@@ -65,13 +68,19 @@ fn a_persona_reads_the_secret_the_app_mounts_in_its_namespace() {
     assert_eq!(mounted(&objects), BTreeSet::from([pair.clone()]));
     // One object: the analyst's Role names the Secret api mounts, where it
     // is mounted, and no second copy in the store's namespace.
-    assert_eq!(readable(&objects, "persona-analyst"), BTreeSet::from([pair]));
+    assert_eq!(
+        readable(&objects, "persona-analyst"),
+        BTreeSet::from([pair])
+    );
     // The checker agrees: the grant is enforced (no `unenforced-grant`).
     let checked = palisade::check(palisade::compile_str("m.sec", &model));
     let codes: Vec<String> = (checked.comp.diagnostics.iter())
         .map(|d| d.code.as_str().to_string())
         .collect();
-    assert!(!codes.contains(&"unenforced-grant".to_string()), "{codes:?}");
+    assert!(
+        !codes.contains(&"unenforced-grant".to_string()),
+        "{codes:?}"
+    );
 }
 
 #[test]
@@ -102,4 +111,45 @@ fn apps_in_two_namespaces_mount_a_copy_each_and_the_persona_reads_both() {
     );
     let objects = objects(&model);
     assert_eq!(mounted(&objects), readable(&objects, "persona-analyst"));
+}
+
+/// (protocol, port) of every `allow-dns` egress rule.
+fn dns_ports(objects: &[Resource]) -> BTreeSet<(String, i32)> {
+    let mut out = BTreeSet::new();
+    for r in objects {
+        let Resource::NetworkPolicy(p) = r else {
+            continue;
+        };
+        if p.metadata.name != "allow-dns" {
+            continue;
+        }
+        for rule in p.spec.egress.iter().flatten() {
+            for port in rule.ports.iter().flatten() {
+                if let Some(palisade::k8s::IntOrString::Int(n)) = port.port {
+                    out.insert((port.protocol.clone().unwrap_or_default(), n));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn allow_dns_admits_the_dns_pods_ports() {
+    let default = objects("system s\nnamespace shop\n");
+    assert_eq!(
+        dns_ports(&default),
+        BTreeSet::from([("TCP".into(), 53), ("UDP".into(), 53)])
+    );
+    // OpenShift: the dns-default pods listen on 5353 behind a Service on 53;
+    // a NetworkPolicy matches the pod's port.
+    let openshift = objects(
+        "system s\nplatform { dns = { namespace = \"openshift-dns\", pods = { \
+         \"dns.operator.openshift.io/daemonset-dns\" = \"default\" }, ports = [5353] } }\n\
+         namespace shop\n",
+    );
+    assert_eq!(
+        dns_ports(&openshift),
+        BTreeSet::from([("TCP".into(), 5353), ("UDP".into(), 5353)])
+    );
 }

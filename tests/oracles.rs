@@ -303,7 +303,8 @@ fn expected_connectivity_of_every_model() {
             for pod in &pods {
                 assert!(
                     rows.iter()
-                        .any(|r| &r.src == pod && dns.iter().all(|p| r.ports.split(',').any(|x| x == p))),
+                        .any(|r| &r.src == pod
+                            && dns.iter().all(|p| r.ports.split(',').any(|x| x == p))),
                     "{}: {pod} has no DNS egress on {dns:?}",
                     case.name
                 );
