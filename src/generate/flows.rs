@@ -48,6 +48,24 @@ impl Flows {
         let mut f = Flows::default();
         for g in cx.grants() {
             let Entity::App(app) = g.subject else {
+                // A store in the cluster connecting to its own pods or to
+                // other pods of the model.
+                if let (
+                    Entity::Store(s),
+                    Access::Port {
+                        number, protocol, ..
+                    },
+                ) = (g.subject, &g.access)
+                {
+                    if let StoreLocation::InCluster(ns) = cx.model.stores[s.index()].location {
+                        let from = GroupKey {
+                            ns: cx.ns_name(ns).to_string(),
+                            name: cx.model.stores[s.index()].name.clone(),
+                        };
+                        f.connect(cx, None, &from, g.target, (*number, *protocol));
+                    }
+                    continue;
+                }
                 if let (
                     Entity::App(b),
                     Access::Port {
@@ -70,13 +88,13 @@ impl Flows {
                     },
                     target,
                 ) => {
-                    f.connect(cx, app, &ga, target, (*number, *protocol));
+                    f.connect(cx, Some(app), &ga, target, (*number, *protocol));
                 }
                 (Access::Data(level), Entity::Store(s)) => {
                     let store = &cx.model.stores[s.index()];
                     let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
                     *level_slot = (*level_slot).max(*level);
-                    f.connect(cx, app, &ga, g.target, (store.port, Protocol::Tcp));
+                    f.connect(cx, Some(app), &ga, g.target, (store.port, Protocol::Tcp));
                 }
                 (Access::Kube(_), _) => {
                     f.kube_apps.insert(app);
@@ -95,11 +113,12 @@ impl Flows {
         f
     }
 
-    /// A connection from `app` (in group `from`) to `target` on `port`.
+    /// A connection from `app` (in group `from`; `None`: an in-cluster
+    /// store's pods) to `target` on `port`.
     fn connect(
         &mut self,
         cx: &Cx<'_>,
-        app: AppId,
+        app: Option<AppId>,
         from: &GroupKey,
         target: Entity,
         port: (u16, Protocol),
@@ -107,7 +126,7 @@ impl Flows {
         match target {
             Entity::App(b) => {
                 let gb = app_group(cx, b);
-                if &gb == from && b != app {
+                if &gb == from && Some(b) != app {
                     return; // pod-mates talk over localhost
                 }
                 // (An app granted access to itself: its replicas reach each other.)
