@@ -145,7 +145,7 @@ fn the_quick_start_build_reports_the_examples_warnings() {
     let r = palisade(&["build", model.to_str().unwrap(), "-o", o.to_str().unwrap()]);
     let err = text(&r.stderr);
     assert_eq!(r.status.code(), Some(0), "{err}");
-    assert!(err.contains("warning[external-reaches-sensitive]"), "{err}");
+    assert!(err.contains("warning[shared-pod-widening]"), "{err}");
     assert!(err.contains("warnings emitted"), "{err}");
 }
 

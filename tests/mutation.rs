@@ -35,7 +35,8 @@ mod tools;
 
 use connectivity::{compare, expected_rows, model_namespaces, Row};
 use palisade::model::{
-    Access, Entity, EnvId, Grant, Model, Operation, StmtId, StoreId, StoreLocation, Subject,
+    Access, AppId, DataLevel, Entity, EnvId, Grant, Model, Operation, StmtId, StoreId,
+    StoreLocation, Subject,
 };
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -1208,8 +1209,11 @@ impl Rbac {
     /// - persona op on an app → the table's rules, in `Role persona-<persona>`
     ///   of the app's namespace, `resourceNames` = its pod group's Deployment;
     /// - persona data access to a store → `secrets` get `<store>-<level>` in
-    ///   the store's namespace (outside the cluster: in the namespaces of the
-    ///   apps that mount its Secret, as a pod mounts only Secrets of its own);
+    ///   the namespaces of the apps that mount that Secret (an app mounts its
+    ///   highest level; a pod mounts only Secrets of its own namespace), so
+    ///   the person reads the object the apps use; when no app mounts that
+    ///   level, in an in-cluster store's namespace, and for a store outside
+    ///   the cluster nowhere;
     /// - app → `kube` → the rule, in `Role app-<group>`;
     /// - external personas get none; each Role is bound (same name) to the
     ///   persona's subjects, or to the group's ServiceAccount `<group>`.
@@ -1223,13 +1227,19 @@ impl Rbac {
             let g = m.pod_of(a);
             (m.namespace(g.namespace).name.clone(), g.name.clone())
         };
-        let mut mounts: BTreeMap<StoreId, BTreeSet<String>> = BTreeMap::new();
+        // (app, store) → the level its container mounts: the highest granted.
+        let mut highest: BTreeMap<(AppId, StoreId), DataLevel> = BTreeMap::new();
         for g in &grants {
-            if let (Entity::App(a), Entity::Store(s), Access::Data(_)) =
+            if let (Entity::App(a), Entity::Store(s), Access::Data(l)) =
                 (g.subject, g.target, &g.access)
             {
-                mounts.entry(s).or_default().insert(group_ns(a).0);
+                let slot = highest.entry((a, s)).or_insert(*l);
+                *slot = (*slot).max(*l);
             }
+        }
+        let mut mounts: BTreeMap<(StoreId, DataLevel), BTreeSet<String>> = BTreeMap::new();
+        for (&(a, s), &l) in &highest {
+            mounts.entry((s, l)).or_default().insert(group_ns(a).0);
         }
         let mut rules = BTreeSet::new();
         // (namespace, role) → its subjects: (kind, name, namespace or "")
@@ -1279,11 +1289,16 @@ impl Rbac {
                         (Entity::Store(s), Access::Data(level)) => {
                             let store = &m.stores[s.index()];
                             let secret = format!("{}-{}", store.name, level.as_str());
+                            let mounted: Vec<String> = mounts
+                                .get(&(s, *level))
+                                .into_iter()
+                                .flatten()
+                                .cloned()
+                                .collect();
                             let in_ns: Vec<String> = match store.location {
+                                _ if !mounted.is_empty() => mounted,
                                 StoreLocation::InCluster(ns) => vec![m.namespace(ns).name.clone()],
-                                StoreLocation::Outside(_) => {
-                                    mounts.get(&s).into_iter().flatten().cloned().collect()
-                                }
+                                StoreLocation::Outside(_) => Vec::new(),
                             };
                             for ns in in_ns {
                                 rule(&ns, &role, "", "secrets", &secret, "get");
@@ -1469,11 +1484,17 @@ fn rbac_removal(
         .difference(&got_o.bindings)
         .cloned()
         .collect();
-    let (no_rules, no_bindings) = (BTreeSet::new(), BTreeSet::new());
+    let no_bindings = BTreeSet::new();
+    // Removing an allow adds no rule, but for one: a persona's credentials
+    // Secret moves to the store's namespace when the last app that mounted
+    // that level in another namespace loses its grant (docs/kubernetes.md).
+    // The table predicts it: expected = what the remaining grants make that
+    // the original did not.
+    let want_added: BTreeSet<RuleT> = want_m.rules.difference(&want_o.rules).cloned().collect();
     diff_sets(
         &mut text,
         "rules added by removing an allow",
-        &no_rules,
+        &want_added,
         &added_rules,
         show_rule,
     );

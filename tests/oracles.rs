@@ -295,10 +295,17 @@ fn expected_connectivity_of_every_model() {
         for (env, dir) in environments(model) {
             let rows = expected_rows(model, env);
             let pods = connectivity::model_pods(model);
+            // The DNS pods' ports (`platform.dns.ports`: 53, or 5353 on
+            // OpenShift).
+            let dns: Vec<String> = (model.platform.dns_ports.iter())
+                .map(|p| p.to_string())
+                .collect();
             for pod in &pods {
                 assert!(
-                    rows.iter().any(|r| &r.src == pod && r.ports == "53"),
-                    "{}: {pod} has no DNS egress",
+                    rows.iter()
+                        .any(|r| &r.src == pod
+                            && dns.iter().all(|p| r.ports.split(',').any(|x| x == p))),
+                    "{}: {pod} has no DNS egress on {dns:?}",
                     case.name
                 );
             }

@@ -376,7 +376,7 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
             nodes.insert(cluster.add_pod(pod), Node::Store(StoreId(i as u32)));
         }
     }
-    let mut stand_in = |ns: &str, labels: &Labels, node: Node| {
+    let mut stand_in = |ns: &str, labels: &Labels, node: Node, ports| {
         cluster.ensure_namespace(ns);
         let id = cluster.add_pod(network::Pod {
             namespace: ns.to_string(),
@@ -385,17 +385,30 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
                 if node == Node::Dns { "dns" } else { "ingress" }
             ),
             labels: labels.clone(),
-            ports: Vec::new(),
+            ports,
         });
         nodes.insert(id, node);
     };
     if let Some(ing) = &model.platform.ingress {
-        stand_in(&ing.namespace, &ing.labels, Node::Ingress);
+        stand_in(&ing.namespace, &ing.labels, Node::Ingress, Vec::new());
     }
+    // The DNS pods listen on `platform.dns.ports`, UDP and TCP.
+    let dns_ports = (model.platform.dns_ports.iter())
+        .flat_map(|&port| {
+            [network::Protocol::Udp, network::Protocol::Tcp].map(|protocol| {
+                network::ContainerPort {
+                    name: None,
+                    port,
+                    protocol,
+                }
+            })
+        })
+        .collect();
     stand_in(
         &model.platform.dns.namespace,
         &model.platform.dns.labels,
         Node::Dns,
+        dns_ports,
     );
 
     let access = network::evaluate(&cluster, &policies);

@@ -39,8 +39,8 @@ pub struct Flows {
     pub mounts: BTreeMap<AppId, BTreeMap<StoreId, DataLevel>>,
     /// Apps with `kube` grants (they get the API token).
     pub kube_apps: BTreeSet<AppId>,
-    /// Namespaces of the apps that mount each store's credentials.
-    pub store_users: BTreeMap<StoreId, BTreeSet<String>>,
+    /// Where each store's credentials Secret is mounted, per level.
+    pub store_users: StoreUsers,
 }
 
 impl Flows {
@@ -48,6 +48,24 @@ impl Flows {
         let mut f = Flows::default();
         for g in cx.grants() {
             let Entity::App(app) = g.subject else {
+                // A store in the cluster connecting to its own pods or to
+                // other pods of the model.
+                if let (
+                    Entity::Store(s),
+                    Access::Port {
+                        number, protocol, ..
+                    },
+                ) = (g.subject, &g.access)
+                {
+                    if let StoreLocation::InCluster(ns) = cx.model.stores[s.index()].location {
+                        let from = GroupKey {
+                            ns: cx.ns_name(ns).to_string(),
+                            name: cx.model.stores[s.index()].name.clone(),
+                        };
+                        f.connect(cx, None, &from, g.target, (*number, *protocol));
+                    }
+                    continue;
+                }
                 if let (
                     Entity::App(b),
                     Access::Port {
@@ -70,13 +88,13 @@ impl Flows {
                     },
                     target,
                 ) => {
-                    f.connect(cx, app, &ga, target, (*number, *protocol));
+                    f.connect(cx, Some(app), &ga, target, (*number, *protocol));
                 }
                 (Access::Data(level), Entity::Store(s)) => {
                     let store = &cx.model.stores[s.index()];
                     let level_slot = f.mounts.entry(app).or_default().entry(s).or_insert(*level);
                     *level_slot = (*level_slot).max(*level);
-                    f.connect(cx, app, &ga, g.target, (store.port, Protocol::Tcp));
+                    f.connect(cx, Some(app), &ga, g.target, (store.port, Protocol::Tcp));
                 }
                 (Access::Kube(_), _) => {
                     f.kube_apps.insert(app);
@@ -95,11 +113,12 @@ impl Flows {
         f
     }
 
-    /// A connection from `app` (in group `from`) to `target` on `port`.
+    /// A connection from `app` (in group `from`; `None`: an in-cluster
+    /// store's pods) to `target` on `port`.
     fn connect(
         &mut self,
         cx: &Cx<'_>,
-        app: AppId,
+        app: Option<AppId>,
         from: &GroupKey,
         target: Entity,
         port: (u16, Protocol),
@@ -107,7 +126,7 @@ impl Flows {
         match target {
             Entity::App(b) => {
                 let gb = app_group(cx, b);
-                if &gb == from && b != app {
+                if &gb == from && Some(b) != app {
                     return; // pod-mates talk over localhost
                 }
                 // (An app granted access to itself: its replicas reach each other.)
@@ -178,24 +197,30 @@ fn add(
     peers.entry(peer).or_default().insert(port);
 }
 
-/// Namespaces of the apps that mount each store's credentials: all that
-/// the Roles need of the flows (the RBAC-only generation computes only
-/// this).
-pub fn store_users(cx: &Cx<'_>) -> BTreeMap<StoreId, BTreeSet<String>> {
-    let mut out: BTreeMap<StoreId, BTreeSet<String>> = BTreeMap::new();
+/// Where each credentials Secret `<store>-<level>` is mounted: the
+/// namespaces of the apps whose container mounts it (an app mounts its
+/// highest granted level). All that the Roles need of the flows (the
+/// RBAC-only generation computes only this).
+pub fn store_users(cx: &Cx<'_>) -> StoreUsers {
+    let mut highest: BTreeMap<(AppId, StoreId), DataLevel> = BTreeMap::new();
     for g in cx.grants() {
-        if let (Entity::App(app), Access::Data(_), Entity::Store(s)) =
+        if let (Entity::App(app), Access::Data(level), Entity::Store(s)) =
             (g.subject, &g.access, g.target)
         {
-            let ns = cx.ns_name(cx.model.pod_of(app).namespace);
-            let set = out.entry(s).or_default();
-            if !set.contains(ns) {
-                set.insert(ns.to_string());
-            }
+            let slot = highest.entry((app, s)).or_insert(*level);
+            *slot = (*slot).max(*level);
         }
+    }
+    let mut out = StoreUsers::new();
+    for ((app, s), level) in highest {
+        let ns = cx.ns_name(cx.model.pod_of(app).namespace);
+        out.entry((s, level)).or_default().insert(ns.to_string());
     }
     out
 }
+
+/// (store, level) → the namespaces where an app mounts `<store>-<level>`.
+pub type StoreUsers = BTreeMap<(StoreId, DataLevel), BTreeSet<String>>;
 
 pub fn app_group(cx: &Cx<'_>, app: AppId) -> GroupKey {
     let pod = cx.model.pod_of(app);

@@ -44,15 +44,21 @@ pub fn baseline(cx: &Cx<'_>, ns: NsId) -> Vec<Resource> {
         ..Default::default()
     };
     let dns = &cx.model.platform.dns;
-    let dns_port = |protocol: &str| NetworkPolicyPort {
-        protocol: Some(protocol.into()),
-        port: Some(IntOrString::Int(53)),
-        end_port: None,
-    };
+    // The DNS pods' own ports (`platform.dns.ports`): a NetworkPolicy
+    // matches the port the pod listens on, after the Service's translation.
+    let ports = (cx.model.platform.dns_ports.iter())
+        .flat_map(|&port| {
+            ["UDP", "TCP"].map(|protocol| NetworkPolicyPort {
+                protocol: Some(protocol.into()),
+                port: Some(IntOrString::Int(port.into())),
+                end_port: None,
+            })
+        })
+        .collect();
     let allow_dns = NetworkPolicySpec {
         egress: Some(vec![NetworkPolicyEgressRule {
             to: Some(vec![selector_peer(&dns.namespace, dns.labels.clone())]),
-            ports: Some(vec![dns_port("UDP"), dns_port("TCP")]),
+            ports: Some(ports),
         }]),
         policy_types: types(&["Egress"]),
         ..Default::default()

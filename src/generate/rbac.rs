@@ -4,7 +4,7 @@
 //! operation table). `resourceNames` pin a rule wherever RBAC allows.
 
 /// Namespaces of the apps mounting each store's credentials.
-type StoreUsers = std::collections::BTreeMap<crate::model::StoreId, BTreeSet<String>>;
+use super::flows::StoreUsers;
 use super::Cx;
 use crate::k8s::{self, PolicyRule, Resource, RoleRef};
 use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
@@ -123,7 +123,7 @@ pub fn persona_roles(cx: &Cx<'_>, store_users: &StoreUsers) -> Vec<Resource> {
                 operation(per.entry((p.index(), ns)).or_default(), *op, &pod.name);
             }
             (Access::Data(level), Entity::Store(s)) => {
-                for ns in secret_namespaces(cx, store_users, s) {
+                for ns in secret_namespaces(cx, store_users, s, *level) {
                     let name = format!("{}-{}", m.stores[s.index()].name, level.as_str());
                     add(
                         per.entry((p.index(), ns)).or_default(),
@@ -225,17 +225,24 @@ fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
     }
 }
 
-/// Where a store's credentials Secret lives: the store's namespace for an
-/// in-cluster store; for one outside the cluster, the namespaces of the
-/// apps that mount it (a pod can only mount a Secret of its own namespace).
+/// Where the credentials Secret `<store>-<level>` a persona may read lives:
+/// the namespaces of the apps that mount it, so that the person reads the
+/// very object the workloads use (a pod can only mount a Secret of its own
+/// namespace). When no app mounts that level, an in-cluster store's own
+/// namespace (where its operator keeps credentials); for a store outside
+/// the cluster, nowhere (`unenforced-grant` reports it).
 fn secret_namespaces(
     cx: &Cx<'_>,
     store_users: &StoreUsers,
     store: crate::model::StoreId,
+    level: crate::model::DataLevel,
 ) -> BTreeSet<String> {
+    if let Some(mounted) = store_users.get(&(store, level)).filter(|s| !s.is_empty()) {
+        return mounted.clone();
+    }
     match &cx.model.stores[store.index()].location {
         StoreLocation::InCluster(ns) => BTreeSet::from([cx.ns_name(*ns).to_string()]),
-        StoreLocation::Outside(_) => store_users.get(&store).cloned().unwrap_or_default(),
+        StoreLocation::Outside(_) => BTreeSet::new(),
     }
 }
 

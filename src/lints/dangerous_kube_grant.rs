@@ -251,7 +251,10 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         )
         .pair(g.subject, Entity::Kube)
         .notes(why.iter().map(|w| w.to_string()))
-        .help("narrow the grant, or accept it with the reason it is the app's job");
+        .help(format!(
+            "narrow the grant, or accept it with the reason it is the app's job: `accept dangerous-kube-grant on {} -> kube \"<reason>\"`",
+            m.name_of(g.subject)
+        ));
         // What a pod it starts may do is Pod Security's to say.
         let ns = m.namespace(m.apps[app.index()].namespace);
         if why.iter().any(|w| RUNS_PODS.contains(w)) && ns.pod_security != PodSecurity::Restricted

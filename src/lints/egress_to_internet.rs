@@ -57,8 +57,16 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             ),
         )
         .pair(app, Entity::Internet)
-        .note(format!("ports: {}", ports.join(", ")))
-        .help("declare the third party as an `external` with its addresses");
+        .note(format!("ports: {}", ports.join(", ")));
+        let name = &m.apps[a.index()].name;
+        let accept = format!(
+            "accept it: `accept egress-to-internet on {name} -> internet \"<reason>\"`"
+        );
+        if granted.is_some() {
+            f = f.help(format!(
+                "declare the third party as an `external` with its addresses and grant `{name}` that instead of `internet`, or {accept}"
+            ));
+        }
         if granted.is_none() {
             let mate = (m.pod_of(a).apps.iter()).find(|&&b| {
                 b != a
@@ -74,6 +82,12 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 None => "no `-> internet` grant: an address it is granted (a catch-all \
                          external or store) covers public addresses"
                     .to_string(),
+            });
+            f = f.help(match mate {
+                Some(_) => format!("give `{name}` a pod of its own, or {accept}"),
+                None => format!(
+                    "declare the real addresses of the externals and stores `{name}` is granted, or {accept}"
+                ),
             });
         }
         out.push(f);

@@ -23,8 +23,9 @@ reached namespace-wide) that holds credentials or network access the
 persona was not itself granted. The notes give the chain, e.g.
 `sre --exec--> api --mounts--> main-db-write`.
 
-Fix: grant `logs` instead of `exec` where reading is enough; keep exec for
-break-glass roles in non-production environments (`in dev`). Or accept it:
+Fix: grant `logs` instead of `exec` where reading is enough; in a model
+with environments, keep exec for break-glass roles in non-production ones
+(`allow sre -> api: exec in dev`). Or accept it:
 `accept exec-inherits-identity on sre -> api \"on-call break-glass\"`.",
 };
 
@@ -134,9 +135,45 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 envs.join(",")
             ),
         )
-        .help("grant `logs` where reading is enough, or limit exec to non-production (`in dev`)");
+        .help(help(cx, who, stmt, &apps));
         f = f.notes(chains);
         f.pairs = apps.into_iter().map(|a| (who, a)).collect();
         out.push(f);
     }
+}
+
+/// The remedies that work on this model: `logs` instead; an `in ENV` only
+/// when the model has several environments and the statement applies in
+/// more than one (a statement that already says `in dev` gets no such
+/// advice); the `accept` with this finding's pairs.
+fn help(cx: &Cx<'_>, who: Entity, stmt: Option<&crate::model::Grant>, apps: &[Entity]) -> String {
+    let m = cx.model;
+    let mut parts = vec!["grant `logs` instead where reading is enough".to_string()];
+    let applies: Vec<&str> = (m.environments.iter().enumerate())
+        .filter(|(i, _)| {
+            let env = Some(crate::model::EnvId(*i as u32));
+            stmt.is_none_or(|g| m.grant_applies(g, env))
+        })
+        .map(|(_, e)| e.name.as_str())
+        .collect();
+    let targets: Vec<&str> = apps.iter().map(|&a| m.name_of(a)).collect();
+    let target = match targets.as_slice() {
+        [one] => one.to_string(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    if applies.len() > 1 {
+        // Suggest one that is not production by name, if there is one.
+        if let Some(env) = (applies.iter()).find(|e| !e.contains("prod")) {
+            let named = stmt.map_or(target.clone(), |g| m.name_of(g.target).to_string());
+            parts.push(format!(
+                "limit exec to the environments that need it (`allow {} -> {named}: exec in {env}`)",
+                m.name_of(who)
+            ));
+        }
+    }
+    parts.push(format!(
+        "or accept it: `accept exec-inherits-identity on {} -> {target} \"<reason>\"`",
+        m.name_of(who)
+    ));
+    parts.join(", ")
 }

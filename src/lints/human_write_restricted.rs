@@ -106,8 +106,29 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 envs.join(",")
             ),
         )
-        .pair(Entity::Persona(p), Entity::Store(s))
-        .help("people should read restricted data at most; route changes through the application");
+        .pair(Entity::Persona(p), Entity::Store(s));
+        // The remedies for the ways this persona gets write access.
+        let mut fixes = Vec::new();
+        if hows.iter().any(|h| h.contains("--get secret-->")) {
+            fixes.push(format!(
+                "grant `read` at most (`allow {} -> {}: read`) and route changes through the application",
+                persona.name, store.name
+            ));
+        }
+        if hows.iter().any(|h| h.contains("--exec-->")) {
+            let mut fix = "grant `logs` instead of `exec` (exec acts as the pod it enters, with its credentials)".to_string();
+            if hows.iter().any(|h| h.contains("(the store's own pods)")) {
+                fix.push_str(
+                    ", or give the store a namespace where the persona has no exec (RBAC exec is namespace-wide)",
+                );
+            }
+            fixes.push(fix);
+        }
+        fixes.push(format!(
+            "or accept it for a reviewed break-glass role: `accept human-write-restricted on {} -> {} \"<reason>\"`",
+            persona.name, store.name
+        ));
+        f = f.help(fixes.join("; "));
         f = f.notes(hows);
         out.push(f);
     }

@@ -149,7 +149,27 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         )
         .note(format!("also reached: {}", list.join("; ")))
         .note(format!("cause: {}", f.cause))
-        .help("RBAC cannot name pods: give the named apps a namespace of their own, or accept the widening");
+        ;
+        let mut fixes = Vec::new();
+        if f.extra.keys().any(|x| matches!(x, Extra::Pod(_))) {
+            fixes.push("RBAC cannot name pods: give the named apps a namespace of their own".to_string());
+        }
+        if f.extra.keys().any(|x| matches!(x, Extra::Mate(_))) {
+            fixes.push(format!(
+                "`{}` picks any container of a pod: name the pod-mates in the statement too, or give the named apps pods of their own",
+                op.as_str()
+            ));
+        }
+        let named: Vec<&str> = f.named.iter().map(|&t| m.name_of(t)).collect();
+        let target = match named.as_slice() {
+            [one] => one.to_string(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        fixes.push(format!(
+            "or accept the widening: `accept namespace-wide-grant on {} -> {target} \"<reason>\"`",
+            m.name_of(persona_e)
+        ));
+        finding = finding.help(fixes.join("; "));
         finding.pairs = f.named.into_iter().map(|t| (persona_e, t)).collect();
         out.push(finding);
     }

@@ -89,12 +89,32 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             ),
         )
         .note(format!("ports: {}", ports.join(", ")))
-        .help("a tunnel ignores NetworkPolicies: narrow the operation, or accept the tunnel");
+        ;
         f.pairs = m.pods[g as usize]
             .apps
             .iter()
             .map(|&a| (who, Entity::App(a)))
             .collect();
+        let apps: Vec<&str> = f.pairs.iter().map(|&(_, a)| m.name_of(a)).collect();
+        let target = match apps.as_slice() {
+            [one] => one.to_string(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        // A port grant to a persona goes through the ingress controller:
+        // advice only where the model has one.
+        let ports = if m.platform.ingress.is_some() {
+            format!(
+                ", or grant the ports the persona needs through the ingress (`allow {} -> {}: PORT`) instead of portforward",
+                m.name_of(who),
+                apps.first().copied().unwrap_or_default(),
+            )
+        } else {
+            String::new()
+        };
+        f = f.help(format!(
+            "a tunnel reaches every port of the pod, whatever the NetworkPolicies say: grant `logs` instead where reading is enough{ports}; if the tunnel is the break-glass path, accept it: `accept portforward-bypasses-network on {} -> {target} \"<reason>\"`",
+            m.name_of(who),
+        ));
         out.push(f);
     }
 }

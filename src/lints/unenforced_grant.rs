@@ -12,11 +12,12 @@ pub const INFO: LintInfo = LintInfo {
     summary: "a persona's declared store access that no generated object gives",
     explain: "\
 Kubernetes carries a person's store access as `get` on the store's
-credentials Secret (`<store>-<level>`). For a store in the cluster that
-Secret lives in the store's namespace; for a store outside the cluster it
-exists only where an app mounts it, in that app's namespace. When no app of
-an environment mounts the credentials of an outside store at the level a
-persona is granted, there is no Secret to grant: the generated objects give
+credentials Secret (`<store>-<level>`), the very object the apps mount, in
+their namespaces (an app mounts its highest granted level). A level no app
+mounts lives, for a store in the cluster, in the store's namespace; for a
+store outside the cluster it exists nowhere. When no app of an environment
+mounts the credentials of an outside store at the level a persona is
+granted, there is no Secret to grant: the generated objects give
 the persona nothing, and the model states an access the deploy repo does
 not have. Reviewers reading the model would assume it works; people who
 need it would go around the design to get it.
@@ -27,8 +28,9 @@ per environment where it applies, when the persona's effective access
 does not reach the store at that level by any way.
 
 Fix: grant the access where the store's own access control lives (cloud
-IAM, database roles) and remove the statement, or grant an app of that
-environment the level so its Secret exists. To keep the statement as
+IAM, database roles) and remove the statement, or grant the level to an app
+of that environment that holds nothing higher on the store (an app mounts
+only its highest level), so its Secret exists. To keep the statement as
 documentation: `accept unenforced-grant on analyst -> lake \"IAM grants it\"`.",
 };
 
@@ -91,9 +93,10 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             )
             .pair(Entity::Persona(p), Entity::Store(s))
             .note(why)
-            .help(
-                "grant it where the store's own access control lives, or grant an app that level",
-            ),
+            .help(format!(
+                "remove the statement and grant it where `{}`'s own access control lives (cloud IAM, database roles), or grant `{}` to an app that holds nothing higher on `{}` so that it mounts `{secret}`; to keep the statement as documentation: `accept unenforced-grant on {persona} -> {} \"<reason>\"`",
+                store.name, level.as_str(), store.name, store.name
+            )),
         );
     }
 }

@@ -43,6 +43,11 @@ pub struct Platform {
     pub kubernetes: (u32, u32),
     pub ingress: Option<PodSelector>,
     pub dns: PodSelector,
+    /// The ports the DNS pods listen on (`platform.dns.ports`, default
+    /// `[53]`): a NetworkPolicy matches the pod's port, not the Service's,
+    /// so OpenShift's DNS (5353 behind a Service on 53) needs `[5353]`.
+    /// `allow-dns` admits each on UDP and TCP.
+    pub dns_ports: Vec<u16>,
     pub private_ranges: Vec<Cidr>,
     pub label_domain: String,
     pub workloads: bool,
@@ -98,6 +103,7 @@ impl Default for Platform {
                 namespace: "kube-system".into(),
                 labels: crate::k8s::Labels::from_iter([("k8s-app".into(), "kube-dns".into())]),
             },
+            dns_ports: vec![53],
             // RFC 1918, carrier-grade NAT (RFC 6598: EKS and others put
             // pods there), and RFC 4193 unique local IPv6 (pod networks use
             // it too).

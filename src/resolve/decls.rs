@@ -33,11 +33,16 @@ pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
         }
     }
     if let Some(v) = props.value("ingress", "{ namespace = \"...\", pods = { ... } }", diags) {
-        out.ingress = pod_selector("ingress", v, diags);
+        out.ingress = pod_selector("ingress", v, &[], diags).map(|(sel, _)| sel);
     }
     if let Some(v) = props.value("dns", "{ namespace = \"...\", pods = { ... } }", diags) {
-        if let Some(sel) = pod_selector("dns", v, diags) {
+        if let Some((sel, props)) = pod_selector("dns", v, &["ports"], diags) {
             out.dns = sel;
+            if let Some(v) = props.value("ports", "[53]", diags) {
+                if let Some(ports) = dns_ports(v, diags) {
+                    out.dns_ports = ports;
+                }
+            }
         }
     }
     if let Some(v) = props.value("private_ranges", "[\"10.0.0.0/8\"]", diags) {
@@ -116,19 +121,55 @@ fn kubernetes_version(v: &ast::Value, diags: &mut Diagnostics) -> Option<(u32, u
     }
 }
 
-fn pod_selector(key: &str, v: &ast::Value, diags: &mut Diagnostics) -> Option<PodSelector> {
+/// `platform.dns.ports`: the DNS pods' ports, each admitted on UDP and TCP.
+fn dns_ports(v: &ast::Value, diags: &mut Diagnostics) -> Option<Vec<u16>> {
+    let items: Vec<&ast::Value> = match &v.kind {
+        ValueKind::List(items) => items.iter().collect(),
+        ValueKind::Int(_) => vec![v],
+        _ => {
+            diags.push(
+                props::wrong_type("ports", v, "a list of port numbers")
+                    .help("write `ports = [5353]`: the port the DNS pods listen on, UDP and TCP"),
+            );
+            return None;
+        }
+    };
+    if items.is_empty() {
+        diags.push(
+            props::invalid("ports", v.span, "`dns.ports` is empty: no name resolution")
+                .help("write the port the DNS pods listen on, e.g. `ports = [53]`"),
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    for item in items {
+        let n = props::int("ports", item, (1, 65535), diags)?;
+        let n = n as u16;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out.sort_unstable();
+    Some(out)
+}
+
+/// A `{ namespace = "...", pods = { ... } }` selector (with `extra` keys
+/// allowed beside them, read by the caller from the returned properties).
+fn pod_selector<'v>(
+    key: &str,
+    v: &'v ast::Value,
+    extra: &[&'static str],
+    diags: &mut Diagnostics,
+) -> Option<(PodSelector, Props<'v>)> {
     let map = props::map(
         key,
         v,
         "{ namespace = \"...\", pods = { \"label\" = \"value\" } }",
         diags,
     )?;
-    let props = Props::new(
-        Some(map),
-        &["namespace", "pods"],
-        &format!("`{key}`"),
-        diags,
-    );
+    let mut keys = vec!["namespace", "pods"];
+    keys.extend_from_slice(extra);
+    let props = Props::new(Some(map), &keys, &format!("`{key}`"), diags);
     let ns = props.value("namespace", "\"...\"", diags).and_then(|v| {
         let s = props::string("namespace", v, diags)?;
         match names::dns1035_problem(s).or((s.len() > names::MAX_LABEL).then_some("is too long")) {
@@ -179,10 +220,13 @@ fn pod_selector(key: &str, v: &ast::Value, diags: &mut Diagnostics) -> Option<Po
         );
         return None;
     }
-    Some(PodSelector {
-        namespace: ns?,
-        labels: labels.into_iter().collect(),
-    })
+    Some((
+        PodSelector {
+            namespace: ns?,
+            labels: labels.into_iter().collect(),
+        },
+        props,
+    ))
 }
 
 fn api_server(v: &ast::Value, diags: &mut Diagnostics) -> Option<ApiServer> {

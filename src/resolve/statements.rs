@@ -187,6 +187,11 @@ fn expand(
         let mut any = false;
         let mut first_problem = None;
         for &(s, _) in &subjects.entities {
+            // A store's own connections are granted by naming it: `*` and
+            // `namespace X` as subjects mean the apps (and personas).
+            if subjects.wildcard && matches!(s, Entity::Store(_)) {
+                continue;
+            }
             for &(t, _) in &targets.entities {
                 match interpret(&r.model, s, t, item) {
                     Ok(access) => {
@@ -330,6 +335,17 @@ fn interpret(
             AccessItem::Kube { verb, resource } => kube_rule(verb, resource).map(Access::Kube),
             _ => err(invalid_access(m, s, t, item)),
         },
+        // A store in the cluster may connect to its own pods (replication)
+        // and to other pods of the model; not outside the cluster.
+        (Entity::Store(st), Entity::App(a)) if in_cluster(m, st) => {
+            port_access(m, s, t, item, &m.apps[a.index()].ports, true)
+        }
+        (Entity::Store(st), Entity::Store(t2)) if in_cluster(m, st) && in_cluster(m, t2) => {
+            match item {
+                AccessItem::Port { .. } => port_access(m, s, t, item, &[], false),
+                _ => err(invalid_access(m, s, t, item)),
+            }
+        }
         (Entity::Persona(_) | Entity::Internet, Entity::App(a)) => {
             if let AccessItem::Word(w) = item {
                 if let Some(op) = Operation::parse(&w.name) {
@@ -350,6 +366,10 @@ fn interpret(
         }
         _ => err(invalid_access(m, s, t, item)),
     }
+}
+
+fn in_cluster(m: &Model, s: StoreId) -> bool {
+    matches!(m.stores[s.index()].location, StoreLocation::InCluster(_))
 }
 
 fn port_access(
@@ -519,8 +539,16 @@ fn valid_access(m: &Model, s: Entity, t: Entity) -> String {
         (Entity::Persona(_) | Entity::Internet, Entity::Store(_)) => {
             "nothing: external personas cannot hold store credentials".into()
         }
+        (Entity::Store(st), Entity::App(_) | Entity::Store(_))
+            if in_cluster(m, st) && !matches!(t, Entity::Store(x) if !in_cluster(m, x)) =>
+        {
+            match t {
+                Entity::App(_) => format!("{} or a port number", port_text(t)),
+                _ => "a port number such as `5432` (replication between its pods: `allow db -> db: 5432`)".into(),
+            }
+        }
         (Entity::Store(_), _) => {
-            "nothing: a store does not start connections; write the access from the app's side"
+            "nothing in a model: a store in the cluster may connect to its own pods and to other pods of the model (`allow db -> db: 5432`), but palisade does not generate a store's connections out of the cluster (backups) or a store outside the cluster's; write that NetworkPolicy beside the generated tree (docs/kubernetes.md, \"A store's own traffic\")"
                 .into()
         }
         (Entity::External(_), _) => "nothing: externals are targets of egress, not subjects".into(),

@@ -230,7 +230,40 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
         .ingress
         .as_ref()
         .map(|i| format!("{}/{INGRESS_STANDIN}", i.namespace));
+    // An in-cluster store's pod: `ns/store`.
+    let store_pod = |s: palisade::model::StoreId| match model.stores[s.index()].location {
+        StoreLocation::InCluster(ns) => Some(format!(
+            "{}/{}",
+            model.namespace(ns).name,
+            model.stores[s.index()].name
+        )),
+        StoreLocation::Outside(_) => None,
+    };
     for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
+        // A store's own connections: to its own pods (replication), to
+        // another in-cluster store, to an app.
+        if let (
+            Entity::Store(s),
+            Access::Port {
+                number, protocol, ..
+            },
+        ) = (g.subject, &g.access)
+        {
+            let Some(src) = store_pod(s) else { continue };
+            let dst = match g.target {
+                Entity::App(a) => Some(group_of(model, a)),
+                Entity::Store(t) => store_pod(t),
+                _ => None,
+            };
+            if let Some(dst) = dst {
+                facts
+                    .pods
+                    .entry((src, dst))
+                    .or_default()
+                    .insert((*protocol, *number));
+            }
+            continue;
+        }
         let Entity::App(target_app) = g.target else {
             if let Entity::App(a) = g.subject {
                 egress(model, &mut facts, a, g.target, &g.access);
@@ -271,8 +304,10 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
             .is_some_and(|(ns, _)| namespaces.contains(ns))
     }));
     for pod in pods {
-        facts.pod(pod.clone(), dns.clone(), (Protocol::Udp, 53));
-        facts.pod(pod, dns.clone(), (Protocol::Tcp, 53));
+        for &port in &model.platform.dns_ports {
+            facts.pod(pod.clone(), dns.clone(), (Protocol::Udp, port));
+            facts.pod(pod.clone(), dns.clone(), (Protocol::Tcp, port));
+        }
     }
     rows(facts)
 }

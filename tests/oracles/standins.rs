@@ -58,6 +58,11 @@ pub fn standins(model: &Model) -> String {
     let mut extra_ns: Vec<&str> = Vec::new();
 
     let dns = &model.platform.dns;
+    // The DNS pods listen on `platform.dns.ports` (OpenShift: 5353), UDP
+    // and TCP.
+    let dns_ports: Vec<Value> = (model.platform.dns_ports.iter())
+        .flat_map(|&p| [port(p, "UDP"), port(p, "TCP")])
+        .collect();
     extra_ns.push(&dns.namespace);
     docs.push(json!({
         "apiVersion": "apps/v1",
@@ -68,7 +73,7 @@ pub fn standins(model: &Model) -> String {
             "selector": { "matchLabels": labels(&dns.labels) },
             "template": {
                 "metadata": { "labels": labels(&dns.labels) },
-                "spec": { "containers": [container("coredns", vec![port(53, "UDP"), port(53, "TCP"), port(9153, "TCP")])] }
+                "spec": { "containers": [container("coredns", dns_ports.iter().cloned().chain([port(9153, "TCP")]).collect())] }
             }
         }
     }));
@@ -145,7 +150,7 @@ pub fn standins(model: &Model) -> String {
     }
     extra_ns.push(DECOY_NAMESPACE);
     for (name, l) in label_sets {
-        let c = container("decoy", vec![port(53, "UDP"), port(53, "TCP")]);
+        let c = container("decoy", dns_ports.clone());
         docs.push(pod(
             &format!("decoy-{name}"),
             DECOY_NAMESPACE,
