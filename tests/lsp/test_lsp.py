@@ -418,16 +418,17 @@ async def test_every_example_opens_clean(client: LanguageClient):
 
 
 async def test_hover_on_lints_and_namespaces(client: LanguageClient):
-    uri = await open_doc(client, WEBSHOP)
-    text = WEBSHOP.read_text()
-    at_lint = position_of(text, "accept external-reaches-sensitive", delta=len("accept ") + 3)
+    marketing = REPO / "examples/marketing.sec"
+    uri = await open_doc(client, marketing)
+    text = marketing.read_text()
+    at_lint = position_of(text, "accept namespace-wide-grant", delta=len("accept ") + 3)
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=at_lint)
     )
     explain = subprocess.run([PALISADE, "explain"], capture_output=True, text=True).stdout
-    summary_line = next(l for l in explain.split("\n") if "external-reaches-sensitive" in l)
+    summary_line = next(l for l in explain.split("\n") if "namespace-wide-grant" in l)
     value = hover.contents.value
-    assert value.startswith("lint `external-reaches-sensitive` (default: warn)"), value
+    assert value.startswith("lint `namespace-wide-grant` (default: warn)"), value
     # The summary `palisade explain` lists.
     summary = value.split("\n\n")[1]
     assert summary in summary_line, (value, summary_line)
@@ -438,8 +439,10 @@ async def test_hover_on_lints_and_namespaces(client: LanguageClient):
             context=types.ReferenceContext(include_declaration=True),
         )
     )
-    assert len(refs) == len(code_occurrences(text, "external-reaches-sensitive")) == 1
+    assert len(refs) == len(code_occurrences(text, "namespace-wide-grant")) == 1
 
+    uri = await open_doc(client, WEBSHOP)
+    text = WEBSHOP.read_text()
     hover = await client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
