@@ -41,6 +41,9 @@ pub fn objects<'a>(
         })
 }
 
+/// The size limit of every pod's `/tmp` (an `emptyDir`).
+pub const TMP_SIZE_LIMIT: &str = "64Mi";
+
 fn seccomp() -> Option<k8s::SeccompProfile> {
     Some(k8s::SeccompProfile {
         type_: "RuntimeDefault".into(),
@@ -65,7 +68,11 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
         .collect();
     let mut volumes = vec![k8s::Volume {
         name: "tmp".into(),
-        empty_dir: Some(k8s::EmptyDir {}),
+        // A pod that fills its scratch space is evicted, not the node's
+        // disk filled.
+        empty_dir: Some(k8s::EmptyDir {
+            size_limit: Some(TMP_SIZE_LIMIT.into()),
+        }),
         ..Default::default()
     }];
     let mut secrets: Vec<String> = pod
@@ -174,7 +181,16 @@ fn container(
     k8s::Container {
         name: app.name.clone(),
         image: app.image.clone(),
-        image_pull_policy: Some("Always".into()),
+        // A digest names one image: the kubelet's copy is that image. A tag
+        // may move, so it is pulled every time.
+        image_pull_policy: Some(
+            if app.image.contains("@sha256:") {
+                "IfNotPresent"
+            } else {
+                "Always"
+            }
+            .into(),
+        ),
         ports,
         security_context: Some(k8s::SecurityContext {
             allow_privilege_escalation: Some(false),
