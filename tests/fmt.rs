@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 #[path = "support/random_model.rs"]
 mod random_model;
+mod support;
 
 use palisade::diagnostics::Diagnostics;
 use palisade::source::{SourceFile, SourceMap};
@@ -484,17 +485,7 @@ proptest! {
 
 // ------------------------------------------------------------ command line
 
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("palisade runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{palisade, text};
 
 const CANONICAL: &str = "system shop\nnamespace web\n";
 const MESSY: &str = "system   shop\nnamespace web # the web\n";

@@ -219,16 +219,6 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The entities a node stands for, without collecting them.
-    pub fn entity_iter(&self, node: Node) -> impl Iterator<Item = Entity> + '_ {
-        let (apps, store): (&[crate::model::AppId], _) = match node {
-            Node::Group(g) => (&self.model.pods[g.index()].apps, None),
-            Node::Store(s) => (&[], Some(Entity::Store(s))),
-            Node::Ingress | Node::Dns => (&[], None),
-        };
-        apps.iter().map(|&a| Entity::App(a)).chain(store)
-    }
-
     /// The entities a node stands for.
     pub fn entities(&self, node: Node) -> Vec<Entity> {
         match node {

@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests that call the independent
-//! oracles (`mod support;` in each test file).
+//! Helpers shared by the integration tests (`mod support;` in each test
+//! file): running the binary, and installing the independent oracles.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
@@ -17,6 +17,15 @@ pub fn oracles_dir() -> PathBuf {
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// The `palisade` binary with `args`, without colour; its output.
+pub fn palisade(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("palisade runs")
 }
 
 /// Runs `scripts/install-oracles.sh target/oracles PARTS...`; the oracles'
