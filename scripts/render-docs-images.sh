@@ -9,6 +9,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/docs/img"
 cd "$ROOT"
 bash scripts/install-oracles.sh target/oracles graphviz mermaid >&2
+command -v pngquant >/dev/null || {
+  echo "render-docs-images: pngquant is missing (Debian: apt-get install pngquant)" >&2
+  exit 2
+}
 cargo build --quiet --release
 P=target/release/palisade
 TMP=$(mktemp -d)
@@ -44,11 +48,7 @@ for c in "${MERMAID_CASES[@]}"; do
 done
 bash tests/oracles/bin/mermaid-validate --png "$OUT" "${files[@]}"
 
-if command -v pngquant >/dev/null; then
-  for f in "$OUT"/*.png; do
-    pngquant --quality=60-90 --speed 1 --force --output "$f" "$f" || true
-  done
-else
-  echo "render-docs-images: no pngquant (Debian: apt-get install pngquant); PNGs left as drawn" >&2
-fi
+for f in "$OUT"/*.png; do
+  pngquant --quality=60-90 --speed 1 --force --output "$f" "$f"
+done
 ls -l "$OUT"
