@@ -107,7 +107,7 @@ fn documents(text: &str) -> Vec<Document<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut offset = 0;
-    let mut push = |start: usize, end: usize, out: &mut Vec<Document<'_>>| {
+    let push = |start: usize, end: usize, out: &mut Vec<Document<'_>>| {
         out.push(Document {
             start,
             end,
