@@ -288,8 +288,8 @@ fn direct_ports(g: &EnvGraph, e: &access_graph::Edge) -> PortSet {
     out
 }
 
-/// `TCP/8080`, `TCP/1-65535`, one per range; every port of every protocol
-/// is one `*/*`.
+/// `TCP/8080`, `TCP/1-65535`, one per range (an item lists them joined
+/// by `, `); every port of every protocol is one `*/*`.
 pub fn port_texts(ports: &PortSet) -> Vec<String> {
     if ports.is_all() {
         return vec!["*/*".into()];
@@ -366,17 +366,15 @@ fn network_wider(
                 _ => {}
             }
         }
-        for access in port_texts(&wider) {
-            report.wider.push(Item {
-                layer: Layer::Network,
-                subject: cx.name(from),
-                target: cx.name(to),
-                access,
-                causes: causes.iter().cloned().collect(),
-                declared: None,
-                note: None,
-            });
-        }
+        report.wider.push(Item {
+            layer: Layer::Network,
+            subject: cx.name(from),
+            target: cx.name(to),
+            access: port_texts(&wider).join(", "),
+            causes: causes.into_iter().collect(),
+            declared: None,
+            note: None,
+        });
     }
 }
 
@@ -424,12 +422,10 @@ fn outside_wider(cx: &Cx<'_>, outside: &[OutsideEdge], report: &mut Report) {
         for &c in &e.ingress {
             causes.insert(cx.net_cause(c, "ingress", &to, pod_object(&e.to)));
         }
-        for access in port_texts(&e.ports) {
-            merged
-                .entry((from.clone(), to.clone(), access))
-                .or_default()
-                .extend(causes.iter().cloned());
-        }
+        merged
+            .entry((from, to, port_texts(&e.ports).join(", ")))
+            .or_default()
+            .extend(causes);
     }
     for ((subject, target, access), causes) in merged {
         report.wider.push(Item {
