@@ -8,6 +8,7 @@ mod decls;
 pub mod identities;
 pub mod names;
 mod props;
+mod run;
 mod statements;
 
 pub use props::parse_cidr;
@@ -65,6 +66,7 @@ pub fn resolve(
     let items: Vec<&Item> = files.iter().flat_map(|(_, f)| f.items.iter()).collect();
     r.singletons(&items, sources);
     r.declarations(&items);
+    run::credentials_in_env_from(&r.model, r.diags);
     r.pods(&items);
     r.platform_namespaces();
     for (name, (sym, _)) in &r.symbols {
