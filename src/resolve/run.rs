@@ -282,7 +282,7 @@ pub fn resources(v: &ast::Value, diags: &mut Diagnostics) -> Option<AppResources
     let errors = diags.error_count();
     let (requests, request_spans) = cpu_memory(&props, diags);
     let Some(lv) = props.value("limits", "{ memory = \"512Mi\" }", diags) else {
-        return (diags.error_count() == errors).then(|| AppResources {
+        return (diags.error_count() == errors).then_some(AppResources {
             requests,
             limits: None,
         });
