@@ -610,3 +610,22 @@ pub fn credentials_in_env_from(model: &Model, diags: &mut Diagnostics) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quantity_value;
+
+    #[test]
+    fn quantities_compare_across_units() {
+        let v = |q| quantity_value(q).unwrap();
+        assert_eq!(v("1"), 1_000_000_000);
+        assert_eq!(v("500m"), v("0.5"));
+        assert_eq!(v("1Ki"), v("1024"));
+        assert_eq!(v("1k"), v("1000"));
+        assert!(v("1Gi") > v("1G"));
+        assert!(v("499m") < v("0.5"));
+        assert!(v("512Mi") < v("1Gi"));
+        assert_eq!(v("1.5Gi"), v("1536Mi"));
+        assert_eq!(quantity_value("99999999999999999999999999999999E"), None);
+    }
+}
