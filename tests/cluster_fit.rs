@@ -305,3 +305,23 @@ fn recommended_labels_change_no_selection() {
         }
     }
 }
+
+/// `app.kubernetes.io/instance` names the environment, and stays a valid
+/// label value (at most 63 characters) when the names are long.
+#[test]
+fn the_instance_label_fits_a_label_value() {
+    let group = "a".repeat(59);
+    let env = "e".repeat(20);
+    let text = format!(
+        "system s\nenvironment {env}\nenvironment qa\nnamespace web\napp {group} in web {{ image = \"x\" }}\n"
+    );
+    let comp = palisade::compile_str("m.sec", &text);
+    assert!(!comp.has_errors(), "{:?}", comp.diagnostics);
+    let outs = generate(&comp.model, &Options { workloads: true }, None);
+    let instance = |i: usize| {
+        let d = deployment(&outs[i].objects, &group);
+        d.spec.template.metadata.labels[&"app.kubernetes.io/instance".to_string()].clone()
+    };
+    assert_eq!(instance(0), group, "too long with the environment");
+    assert_eq!(instance(1), format!("{group}-qa"));
+}

@@ -365,13 +365,20 @@ fn replicas(cx: &Cx<'_>, pod: &PodGroup) -> u32 {
 }
 
 /// `app.kubernetes.io/name` (the pod group), `instance` (the group, and the
-/// environment when the model has environments) and `component` (its
+/// environment when the model has environments and the two fit in a label) and `component` (its
 /// namespace), beside [`Cx::common_labels`]' `part-of` and `managed-by`.
 /// Nothing selects on them: policies and Services select the pod label.
 fn recommended_labels(cx: &Cx<'_>, pod: &PodGroup) -> Labels {
+    // A label value has at most 63 characters: a long group and
+    // environment name leave the environment out.
     let instance = match cx.env {
         Some(e) => format!("{}-{}", pod.name, cx.model.environments[e.index()].name),
         None => pod.name.clone(),
+    };
+    let instance = if instance.len() <= 63 {
+        instance
+    } else {
+        pod.name.clone()
     };
     Labels::from_iter([
         ("app.kubernetes.io/name".into(), pod.name.clone()),
