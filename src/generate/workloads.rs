@@ -323,9 +323,9 @@ fn env(app: &App) -> Vec<k8s::EnvVar> {
     app.run
         .env
         .iter()
-        .map(|(name, value)| k8s::EnvVar {
-            name: name.clone(),
-            value: Some(value.replace('$', "$$")),
+        .map(|v| k8s::EnvVar {
+            name: v.name.clone(),
+            value: Some(v.value.replace('$', "$$")),
         })
         .collect()
 }

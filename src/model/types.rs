@@ -335,6 +335,15 @@ pub enum EnvSourceKind {
     Secret,
 }
 
+/// A literal environment variable (`env = { NAME = "value" }`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    /// The name in the model.
+    pub span: Span,
+}
+
 /// A ConfigMap or Secret whose every key becomes an environment variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvSource {
@@ -358,7 +367,7 @@ pub struct RunAs {
 #[derive(Clone, Debug, Default)]
 pub struct Run {
     /// Literal variables, in the model's order.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<EnvVar>,
     /// ConfigMaps first, then Secrets, each in the model's order.
     pub env_from: Vec<EnvSource>,
     pub command: Option<Vec<String>>,

@@ -45,11 +45,11 @@ pub fn run(props: &Props<'_>, diags: &mut Diagnostics) -> Run {
 }
 
 /// `env = { NAME = "value", ... }`: literal values, in the model's order.
-fn env(v: &ast::Value, diags: &mut Diagnostics) -> Vec<(String, String)> {
+fn env(v: &ast::Value, diags: &mut Diagnostics) -> Vec<EnvVar> {
     let Some(map) = props::map("env", v, "{ LOG_LEVEL = \"info\" }", diags) else {
         return Vec::new();
     };
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<EnvVar> = Vec::new();
     let mut seen: Vec<&ast::Entry> = Vec::new();
     for e in &map.entries {
         let name = &e.key.name;
@@ -104,7 +104,11 @@ fn env(v: &ast::Value, diags: &mut Diagnostics) -> Vec<(String, String)> {
                 continue;
             }
         };
-        out.push((name.clone(), text));
+        out.push(EnvVar {
+            name: name.clone(),
+            value: text,
+            span: e.key.span,
+        });
     }
     out
 }
