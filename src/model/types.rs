@@ -301,6 +301,8 @@ pub struct AppResources {
     /// `None`: the same as the requests (the form without `limits`). A key
     /// left `None` in `Some(limits)`: no limit.
     pub limits: Option<Resources>,
+    /// Where `limits` is given.
+    pub limits_span: Option<Span>,
 }
 
 /// When a probe runs and how many failures it takes (`None`: the

@@ -67,6 +67,7 @@ pub fn resolve(
     r.singletons(&items, sources);
     r.declarations(&items);
     run::credentials_in_env_from(&r.model, r.diags);
+    run::limits_for_quotas(&r.model, r.diags);
     r.pods(&items);
     r.platform_namespaces();
     for (name, (sym, _)) in &r.symbols {

@@ -289,6 +289,7 @@ pub fn resources(v: &ast::Value, diags: &mut Diagnostics) -> Option<AppResources
         return (diags.error_count() == errors).then_some(AppResources {
             requests,
             limits: None,
+            limits_span: None,
         });
     };
     let lmap = props::map("limits", lv, "{ cpu = \"1\", memory = \"512Mi\" }", diags)?;
@@ -328,6 +329,7 @@ pub fn resources(v: &ast::Value, diags: &mut Diagnostics) -> Option<AppResources
     Some(AppResources {
         requests,
         limits: Some(limits),
+        limits_span: Some(lv.span),
     })
 }
 
@@ -383,6 +385,43 @@ pub fn quantity_value(q: &str) -> Option<u128> {
         _ => return None,
     };
     Some(nanos.checked_mul(mul)? / div)
+}
+
+/// A namespace `quota` on cpu or memory makes Kubernetes refuse a pod
+/// whose containers do not all limit it: an app that gives `limits` apart
+/// must limit what its namespace's quota counts.
+pub fn limits_for_quotas(model: &Model, diags: &mut Diagnostics) {
+    for app in &model.apps {
+        let Some(r) = &app.resources else { continue };
+        let (Some(limits), Some(span)) = (&r.limits, r.limits_span) else {
+            continue;
+        };
+        let ns = &model.namespaces[app.namespace.index()];
+        let Some(quota) = &ns.quota else { continue };
+        for (what, counted, limited) in [
+            ("cpu", &quota.cpu, &limits.cpu),
+            ("memory", &quota.memory, &limits.memory),
+        ] {
+            if counted.is_none() || limited.is_some() {
+                continue;
+            }
+            diags.push(
+                Diagnostic::error(
+                    Code::MissingProperty,
+                    span,
+                    format!(
+                        "app `{}` has no {what} limit, and namespace `{}` has a {what} quota",
+                        app.name, ns.name
+                    ),
+                )
+                .label(format!("no `{what}` here"))
+                .secondary(ns.span, format!("its `quota` counts `limits.{what}`"))
+                .help(format!(
+                    "add `{what}` to `limits`: Kubernetes refuses a pod without a {what} limit in a namespace whose quota counts {what} limits"
+                )),
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- health
