@@ -736,6 +736,10 @@ fn a_kustomize_overlay_layers_over_the_generated_tree() {
         resources.requests.get("memory").map(String::as_str),
         Some("512Mi")
     );
+    // The generated ConfigMap `api` reads, under its hashed name.
+    let from = &api.env_from[0].config_map_ref.as_ref().unwrap().name;
+    assert!(from.starts_with("api-config-"), "{from}");
+    assert!(rendered.contains(&format!("name: {from}\n")));
     // The label went on objects, not into selectors.
     let web = deployment("web");
     assert!(web.metadata.labels.contains_key("example.com/cost-center"));
