@@ -603,7 +603,14 @@ fn rbac_wider(
     // resource with its verbs, as `kubectl describe role` shows them.
     let mut found: RbacFound = BTreeMap::new();
     for (party, user) in &parties {
-        for ns in &namespaces {
+        // Only namespaces where a binding may apply to the party (every
+        // namespace when a ClusterRoleBinding may).
+        let scoped: Vec<&str> = match theirs.namespaces_for(user) {
+            Some(set) => set.into_iter().collect(),
+            None => namespaces.iter().map(String::as_str).collect(),
+        };
+        for ns in scoped {
+            let ns = &ns.to_string();
             for (rule, cause) in theirs.rules_for(user, ns) {
                 let groups = if rule.api_groups.is_empty() {
                     vec![String::new()]
