@@ -59,4 +59,5 @@ codes! {
     InvariantNotAdjustable = "E0309", "`invariant-violated` cannot be lowered or accepted";
     MissingSystem = "E0401", "model has no `system` declaration";
     DuplicateSingleton = "E0402", "declared more than once per model";
+    ForbidNotGuardrail = "N0501", "a `forbid` (or part of one) that no network guardrail enforces";
 }

@@ -8,9 +8,14 @@
 //! model's declaration order.
 
 mod flows;
+mod guardrails;
+mod istio;
 mod network;
 mod rbac;
 mod workloads;
+
+pub use guardrails::not_guardrails;
+pub use istio::principal;
 
 use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
@@ -86,8 +91,15 @@ pub fn map_env<T: Send>(
         let ns = NsId(i as u32);
         out.extend(namespace_objects(&cx, ns).into_iter().map(f));
         out.extend(network::baseline(&cx, ns).into_iter().map(f));
+        if model.platform.mesh.is_some() {
+            out.extend(istio::baseline(&cx, ns).into_iter().map(f));
+        }
     }
     out.par_extend(network::group_policies(&cx, &flows).map(f));
+    if let Some(mesh) = &model.platform.mesh {
+        out.extend(istio::group_policies(&cx, mesh, &flows).into_iter().map(f));
+    }
+    out.extend(guardrails::policies(&cx).into_iter().map(f));
     if opts.workloads {
         out.par_extend(workloads::objects(&cx, &flows).map(f));
     }

@@ -11,6 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod calico;
+mod istio;
+
+pub use calico::*;
+pub use istio::*;
+
 /// Labels, annotations, `matchLabels` and resource quantities: a string map
 /// kept as a sorted vector ([`litemap`]). Most hold one to five entries; a
 /// `BTreeMap` allocates a node of eleven slots (over 500 bytes) for each,
@@ -74,6 +80,9 @@ pub enum Resource {
     ClusterRole(Role),
     RoleBinding(RoleBinding),
     ClusterRoleBinding(RoleBinding),
+    AuthorizationPolicy(AuthorizationPolicy),
+    PeerAuthentication(PeerAuthentication),
+    GlobalNetworkPolicy(GlobalNetworkPolicy),
 }
 
 impl Resource {
@@ -94,6 +103,9 @@ impl Resource {
             Resource::ClusterRole(_) => "ClusterRole",
             Resource::RoleBinding(_) => "RoleBinding",
             Resource::ClusterRoleBinding(_) => "ClusterRoleBinding",
+            Resource::AuthorizationPolicy(_) => "AuthorizationPolicy",
+            Resource::PeerAuthentication(_) => "PeerAuthentication",
+            Resource::GlobalNetworkPolicy(_) => "GlobalNetworkPolicy",
         }
     }
 
@@ -115,6 +127,10 @@ impl Resource {
             | Resource::ClusterRole(_)
             | Resource::RoleBinding(_)
             | Resource::ClusterRoleBinding(_) => "rbac.authorization.k8s.io/v1",
+            Resource::AuthorizationPolicy(_) | Resource::PeerAuthentication(_) => {
+                "security.istio.io/v1"
+            }
+            Resource::GlobalNetworkPolicy(_) => "projectcalico.org/v3",
         }
     }
 
@@ -133,6 +149,9 @@ impl Resource {
             Resource::Service(o) => &o.metadata,
             Resource::Role(o) | Resource::ClusterRole(o) => &o.metadata,
             Resource::RoleBinding(o) | Resource::ClusterRoleBinding(o) => &o.metadata,
+            Resource::AuthorizationPolicy(o) => &o.metadata,
+            Resource::PeerAuthentication(o) => &o.metadata,
+            Resource::GlobalNetworkPolicy(o) => &o.metadata,
         }
     }
 }
@@ -175,6 +194,9 @@ impl Serialize for Resource {
             Resource::RoleBinding(body) | Resource::ClusterRoleBinding(body) => {
                 tagged(self, body, s)
             }
+            Resource::AuthorizationPolicy(body) => tagged(self, body, s),
+            Resource::PeerAuthentication(body) => tagged(self, body, s),
+            Resource::GlobalNetworkPolicy(body) => tagged(self, body, s),
         }
     }
 }
@@ -196,6 +218,9 @@ pub const KINDS: &[&str] = &[
     "ClusterRole",
     "RoleBinding",
     "ClusterRoleBinding",
+    "AuthorizationPolicy",
+    "PeerAuthentication",
+    "GlobalNetworkPolicy",
 ];
 
 /// The objects of a multi-document YAML manifest, in order. Documents of
