@@ -17,7 +17,7 @@ use super::Cx;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::k8s::{
     CalicoPolicySpec, CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, ObjectMeta,
-    Resource,
+    Order, Resource,
 };
 use crate::model::{
     Access, Entity, EnvId, Forbid, ForbidKind, Guardrails, Model, Protocol, StoreLocation,
@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The `order` of every guardrail: Calico evaluates lower orders first, and
 /// gives Kubernetes NetworkPolicies 1000.
-pub const ORDER: f64 = 100.0;
+pub const ORDER: i64 = 100;
 
 /// Where a forbidden connection goes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -269,7 +269,7 @@ fn gnp(
             annotations: Labels::new_vec(),
         },
         spec: CalicoPolicySpec {
-            order: Some(ORDER),
+            order: Some(Order::Int(ORDER)),
             selector: selected.selector.clone(),
             namespace_selector: selected.namespace_selector.clone(),
             types: vec![direction.into()],

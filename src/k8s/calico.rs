@@ -19,8 +19,9 @@ pub struct GlobalNetworkPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CalicoPolicySpec {
+    /// Absent: after every ordered policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
+    pub order: Option<Order>,
     /// Absent: `all()`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
@@ -100,5 +101,22 @@ pub struct EntityRule {
 impl EntityRule {
     pub fn is_empty(&self) -> bool {
         *self == EntityRule::default()
+    }
+}
+
+/// A policy's `order`: Calico takes any number; palisade writes integers.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Order {
+    Int(i64),
+    Float(f64),
+}
+
+impl Order {
+    pub fn value(self) -> f64 {
+        match self {
+            Order::Int(n) => n as f64,
+            Order::Float(x) => x,
+        }
     }
 }
