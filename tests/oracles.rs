@@ -767,6 +767,15 @@ fn layers_each_enforce_the_model() {
     ));
 }
 
+/// One NCA run of a tree: its name, which files (by name) it keeps, extra
+/// files, its stand-ins.
+type Run<'a> = (
+    &'static str,
+    Box<dyn Fn(&str) -> bool>,
+    Vec<(&'static str, String)>,
+    &'a String,
+);
+
 /// One model's layer checks; the number of cuts proven, or the report.
 fn layers_case(o: &Oracles, case: &Case) -> Result<usize, String> {
     let model = with_layers(&case.path);
@@ -789,12 +798,7 @@ fn layers_case(o: &Oracles, case: &Case) -> Result<usize, String> {
         let base = scratch.path().join(d.unwrap_or("_"));
         let mesh = standins::mesh_standins(&model);
         let plain = standins::standins(&model);
-        let runs: [(
-            &str,
-            Box<dyn Fn(&str) -> bool>,
-            Vec<(&str, String)>,
-            &String,
-        ); 4] = [
+        let runs: [Run<'_>; 4] = [
             (
                 "istio",
                 Box::new(|b| !matches!(kind_of(b), "networkpolicy" | "globalnetworkpolicy")),

@@ -450,6 +450,9 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
             }
         }
     }
+    // Every layer must allow a connection: the mesh's AuthorizationPolicies
+    // too (effective/mesh.rs).
+    super::mesh::restrict(model, objects, &mut net);
     for (&group, &id) in &group_pod {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
             ip.push(IpEdge {

@@ -9,5 +9,6 @@
 //! the generator's output.
 
 pub mod access;
+pub mod mesh;
 pub mod network;
 pub mod rbac;

@@ -28,6 +28,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const INGRESS_STANDIN: &str = "ingress-controller";
 /// Name of the DNS stand-in Deployment (in `platform.dns.namespace`).
 pub const DNS_STANDIN: &str = "coredns";
+/// Name prefix of the impostors (standins.rs, `mesh_standins`).
+pub const IMPOSTOR: &str = "impostor-";
 /// Namespace of the decoys (standins.rs): no connection may involve them.
 pub const DECOY_NAMESPACE: &str = "zz-oracle-decoys";
 
@@ -508,34 +510,6 @@ pub fn render(rows: &BTreeSet<Row>) -> String {
     rows.iter().map(|r| format!("{r}\n")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cidr(s: &str) -> IpRange {
-        let (a, p) = s.split_once('/').unwrap();
-        IpRange::of(&Cidr {
-            addr: a.parse().unwrap(),
-            prefix: p.parse().unwrap(),
-        })
-    }
-
-    #[test]
-    fn ranges_print_like_python_ipaddress() {
-        assert_eq!(cidr("203.0.113.7/24").name(), "203.0.113.0/24");
-        assert_eq!(cidr("0.0.0.0/0").name(), "0.0.0.0/0");
-        assert_eq!(cidr("::/0").name(), "::/0");
-        assert_eq!(cidr("2001:db8::/32").name(), "2001:db8::/32");
-        assert_eq!(cidr("10.96.0.1/32").name(), "10.96.0.1/32");
-        let r = IpRange {
-            v6: false,
-            start: 0,
-            end: (10 << 24) - 1,
-        };
-        assert_eq!(r.name(), "0.0.0.0-9.255.255.255");
-    }
-}
-
 #[allow(dead_code)] // tests/oracles.rs
 /// The rows NCA must print for the Istio layer alone (`platform.mesh =
 /// istio`), restricted to TCP connections into the model's pods: an
@@ -608,7 +582,7 @@ pub fn expected_mesh_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
             continue; // pod-mates: localhost
         }
         let (ns, name) = dst.split_once('/').expect("ns/name");
-        let impostor = format!("{ns}/{}{name}", crate::standins::IMPOSTOR);
+        let impostor = format!("{ns}/{}{name}", IMPOSTOR);
         add(src.clone(), impostor, port);
         add(src, dst, port);
     }
@@ -617,4 +591,32 @@ pub fn expected_mesh_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
         push_rows(&mut out, src, dst, conns);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cidr(s: &str) -> IpRange {
+        let (a, p) = s.split_once('/').unwrap();
+        IpRange::of(&Cidr {
+            addr: a.parse().unwrap(),
+            prefix: p.parse().unwrap(),
+        })
+    }
+
+    #[test]
+    fn ranges_print_like_python_ipaddress() {
+        assert_eq!(cidr("203.0.113.7/24").name(), "203.0.113.0/24");
+        assert_eq!(cidr("0.0.0.0/0").name(), "0.0.0.0/0");
+        assert_eq!(cidr("::/0").name(), "::/0");
+        assert_eq!(cidr("2001:db8::/32").name(), "2001:db8::/32");
+        assert_eq!(cidr("10.96.0.1/32").name(), "10.96.0.1/32");
+        let r = IpRange {
+            v6: false,
+            start: 0,
+            end: (10 << 24) - 1,
+        };
+        assert_eq!(r.name(), "0.0.0.0-9.255.255.255");
+    }
 }

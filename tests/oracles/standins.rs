@@ -10,7 +10,7 @@
 //! [`mesh_standins`] adds impostors: pods in the model's namespaces that
 //! wear a group's labels under another ServiceAccount.
 
-use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, INGRESS_STANDIN};
+use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, IMPOSTOR, INGRESS_STANDIN};
 use palisade::k8s::Labels;
 use palisade::model::{Model, StoreLocation};
 use serde_json::{json, Map, Value};
@@ -52,8 +52,6 @@ fn pod_as(name: &str, ns: &str, sa: &str, labels: Value, containers: Vec<Value>)
     p
 }
 
-/// Name prefix of the impostors (`mesh_standins`).
-pub const IMPOSTOR: &str = "impostor-";
 /// The ServiceAccount impostors run as.
 pub const IMPOSTOR_SA: &str = "impostor";
 
