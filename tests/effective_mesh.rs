@@ -1,12 +1,16 @@
-//! `check` reads the mesh layer (src/effective/mesh.rs): a connection is in
-//! the effective access only if the NetworkPolicies and the
-//! AuthorizationPolicies both allow it.
+//! `check` reads the mesh and guardrail layers (src/effective/mesh.rs,
+//! src/effective/calico.rs): a connection is in the effective access only
+//! if the NetworkPolicies, the AuthorizationPolicies and the Calico
+//! guardrails all allow it.
 //!
 //! - With both layers on, every example's and oracle model's effective
 //!   network equals the one without them: each layer is the model.
-//! - Hand edits of the generated AuthorizationPolicies of
-//!   tests/oracles/models/layers.sec (a rule dropped, a principal changed,
-//!   a DENY in the root namespace) take exactly that connection away.
+//! - Hand edits of the generated objects of tests/oracles/models/layers.sec
+//!   (an AuthorizationPolicy rule dropped, a principal changed, a DENY in
+//!   the root namespace; a GlobalNetworkPolicy deny ordered before the
+//!   NetworkPolicies, after them, behind an Allow, or narrowed by a field
+//!   the evaluator does not read) take exactly that connection away, or
+//!   nothing.
 
 use palisade::effective::access::{network, Node};
 use palisade::k8s::{self, Resource};
@@ -68,10 +72,15 @@ fn edges(model: &Model, objects: &[Resource]) -> BTreeSet<(Node, Node, String)> 
         .collect()
 }
 
-fn without_mesh(objects: &[Resource]) -> Vec<Resource> {
+fn without_layers(objects: &[Resource]) -> Vec<Resource> {
     objects
         .iter()
-        .filter(|r| !matches!(r, Resource::AuthorizationPolicy(_)))
+        .filter(|r| {
+            !matches!(
+                r,
+                Resource::AuthorizationPolicy(_) | Resource::GlobalNetworkPolicy(_)
+            )
+        })
         .cloned()
         .collect()
 }
@@ -83,7 +92,7 @@ fn both_layers_agree_on_every_model() {
         let model = with_layers(&path);
         let objects = objects(&model);
         let with = edges(&model, &objects);
-        let without = edges(&model, &without_mesh(&objects));
+        let without = edges(&model, &without_layers(&objects));
         assert_eq!(
             with,
             without,
@@ -184,4 +193,70 @@ fn hand_edits_of_the_mesh_take_connections_away() {
     let after = edges(&model, &objects);
     assert!(!has(&after, api, orders), "api -> orders despite the DENY");
     assert!(has(&after, frontend, api));
+}
+
+fn gnp(yaml: &str) -> Resource {
+    serde_yaml::from_str(&format!(
+        "kind: GlobalNetworkPolicy\napiVersion: projectcalico.org/v3\nmetadata: {{name: hand-written}}\n{yaml}"
+    ))
+    .unwrap()
+}
+
+const FRONTEND_TO_API: &str = "  selector: \"palisade.dev/pod == 'api'\"\n  namespaceSelector: \"kubernetes.io/metadata.name == 'core'\"\n  types: [Ingress]\n  ingress:\n";
+const FROM_FRONTEND: &str = "    source: {selector: \"palisade.dev/pod == 'frontend'\"}\n";
+
+#[test]
+fn hand_edits_of_the_guardrails_take_connections_away() {
+    let model = with_layers(&repo().join("tests/oracles/models/layers.sec"));
+    let base = objects(&model);
+    let before = edges(&model, &base);
+    let (frontend, api) = (node(&model, "frontend"), node(&model, "api"));
+    let has = |e: &BTreeSet<(Node, Node, String)>| e.iter().any(|x| x.0 == frontend && x.1 == api);
+    assert!(has(&before));
+    let with = |policies: &[&str]| {
+        let mut objects = base.clone();
+        for (i, p) in policies.iter().enumerate() {
+            let mut r = gnp(p);
+            if let Resource::GlobalNetworkPolicy(g) = &mut r {
+                g.metadata.name = format!("hand-written-{i}");
+            }
+            objects.push(r);
+        }
+        edges(&model, &objects)
+    };
+    let deny = |order: u32| {
+        format!("spec:\n  order: {order}\n{FRONTEND_TO_API}  - action: Deny\n    protocol: TCP\n{FROM_FRONTEND}    destination: {{ports: [9000]}}\n")
+    };
+    // Ordered before the NetworkPolicies: closed.
+    let after = with(&[&deny(10)]);
+    assert!(!has(&after), "a deny at order 10 leaves frontend -> api");
+    assert_eq!(after.len(), before.len() - 1);
+    // After them: the NetworkPolicy's allow came first.
+    assert!(has(&with(&[&deny(2000)])));
+    // Behind an Allow of an earlier policy: decided already.
+    let allow = format!("spec:\n  order: 5\n{FRONTEND_TO_API}  - action: Allow\n{FROM_FRONTEND}");
+    assert!(has(&with(&[&allow, &deny(10)])));
+    // Narrowed by what the evaluator does not read: left out, not guessed.
+    let narrowed = deny(10).replace(
+        "    protocol: TCP\n",
+        "    protocol: TCP\n    http: {methods: [DELETE]}\n",
+    );
+    assert!(has(&with(&[&narrowed])));
+
+    // Address egress: the API to its partner.
+    let api_group = match api {
+        Node::Group(g) => g,
+        _ => unreachable!(),
+    };
+    let partner = |objects: &[Resource]| {
+        network(&model, objects).ip.iter().any(|e| {
+            e.from == api_group
+                && e.addresses.cidrs().contains(&"203.0.113.0/24".to_string())
+                && !e.ports.is_empty()
+        })
+    };
+    assert!(partner(&base));
+    let mut objects = base.clone();
+    objects.push(gnp("spec:\n  order: 10\n  selector: \"palisade.dev/pod == 'api'\"\n  types: [Egress]\n  egress:\n  - action: Deny\n    protocol: TCP\n    destination: {nets: [203.0.113.0/24], ports: [443]}\n"));
+    assert!(!partner(&objects), "the API still reaches its partner");
 }

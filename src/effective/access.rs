@@ -451,7 +451,7 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
         }
     }
     // Every layer must allow a connection: the mesh's AuthorizationPolicies
-    // too (effective/mesh.rs).
+    // (effective/mesh.rs) and Calico's guardrails (effective/calico.rs) too.
     super::mesh::restrict(model, objects, &mut net);
     for (&group, &id) in &group_pod {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
@@ -462,6 +462,7 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
             });
         }
     }
+    super::calico::restrict(model, objects, &mut net, &mut ip);
     ip.sort_by_key(|e| e.from);
     out.net = Arc::new(net);
     out.ip = Arc::new(ip);

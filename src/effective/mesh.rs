@@ -283,7 +283,7 @@ use crate::model::{Model, StoreLocation};
 /// controller's from the label contract (docs/kubernetes.md: a store runs
 /// as the ServiceAccount named after it, the controller as
 /// `platform.ingress.service_account`).
-fn node_identity(
+pub(crate) fn node_identity(
     model: &Model,
     objects: &[Resource],
     node: Node,

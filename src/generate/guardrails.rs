@@ -230,6 +230,7 @@ fn deny_rules(denied: &Denied, source: EntityRule, destination: EntityRule) -> V
             protocol: None,
             source,
             destination,
+            other: Default::default(),
         }];
     };
     let mut by_proto: BTreeMap<Protocol, Vec<IntOrString>> = BTreeMap::new();
@@ -249,6 +250,7 @@ fn deny_rules(denied: &Denied, source: EntityRule, destination: EntityRule) -> V
                 ports,
                 ..destination.clone()
             },
+            other: Default::default(),
         })
         .collect()
 }

@@ -6,6 +6,7 @@
 
 use super::{nullable, ObjectMeta};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +68,11 @@ pub struct CalicoRule {
         skip_serializing_if = "EntityRule::is_empty"
     )]
     pub destination: EntityRule,
+    /// Fields palisade does not read (`notProtocol`, `icmp`, `http`,
+    /// `ipVersion`, ...): kept so the evaluator knows the rule is narrower
+    /// than what it reads.
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// The fields are ANDed; absent ones match everything.
@@ -96,6 +102,10 @@ pub struct EntityRule {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub ports: Vec<super::IntOrString>,
+    /// Fields palisade does not read (`notSelector`, `notPorts`,
+    /// `serviceAccounts`, `services`, ...).
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 impl EntityRule {
