@@ -247,6 +247,15 @@ fn collect(value: serde_yaml::Value, out: &mut Vec<Resource>) -> Result<(), Stri
             }
             Ok(())
         }
+        // Calico's namespaced NetworkPolicy shares the kind's name, not its
+        // shape: read as a Kubernetes one it would select every pod and
+        // admit everything. It is not evaluated (docs/checks.md).
+        Some("NetworkPolicy")
+            if (value.get("apiVersion").and_then(|v| v.as_str()))
+                .is_some_and(|v| v.starts_with("projectcalico.org/")) =>
+        {
+            Ok(())
+        }
         Some(kind) if KINDS.contains(&kind) => {
             out.push(serde_yaml::from_value(value).map_err(|e| e.to_string())?);
             Ok(())
@@ -966,6 +975,18 @@ mod tests {
         assert_eq!(kinds, ["Namespace", "Pod"]);
         let err = parse_manifests("kind: Role\nrules: 3\n").unwrap_err();
         assert_eq!(err.0, 0);
+    }
+
+    #[test]
+    fn calico_network_policies_are_not_read_as_kubernetes_ones() {
+        let text = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  selector: all()\n  types: [Ingress]\n  ingress: [{action: Deny}]\n---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {order: 10.5, types: [Egress], egress: [{action: Deny, notProtocol: TCP}]}\n";
+        let r = parse_manifests(text).unwrap();
+        assert_eq!(r.len(), 1);
+        let Resource::GlobalNetworkPolicy(g) = &r[0] else {
+            panic!("kind")
+        };
+        assert_eq!(g.spec.order.map(Order::value), Some(10.5));
+        assert!(g.spec.egress[0].other.contains_key("notProtocol"));
     }
 
     #[test]
