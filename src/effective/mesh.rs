@@ -36,7 +36,8 @@ pub struct Workload<'a> {
 /// The AuthorizationPolicies of a manifest set.
 #[derive(Debug)]
 pub struct Mesh<'a> {
-    policies: Vec<&'a AuthorizationPolicy>,
+    /// By namespace (an object without one is in `default`).
+    policies: std::collections::BTreeMap<&'a str, Vec<&'a AuthorizationPolicy>>,
     trust_domain: String,
 }
 
@@ -72,13 +73,14 @@ impl<'a> Mesh<'a> {
     /// The mesh of `objects`; `None` when they hold no AuthorizationPolicy
     /// (the mesh then allows everything it carries).
     pub fn from_resources(objects: &'a [Resource], trust_domain: &str) -> Option<Mesh<'a>> {
-        let policies: Vec<&AuthorizationPolicy> = objects
-            .iter()
-            .filter_map(|r| match r {
-                Resource::AuthorizationPolicy(p) => Some(p),
-                _ => None,
-            })
-            .collect();
+        let mut policies: std::collections::BTreeMap<&str, Vec<&AuthorizationPolicy>> =
+            std::collections::BTreeMap::new();
+        for r in objects {
+            if let Resource::AuthorizationPolicy(p) = r {
+                let ns = p.metadata.namespace.as_deref().unwrap_or("default");
+                policies.entry(ns).or_default().push(p);
+            }
+        }
         (!policies.is_empty()).then(|| Mesh {
             policies,
             trust_domain: trust_domain.to_string(),
@@ -97,18 +99,24 @@ impl<'a> Mesh<'a> {
     pub fn allowed(&self, src: &Workload<'_>, dst: &Workload<'_>) -> PortSet {
         let principal = self.principal(src);
         let applies = |p: &&&AuthorizationPolicy| {
-            let ns = p.metadata.namespace.as_deref().unwrap_or("default");
-            (ns == dst.namespace || ns == ROOT_NAMESPACE)
-                && p.spec.selector.as_ref().is_none_or(|s| {
-                    s.match_labels
-                        .iter()
-                        .all(|(k, v)| dst.labels.get(k) == Some(v))
-                })
+            p.spec.selector.as_ref().is_none_or(|s| {
+                s.match_labels
+                    .iter()
+                    .all(|(k, v)| dst.labels.get(k) == Some(v))
+            })
         };
         let mut denied = PortRanges::empty();
         let mut allowed = PortRanges::empty();
         let mut any_allow = false;
-        for p in self.policies.iter().filter(applies) {
+        let mut namespaces = vec![dst.namespace];
+        if dst.namespace != ROOT_NAMESPACE {
+            namespaces.push(ROOT_NAMESPACE);
+        }
+        let candidates = namespaces
+            .into_iter()
+            .filter_map(|ns| self.policies.get(ns))
+            .flatten();
+        for p in candidates.filter(applies) {
             let action = p.spec.action.as_deref().unwrap_or("ALLOW");
             let allow = match action {
                 "ALLOW" => true,
