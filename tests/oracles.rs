@@ -907,3 +907,38 @@ fn layers_case(o: &Oracles, case: &Case) -> Result<usize, String> {
         Err(format!("{text}(trees kept in {})\n", kept.display()))
     }
 }
+
+/// The Istio run can fail: in layers.sec's tree, the API's policy widened
+/// from the front end's identity to every ServiceAccount of its namespace
+/// lets the impostors in, and NCA shows them.
+#[test]
+fn the_istio_run_rejects_a_widened_identity() {
+    let o = oracles();
+    let model = with_layers(&repo().join("tests/oracles/models/layers.sec"));
+    let opts = palisade::generate::Options { workloads: true };
+    let files = palisade::output::files(
+        palisade::generate::generate(&model, &opts, None),
+        &model.files,
+    );
+    let scratch = scratch_dir("istio-widened");
+    let tree = scratch.path().join("istio");
+    let keep = |b: &str| !matches!(kind_of(b), "networkpolicy" | "globalnetworkpolicy");
+    write_layer(&files, None, &tree, keep, &[]);
+    let policy = tree.join("core/authorizationpolicy-api.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("cluster.local/ns/web/sa/frontend"), "{text}");
+    std::fs::write(&policy, text.replace("ns/web/sa/frontend", "ns/web/sa/*")).unwrap();
+    let standins = scratch.path().join("standins.yaml");
+    std::fs::write(&standins, standins::mesh_standins(&model)).unwrap();
+    let rows = o
+        .connectivity_batch(&[(tree, standins)])
+        .expect("NCA runs")
+        .remove(0)
+        .expect("NCA reads the tree");
+    let want = "web/impostor-frontend -> core/api : TCP/9000";
+    assert!(
+        rows.iter().any(|r| r.to_string() == want),
+        "NCA does not show {want}:\n{}",
+        render(&rows)
+    );
+}
