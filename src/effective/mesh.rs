@@ -151,7 +151,8 @@ fn rule_ports(
     principal: &str,
     allow: bool,
 ) -> PortRanges {
-    let from = match &rule.from {
+    // An empty list is an absent one (protobuf cannot tell them apart).
+    let from = match rule.from.as_ref().filter(|l| !l.is_empty()) {
         None => Match::Yes,
         Some(list) => list
             .iter()
@@ -163,7 +164,7 @@ fn rule_ports(
             }),
     };
     let mut condition = from;
-    let mut ports = match &rule.to {
+    let mut ports = match rule.to.as_ref().filter(|l| !l.is_empty()) {
         None => PortRanges::full(),
         Some(list) => {
             let mut out = PortRanges::empty();
@@ -432,6 +433,22 @@ spec:
   - to: [{operation: {ports: ['9999']}}]
   - to: [{operation: {ports: ['9000'], paths: [/admin]}}]
 ";
+
+    #[test]
+    fn empty_lists_are_absent_ones() {
+        let objects = parse_manifests(
+            "kind: AuthorizationPolicy\nmetadata: {name: a, namespace: n}\nspec:\n  rules:\n  - from: []\n    to: []\n",
+        )
+        .unwrap();
+        let mesh = Mesh::from_resources(&objects, "cluster.local").unwrap();
+        let l = labels(&[]);
+        let w = Workload {
+            namespace: "n",
+            labels: &l,
+            service_account: "s",
+        };
+        assert!(mesh.allowed(&w, &w).ports(Protocol::Tcp).is_full());
+    }
 
     #[test]
     fn identities_ports_and_unknowns() {
