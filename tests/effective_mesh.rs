@@ -231,6 +231,10 @@ fn hand_edits_of_the_guardrails_take_connections_away() {
     let after = with(&[&deny(10)]);
     assert!(!has(&after), "a deny at order 10 leaves frontend -> api");
     assert_eq!(after.len(), before.len() - 1);
+    // Without `types`: Calico's default (ingress rules: Ingress).
+    assert!(!has(&with(
+        &[&deny(10).replace("  types: [Ingress]\n", "")]
+    )));
     // After them: the NetworkPolicy's allow came first.
     assert!(has(&with(&[&deny(2000)])));
     // Behind an Allow of an earlier policy: decided already.

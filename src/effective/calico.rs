@@ -140,6 +140,19 @@ fn rule_ports(r: &CalicoRule) -> Option<PortSet> {
     }
 }
 
+/// Whether a policy governs `direction` (`Ingress`, `Egress`): its `types`,
+/// or without them Calico's default (ingress unless the policy has only
+/// egress rules; egress when it has egress rules).
+fn applies_to(p: &GlobalNetworkPolicy, direction: &str) -> bool {
+    if !p.spec.types.is_empty() {
+        return p.spec.types.iter().any(|t| t == direction);
+    }
+    match direction {
+        "Ingress" => !p.spec.ingress.is_empty() || p.spec.egress.is_empty(),
+        _ => !p.spec.egress.is_empty(),
+    }
+}
+
 /// The guardrail policies (ordered before the NetworkPolicies), in order.
 fn ordered(objects: &[Resource]) -> Vec<&GlobalNetworkPolicy> {
     let mut out: Vec<&GlobalNetworkPolicy> = objects
@@ -176,7 +189,7 @@ fn denied(
     let mut out = PortSet::empty();
     for p in policies {
         let direction = if ingress { "Ingress" } else { "Egress" };
-        if !p.spec.types.iter().any(|t| t == direction) {
+        if !applies_to(p, direction) {
             continue;
         }
         // An unreadable selector may select `at`: its Allow and Pass rules
@@ -275,7 +288,7 @@ pub fn restrict(model: &Model, objects: &[Resource], net: &mut Vec<NetEdge>, ip:
         // Per deny rule with `nets`: those addresses lose its ports.
         let mut parts = vec![(e.addresses.clone(), e.ports.clone())];
         for p in &policies {
-            if !p.spec.types.iter().any(|t| t == "Egress")
+            if !applies_to(p, "Egress")
                 || selects(
                     p.spec.selector.as_deref(),
                     p.spec.namespace_selector.as_deref(),
