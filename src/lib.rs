@@ -123,6 +123,9 @@ pub fn check_with<T: Send>(
     for d in lint_diags {
         comp.diagnostics.push(d);
     }
+    for d in generate::not_guardrails(&comp.model) {
+        comp.diagnostics.push(d);
+    }
     comp.diagnostics.sort();
     comp.diagnostics.dedup();
     (Checked { comp, graphs }, out)

@@ -161,3 +161,35 @@ fn json_carries_lint_findings() {
         .expect("runs");
     assert_eq!(denied.status.code(), Some(1));
 }
+
+/// With `guardrails = calico`, `check` names each `forbid` (pair) that no
+/// network guardrail enforces, and why, and the `~>` whose guardrail cuts
+/// only the direct connection — as notes (N0501), which never fail a check.
+#[test]
+fn layers_name_the_forbids_no_guardrail_enforces() {
+    let got: BTreeSet<(String, String)> = findings("tests/oracles/models/layers.sec")
+        .into_iter()
+        .filter(|(code, _)| code == "N0501")
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        "no network guardrail for `visitor -> orders`: `check` alone enforces it",
+        "no network guardrail for `sre -> worker`: `check` alone enforces it",
+        "the guardrail of this `~>` denies only the direct connection",
+    ]
+    .into_iter()
+    .map(|m| ("N0501".to_string(), m.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // Without guardrails there is nothing to say.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/models/layers.sec"),
+    )
+    .unwrap()
+    .replace("  guardrails = calico\n", "");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("layers.sec");
+    std::fs::write(&path, text).unwrap();
+    let comp = palisade::check(palisade::compile_path(&path).unwrap()).comp;
+    assert!(!comp.has_errors());
+    assert!(comp.diagnostics.iter().all(|d| d.code.as_str() != "N0501"));
+}

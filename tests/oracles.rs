@@ -22,6 +22,8 @@
 
 #[path = "oracles/connectivity.rs"]
 mod connectivity;
+#[path = "oracles/layers.rs"]
+mod layers;
 #[path = "oracles/standins.rs"]
 mod standins;
 #[path = "oracles/tools.rs"]
@@ -205,6 +207,26 @@ fn objects(tree: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Whether a generated file holds an object of the mesh or guardrail
+/// layers (Istio, Calico): kinds with CRDs, which kubernetes-validate has
+/// no schema for.
+fn layer_kind(file: &Path) -> bool {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    LAYER_KINDS
+        .iter()
+        .any(|k| name.starts_with(&format!("{k}-")))
+}
+
+/// The file-name prefixes (kinds, lowercased) of the layers' objects.
+const LAYER_KINDS: &[&str] = &[
+    "authorizationpolicy",
+    "peerauthentication",
+    "globalnetworkpolicy",
+];
+
 /// The rows NCA finds in `tree` (plus the model's stand-ins) that touch the model's namespaces.
 fn actual_rows(
     o: &Oracles,
@@ -242,10 +264,16 @@ fn judge(
     if let Err(e) = o.layout(tree) {
         fail("layout", e);
     }
-    let files = objects(tree);
+    // The mesh's and guardrails' kinds have CRDs, which kubernetes-validate
+    // has no schemas for: network-config-analyzer's parsers, which reject
+    // unknown fields and malformed values, judge them (the network check
+    // below, and `layers_each_enforce_the_model`).
+    let all = objects(tree);
+    let files: Vec<PathBuf> = all.iter().filter(|f| !layer_kind(f)).cloned().collect();
     if let Err(e) = o.validate(&files, &versions(model)) {
         fail("schema (kubernetes-validate, strict)", e);
     }
+    let files = all;
     if let Err(e) = o.names(&files) {
         fail(
             "names (API-server rules kubernetes-validate cannot check)",
@@ -760,4 +788,283 @@ fn a_kustomize_overlay_layers_over_the_generated_tree() {
     if let Some(diff) = compare(&expected_rows(model, env), &actual) {
         panic!("the overlay changed who reaches whom:\n{diff}");
     }
+}
+
+// The mesh and guardrail layers (docs/kubernetes.md, "Layers").
+
+/// The model with both layers turned on: `mesh = istio` (trust domain
+/// `cluster.local`, the one network-config-analyzer reads), `guardrails =
+/// calico`, and an identity for the ingress controller where the model
+/// gives none.
+fn with_layers(path: &Path) -> Model {
+    use palisade::model::{Guardrails, Mesh, MeshKind};
+    let mut model = compile(path).model;
+    model.platform.mesh = Some(Mesh {
+        kind: MeshKind::Istio,
+        trust_domain: "cluster.local".into(),
+    });
+    model.platform.guardrails = Some(Guardrails::Calico);
+    if let Some(ing) = &mut model.platform.ingress {
+        ing.service_account
+            .get_or_insert_with(|| "ingress-controller".into());
+    }
+    model
+}
+
+/// Write the files of one environment (`dir`: its subdirectory, `None`
+/// for the implicit one) whose kind `keep` accepts (by file-name prefix)
+/// into `to`, plus `extra` files.
+fn write_layer(
+    files: &palisade::output::tree::FileSet,
+    dir: Option<&str>,
+    to: &Path,
+    keep: impl Fn(&str) -> bool,
+    extra: &[(&str, String)],
+) {
+    for (path, bytes) in files {
+        let rel = match dir {
+            Some(d) => match path.strip_prefix(&format!("{d}/")) {
+                Some(r) => r,
+                None => continue,
+            },
+            None => path.as_str(),
+        };
+        let base = rel.rsplit('/').next().unwrap_or(rel);
+        if base == "kustomization.yaml" || !keep(base) {
+            continue;
+        }
+        let file = to.join(rel);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+    for (name, text) in extra {
+        std::fs::write(to.join(name), text).unwrap();
+    }
+}
+
+fn kind_of(base: &str) -> &str {
+    base.split_once('-').map_or(base, |(k, _)| k)
+}
+
+/// An allow-all NetworkPolicy in every namespace of the model: what a
+/// namespace admin could add by hand.
+fn allow_all(model: &Model) -> String {
+    let mut text = String::new();
+    for ns in &model.namespaces {
+        text += &format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: hand-written-allow-all, namespace: {}}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{{}}]\n  egress: [{{}}]\n",
+            ns.name
+        );
+    }
+    text
+}
+
+/// For every model with both layers on, judged by network-config-analyzer:
+/// - the Istio layer alone (AuthorizationPolicies, no NetworkPolicy) admits
+///   into the model's pods exactly the granted TCP connections, from the
+///   granted identities only — impostors wearing a group's labels under
+///   another ServiceAccount reach nothing (connectivity.rs,
+///   `expected_mesh_rows`);
+/// - the Kubernetes layer with the guardrails still equals the model;
+/// - with a hand-written allow-all NetworkPolicy in every namespace, no
+///   connection a `forbid` cuts is open while the guardrails are there, and
+///   each is open without them (so this test can fail).
+#[test]
+fn layers_each_enforce_the_model() {
+    let o = oracles();
+    let cases = cases();
+    let reports = parallel_map(&cases, |case| layers_case(o, case));
+    let failed: Vec<&String> = reports.iter().filter_map(|r| r.as_ref().err()).collect();
+    let cuts: usize = reports.iter().filter_map(|r| r.as_ref().ok()).sum();
+    assert!(
+        failed.is_empty(),
+        "{} of {} models fail:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.iter().map(|s| s.as_str()).collect::<String>()
+    );
+    assert!(
+        cuts > 0,
+        "no model has a forbid that is a network cut: the guardrails were not tested"
+    );
+    note(&format!(
+        "layers: {} models, {cuts} guardrail cuts proven",
+        cases.len()
+    ));
+}
+
+/// One NCA run of a tree: its name, which files (by name) it keeps, extra
+/// files, its stand-ins.
+type Run<'a> = (
+    &'static str,
+    Box<dyn Fn(&str) -> bool>,
+    Vec<(&'static str, String)>,
+    &'a String,
+);
+
+/// One model's layer checks; the number of cuts proven, or the report.
+fn layers_case(o: &Oracles, case: &Case) -> Result<usize, String> {
+    let model = with_layers(&case.path);
+    let scratch = scratch_dir(&format!("layers-{}", case.name.replace('/', "_")));
+    let opts = palisade::generate::Options {
+        workloads: model.platform.workloads,
+    };
+    let envs = palisade::generate::generate(&model, &opts, None);
+    let files = palisade::output::files(envs, &model.files);
+    let namespaces = model_namespaces(&model);
+    let in_model = |r: &Row| {
+        r.dst
+            .split_once('/')
+            .is_some_and(|(ns, _)| namespaces.contains(ns))
+    };
+    let mut jobs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut what: Vec<(Option<EnvId>, &str)> = Vec::new();
+    for (env, dir) in environments(&model) {
+        let d = dir.as_deref();
+        let base = scratch.path().join(d.unwrap_or("_"));
+        let mesh = standins::mesh_standins(&model);
+        let plain = standins::standins(&model);
+        let runs: [Run<'_>; 4] = [
+            (
+                "istio",
+                Box::new(|b| !matches!(kind_of(b), "networkpolicy" | "globalnetworkpolicy")),
+                vec![],
+                &mesh,
+            ),
+            (
+                "kubernetes",
+                Box::new(|b| !matches!(kind_of(b), "authorizationpolicy" | "peerauthentication")),
+                vec![],
+                &plain,
+            ),
+            (
+                "guarded",
+                Box::new(|b| !matches!(kind_of(b), "authorizationpolicy" | "peerauthentication")),
+                vec![("allow-all.yaml", allow_all(&model))],
+                &plain,
+            ),
+            (
+                "unguarded",
+                Box::new(|b| {
+                    !matches!(
+                        kind_of(b),
+                        "authorizationpolicy" | "peerauthentication" | "globalnetworkpolicy"
+                    )
+                }),
+                vec![("allow-all.yaml", allow_all(&model))],
+                &plain,
+            ),
+        ];
+        for (name, keep, extra, standins) in runs {
+            let tree = base.join(name);
+            std::fs::create_dir_all(&tree).unwrap();
+            write_layer(&files, d, &tree, keep, &extra);
+            let s = base.join(format!("{name}-standins.yaml"));
+            std::fs::write(&s, standins).unwrap();
+            jobs.push((tree, s));
+            what.push((env, name));
+        }
+    }
+    let answers = o
+        .connectivity_batch(&jobs)
+        .map_err(|e| format!("=== {}\n{e}\n", case.name))?;
+    let mut text = String::new();
+    let mut proven = 0;
+    for ((env, run), answer) in what.iter().zip(answers) {
+        let title = format!(
+            "{} [{}] {run}",
+            case.name,
+            env.map_or("-".into(), |e| model.environments[e.index()].name.clone())
+        );
+        let rows = match answer {
+            Ok(rows) => rows,
+            Err(e) => {
+                text += &format!("=== {title}\n{e}\n");
+                continue;
+            }
+        };
+        match *run {
+            "istio" => {
+                let actual: BTreeSet<Row> = rows
+                    .into_iter()
+                    .filter(|r| in_model(r) && (r.proto == "TCP" || r.proto == "*"))
+                    .collect();
+                let expected = connectivity::expected_mesh_rows(&model, *env);
+                if let Some(diff) = compare(&expected, &actual) {
+                    text += &format!("=== {title}: the Istio layer is not the model\n{diff}");
+                }
+            }
+            "kubernetes" => {
+                let actual: BTreeSet<Row> = rows
+                    .into_iter()
+                    .filter(|r| r.touches(&namespaces))
+                    .collect();
+                if let Some(diff) = compare(&expected_rows(&model, *env), &actual) {
+                    text += &format!("=== {title}: the Kubernetes layer with guardrails is not the model\n{diff}");
+                }
+            }
+            guarded => {
+                for cut in layers::cuts(&model, *env) {
+                    let open: Vec<&Row> = rows.iter().filter(|r| layers::opens(&cut, r)).collect();
+                    match (guarded == "guarded", open.is_empty()) {
+                        (true, false) => {
+                            text += &format!(
+                                "=== {title}: `{}` is open despite the guardrails:\n",
+                                cut.what
+                            );
+                            for r in open {
+                                text += &format!("    + {r}\n");
+                            }
+                        }
+                        (false, true) => {
+                            text += &format!("=== {title}: `{}` is closed without guardrails, so the test proves nothing\n", cut.what);
+                        }
+                        (true, true) => proven += 1,
+                        (false, false) => {}
+                    }
+                }
+            }
+        }
+    }
+    if text.is_empty() {
+        Ok(proven)
+    } else {
+        let kept = scratch.keep();
+        Err(format!("{text}(trees kept in {})\n", kept.display()))
+    }
+}
+
+/// The Istio run can fail: in layers.sec's tree, the API's policy widened
+/// from the front end's identity to every ServiceAccount of its namespace
+/// lets the impostors in, and NCA shows them.
+#[test]
+fn the_istio_run_rejects_a_widened_identity() {
+    let o = oracles();
+    let model = with_layers(&repo().join("tests/oracles/models/layers.sec"));
+    let opts = palisade::generate::Options { workloads: true };
+    let files = palisade::output::files(
+        palisade::generate::generate(&model, &opts, None),
+        &model.files,
+    );
+    let scratch = scratch_dir("istio-widened");
+    let tree = scratch.path().join("istio");
+    let keep = |b: &str| !matches!(kind_of(b), "networkpolicy" | "globalnetworkpolicy");
+    write_layer(&files, None, &tree, keep, &[]);
+    let policy = tree.join("core/authorizationpolicy-api.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("cluster.local/ns/web/sa/frontend"), "{text}");
+    std::fs::write(&policy, text.replace("ns/web/sa/frontend", "ns/web/sa/*")).unwrap();
+    let standins = scratch.path().join("standins.yaml");
+    std::fs::write(&standins, standins::mesh_standins(&model)).unwrap();
+    let rows = o
+        .connectivity_batch(&[(tree, standins)])
+        .expect("NCA runs")
+        .remove(0)
+        .expect("NCA reads the tree");
+    let want = "web/impostor-frontend -> core/api : TCP/9000";
+    assert!(
+        rows.iter().any(|r| r.to_string() == want),
+        "NCA does not show {want}:\n{}",
+        render(&rows)
+    );
 }

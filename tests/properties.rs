@@ -660,3 +660,104 @@ fn network_config_analyzer_agrees_on_random_models() {
         jobs.len()
     );
 }
+
+/// The mesh layer of random models, judged by network-config-analyzer:
+/// with `mesh = istio` turned on, the AuthorizationPolicies alone (every
+/// NetworkPolicy left out; impostors wearing each group's labels under
+/// another ServiceAccount added) admit into the model's pods exactly the
+/// model's TCP connections, identity by identity (tests/oracles.rs does the
+/// same for every example).
+#[test]
+fn network_config_analyzer_proves_the_mesh_on_random_models() {
+    use palisade::model::{Mesh, MeshKind};
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let oracles = tools::oracles();
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let scratch = tempfile::Builder::new()
+        .prefix("nca-mesh-")
+        .tempdir_in(tools::target_dir().join("tmp"))
+        .or_else(|_| tempfile::tempdir())
+        .expect("scratch dir");
+    let models = std::env::var("PALISADE_NCA_MODELS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(NCA_MODELS / 2);
+    // (model, environment, expected rows, its namespaces)
+    let mut jobs = Vec::new();
+    let mut pairs = Vec::new();
+    for i in 0..models {
+        let text = random_model::spec()
+            .new_tree(&mut runner)
+            .expect("a model")
+            .current()
+            .render();
+        let mut model = compile(&text).model;
+        model.platform.mesh = Some(Mesh {
+            kind: MeshKind::Istio,
+            trust_domain: "cluster.local".into(),
+        });
+        if let Some(ing) = &mut model.platform.ingress {
+            ing.service_account.get_or_insert_with(|| "ingress".into());
+        }
+        let dir = scratch.path().join(format!("model-{i:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("random.sec"), &text).unwrap();
+        let extra = dir.join("mesh-standins.yaml");
+        std::fs::write(&extra, standins::mesh_standins(&model)).unwrap();
+        for env in palisade::generate::environments(&model, None) {
+            let tree = dir.join(env_name(&model, env));
+            for obj in objects(&model, env) {
+                if matches!(obj, Resource::NetworkPolicy(_)) {
+                    continue;
+                }
+                let path = tree.join(output::object_path(&obj));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, serde_yaml::to_string(&obj).unwrap()).unwrap();
+            }
+            pairs.push((tree, extra.clone()));
+            jobs.push((
+                i,
+                env_name(&model, env),
+                connectivity::expected_mesh_rows(&model, env),
+                model_namespaces(&model),
+            ));
+        }
+    }
+    let answers = oracles
+        .connectivity_batch(&pairs)
+        .expect("the NCA batch runs");
+    let mut failures = String::new();
+    for ((i, env, expected, namespaces), nca) in jobs.iter().zip(answers) {
+        let nca: BTreeSet<Row> = match nca {
+            Ok(rows) => rows
+                .into_iter()
+                .filter(|r| {
+                    (r.proto == "TCP" || r.proto == "*")
+                        && r.dst
+                            .split_once('/')
+                            .is_some_and(|(ns, _)| namespaces.contains(ns))
+                })
+                .collect(),
+            Err(e) => {
+                failures += &format!("=== model {i} [{env}]: NCA failed: {e}\n");
+                continue;
+            }
+        };
+        if let Some(diff) = connectivity::compare(expected, &nca) {
+            failures +=
+                &format!("=== model {i} [{env}]: the Istio layer is not the model:\n{diff}");
+        }
+    }
+    if !failures.is_empty() {
+        let kept = scratch.keep();
+        panic!("{failures}\n(models and trees kept in {})", kept.display());
+    }
+    eprintln!(
+        "network-config-analyzer proves the mesh of {} trees of {models} random models",
+        jobs.len()
+    );
+}

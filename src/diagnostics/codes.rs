@@ -67,4 +67,5 @@ codes! {
     AuditUnenforced = "A0102", "the manifests block or never grant declared access";
     AuditUnbound = "A0103", "a model entity is bound to no workload of the manifests";
     AuditUnmodelled = "A0104", "a workload or RBAC subject the model does not mention";
+    ForbidNotGuardrail = "N0501", "a `forbid` (or part of one) that no network guardrail enforces";
 }

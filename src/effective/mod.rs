@@ -9,5 +9,7 @@
 //! the generator's output.
 
 pub mod access;
+pub mod calico;
+pub mod mesh;
 pub mod network;
 pub mod rbac;

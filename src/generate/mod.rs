@@ -8,9 +8,14 @@
 //! model's declaration order.
 
 mod flows;
+mod guardrails;
+mod istio;
 mod network;
 mod rbac;
 mod workloads;
+
+pub use guardrails::not_guardrails;
+pub use istio::principal;
 
 use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
@@ -87,8 +92,15 @@ pub fn map_env<T: Send>(
         let ns = NsId(i as u32);
         out.extend(namespace_objects(&cx, ns).into_iter().map(f));
         out.extend(network::baseline(&cx, ns).into_iter().map(f));
+        if model.platform.mesh.is_some() {
+            out.extend(istio::baseline(&cx, ns).into_iter().map(f));
+        }
     }
     out.par_extend(network::group_policies(&cx, &flows).map(f));
+    if let Some(mesh) = &model.platform.mesh {
+        out.extend(istio::group_policies(&cx, mesh, &flows).into_iter().map(f));
+    }
+    out.extend(guardrails::policies(&cx).into_iter().map(f));
     if opts.workloads {
         out.par_extend(workloads::objects(&cx, &flows).map(f));
     }
@@ -137,6 +149,8 @@ pub(crate) struct Cx<'m> {
     /// The `selector`s of bound pod groups and stores, by name (names are
     /// unique across them); the others are selected by `pod_label`.
     bound: HashMap<String, Labels>,
+    /// The `service_account`s of bound pod groups and stores, by name.
+    accounts: HashMap<String, String>,
 }
 
 impl<'m> Cx<'m> {
@@ -146,12 +160,23 @@ impl<'m> Cx<'m> {
             .filter(|(_, b)| !b.selector.is_empty())
             .map(|(name, b)| (name.clone(), Labels::from_iter(b.selector.iter().cloned())))
             .collect();
+        let accounts = (model.pods.iter().map(|g| (&g.name, &g.binding)))
+            .chain(model.stores.iter().map(|s| (&s.name, &s.binding)))
+            .filter_map(|(name, b)| Some((name.clone(), b.service_account.clone()?)))
+            .collect();
         Cx {
             model,
             env,
             pod_label: format!("{}/pod", model.platform.label_domain),
             bound,
+            accounts,
         }
+    }
+
+    /// The ServiceAccount of the pod group or store `name`: its
+    /// `service_account`, or its name.
+    pub fn service_account<'n>(&'n self, name: &'n str) -> &'n str {
+        self.accounts.get(name).map_or(name, String::as_str)
     }
 
     /// The labels that select the pods of the pod group or store `name`:

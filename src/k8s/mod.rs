@@ -11,6 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod calico;
+mod istio;
+
+pub use calico::*;
+pub use istio::*;
+
 /// Labels, annotations, `matchLabels` and resource quantities: a string map
 /// kept as a sorted vector ([`litemap`]). Most hold one to five entries; a
 /// `BTreeMap` allocates a node of eleven slots (over 500 bytes) for each,
@@ -75,6 +81,9 @@ pub enum Resource {
     RoleBinding(RoleBinding),
     ClusterRoleBinding(RoleBinding),
     PodDisruptionBudget(PodDisruptionBudget),
+    AuthorizationPolicy(AuthorizationPolicy),
+    PeerAuthentication(PeerAuthentication),
+    GlobalNetworkPolicy(GlobalNetworkPolicy),
 }
 
 impl Resource {
@@ -96,6 +105,9 @@ impl Resource {
             Resource::RoleBinding(_) => "RoleBinding",
             Resource::ClusterRoleBinding(_) => "ClusterRoleBinding",
             Resource::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Resource::AuthorizationPolicy(_) => "AuthorizationPolicy",
+            Resource::PeerAuthentication(_) => "PeerAuthentication",
+            Resource::GlobalNetworkPolicy(_) => "GlobalNetworkPolicy",
         }
     }
 
@@ -118,6 +130,10 @@ impl Resource {
             | Resource::RoleBinding(_)
             | Resource::ClusterRoleBinding(_) => "rbac.authorization.k8s.io/v1",
             Resource::PodDisruptionBudget(_) => "policy/v1",
+            Resource::AuthorizationPolicy(_) | Resource::PeerAuthentication(_) => {
+                "security.istio.io/v1"
+            }
+            Resource::GlobalNetworkPolicy(_) => "projectcalico.org/v3",
         }
     }
 
@@ -137,6 +153,9 @@ impl Resource {
             Resource::Role(o) | Resource::ClusterRole(o) => &o.metadata,
             Resource::RoleBinding(o) | Resource::ClusterRoleBinding(o) => &o.metadata,
             Resource::PodDisruptionBudget(o) => &o.metadata,
+            Resource::AuthorizationPolicy(o) => &o.metadata,
+            Resource::PeerAuthentication(o) => &o.metadata,
+            Resource::GlobalNetworkPolicy(o) => &o.metadata,
         }
     }
 }
@@ -180,6 +199,9 @@ impl Serialize for Resource {
                 tagged(self, body, s)
             }
             Resource::PodDisruptionBudget(body) => tagged(self, body, s),
+            Resource::AuthorizationPolicy(body) => tagged(self, body, s),
+            Resource::PeerAuthentication(body) => tagged(self, body, s),
+            Resource::GlobalNetworkPolicy(body) => tagged(self, body, s),
         }
     }
 }
@@ -201,6 +223,9 @@ pub const KINDS: &[&str] = &[
     "ClusterRole",
     "RoleBinding",
     "ClusterRoleBinding",
+    "AuthorizationPolicy",
+    "PeerAuthentication",
+    "GlobalNetworkPolicy",
 ];
 
 /// The objects of a multi-document YAML manifest, in order. Documents of
@@ -225,6 +250,15 @@ fn collect(value: serde_yaml::Value, out: &mut Vec<Resource>) -> Result<(), Stri
                     collect(item.clone(), out)?;
                 }
             }
+            Ok(())
+        }
+        // Calico's namespaced NetworkPolicy shares the kind's name, not its
+        // shape: read as a Kubernetes one it would select every pod and
+        // admit everything. It is not evaluated (docs/checks.md).
+        Some("NetworkPolicy")
+            if (value.get("apiVersion").and_then(|v| v.as_str()))
+                .is_some_and(|v| v.starts_with("projectcalico.org/")) =>
+        {
             Ok(())
         }
         Some(kind) if KINDS.contains(&kind) => {
@@ -1028,6 +1062,18 @@ mod tests {
         assert_eq!(kinds, ["Namespace", "Pod"]);
         let err = parse_manifests("kind: Role\nrules: 3\n").unwrap_err();
         assert_eq!(err.0, 0);
+    }
+
+    #[test]
+    fn calico_network_policies_are_not_read_as_kubernetes_ones() {
+        let text = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  selector: all()\n  types: [Ingress]\n  ingress: [{action: Deny}]\n---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {order: 10.5, types: [Egress], egress: [{action: Deny, notProtocol: TCP}]}\n";
+        let r = parse_manifests(text).unwrap();
+        assert_eq!(r.len(), 1);
+        let Resource::GlobalNetworkPolicy(g) = &r[0] else {
+            panic!("kind")
+        };
+        assert_eq!(g.spec.order.map(Order::value), Some(10.5));
+        assert!(g.spec.egress[0].other.contains_key("notProtocol"));
     }
 
     #[test]

@@ -29,6 +29,32 @@ impl std::fmt::Display for Cidr {
 pub struct PodSelector {
     pub namespace: String,
     pub labels: crate::k8s::Labels,
+    /// The ServiceAccount the pods run as (`platform.ingress.service_account`):
+    /// their mesh identity.
+    pub service_account: Option<String>,
+}
+
+/// `platform.mesh`: the service mesh whose policies `build` writes beside the
+/// NetworkPolicies (docs/kubernetes.md, "Layers").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mesh {
+    /// Istio, the only mesh palisade generates for.
+    pub kind: MeshKind,
+    /// `platform.trust_domain`: the first part of every principal
+    /// (`TRUST_DOMAIN/ns/NS/sa/SA`), Istio's `meshConfig.trustDomain`.
+    pub trust_domain: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeshKind {
+    Istio,
+}
+
+/// `platform.guardrails`: the engine `forbid` statements are compiled for as
+/// cluster-wide denies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guardrails {
+    Calico,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +79,8 @@ pub struct Platform {
     pub workloads: bool,
     pub registries: Vec<String>,
     pub api_server: Option<ApiServer>,
+    pub mesh: Option<Mesh>,
+    pub guardrails: Option<Guardrails>,
     pub span: Option<Span>,
 }
 
@@ -102,6 +130,7 @@ impl Default for Platform {
             dns: PodSelector {
                 namespace: "kube-system".into(),
                 labels: crate::k8s::Labels::from_iter([("k8s-app".into(), "kube-dns".into())]),
+                service_account: None,
             },
             dns_ports: vec![53],
             // RFC 1918, carrier-grade NAT (RFC 6598: EKS and others put
@@ -121,6 +150,8 @@ impl Default for Platform {
             workloads: true,
             registries: Vec::new(),
             api_server: None,
+            mesh: None,
+            guardrails: None,
             span: None,
         }
     }

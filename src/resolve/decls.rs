@@ -21,6 +21,9 @@ pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
         "workloads",
         "registries",
         "api_server",
+        "mesh",
+        "trust_domain",
+        "guardrails",
     ];
     let props = Props::new(Some(&p.props), KEYS, "`platform`", diags);
     let mut out = Platform {
@@ -33,7 +36,11 @@ pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
         }
     }
     if let Some(v) = props.value("ingress", "{ namespace = \"...\", pods = { ... } }", diags) {
-        out.ingress = pod_selector("ingress", v, &[], diags).map(|(sel, _)| sel);
+        out.ingress =
+            pod_selector("ingress", v, &["service_account"], diags).map(|(mut sel, p)| {
+                sel.service_account = service_account_name(&p, diags);
+                sel
+            });
     }
     if let Some(v) = props.value("dns", "{ namespace = \"...\", pods = { ... } }", diags) {
         if let Some((sel, props)) = pod_selector("dns", v, &["ports"], diags) {
@@ -75,7 +82,126 @@ pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
     if let Some(v) = props.value("api_server", "{ address = \"CIDR\", port = 6443 }", diags) {
         out.api_server = api_server(v, diags);
     }
+    layers(&props, &mut out, diags);
     out
+}
+
+// ---- platform.mesh, platform.trust_domain, platform.guardrails (the policy
+// layers beside the NetworkPolicies; docs/kubernetes.md, "Layers").
+
+/// `mesh`, `trust_domain` and `guardrails` into `out` (after `ingress`).
+fn layers(props: &Props<'_>, out: &mut Platform, diags: &mut Diagnostics) {
+    if let Some(v) = props.value("mesh", "istio", diags) {
+        out.mesh = mesh(v, diags);
+    }
+    if let Some(v) = props.value("trust_domain", "\"cluster.local\"", diags) {
+        let domain =
+            props::string("trust_domain", v, diags).and_then(
+                |s| match names::dns_subdomain_problem(s) {
+                    None => Some(s.to_string()),
+                    Some(problem) => {
+                        diags.push(props::invalid(
+                            "trust_domain",
+                            v.span,
+                            format!("`trust_domain` {problem}"),
+                        ));
+                        None
+                    }
+                },
+            );
+        match (&mut out.mesh, domain) {
+            (Some(m), Some(d)) => m.trust_domain = d,
+            (None, Some(_)) if !props.has("mesh") => diags.push(
+                props::invalid("trust_domain", v.span, "`trust_domain` without `mesh`")
+                    .help("add `mesh = istio`: the trust domain names the mesh's identities"),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(v) = props.value("guardrails", "calico", diags) {
+        out.guardrails = guardrails(v, diags);
+    }
+    // The ingress controller's requests carry its identity in the mesh.
+    if let (Some(_), Some(ing)) = (&out.mesh, &out.ingress) {
+        if ing.service_account.is_none() {
+            if let Some(v) = props.get("ingress").and_then(|e| e.value.as_ref()) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::MissingProperty,
+                        v.span,
+                        "with `mesh = istio`, `ingress` needs a `service_account`",
+                    )
+                    .label("no mesh identity for the ingress controller")
+                    .help("write `service_account = \"NAME\"`: the ServiceAccount the controller's pods run as (its principal in the mesh)"),
+                );
+            }
+        }
+    }
+}
+
+fn mesh(v: &ast::Value, diags: &mut Diagnostics) -> Option<Mesh> {
+    let word = match &v.kind {
+        ValueKind::Word(w) | ValueKind::Str(w) => w.as_str(),
+        _ => {
+            diags.push(props::wrong_type("mesh", v, "`istio`"));
+            return None;
+        }
+    };
+    if word == "istio" {
+        return Some(Mesh {
+            kind: MeshKind::Istio,
+            trust_domain: "cluster.local".into(),
+        });
+    }
+    diags.push(
+        props::invalid("mesh", v.span, format!("palisade does not generate policies for the mesh `{}`", names::shorten(word)))
+            .help("write `mesh = istio`, or leave `mesh` out: the NetworkPolicies enforce the model on their own"),
+    );
+    None
+}
+
+fn guardrails(v: &ast::Value, diags: &mut Diagnostics) -> Option<Guardrails> {
+    let word = match &v.kind {
+        ValueKind::Word(w) | ValueKind::Str(w) => w.as_str(),
+        _ => {
+            diags.push(props::wrong_type("guardrails", v, "`calico`"));
+            return None;
+        }
+    };
+    if word == "calico" {
+        return Some(Guardrails::Calico);
+    }
+    diags.push(
+        props::invalid(
+            "guardrails",
+            v.span,
+            format!(
+                "palisade does not generate guardrails for `{}`",
+                names::shorten(word)
+            ),
+        )
+        .help(
+            "write `guardrails = calico` (Calico GlobalNetworkPolicies), or leave `guardrails` out",
+        ),
+    );
+    None
+}
+
+/// `ingress.service_account`: a ServiceAccount name.
+fn service_account_name(p: &Props<'_>, diags: &mut Diagnostics) -> Option<String> {
+    let v = p.value("service_account", "\"NAME\"", diags)?;
+    let s = props::string("service_account", v, diags)?;
+    match names::dns_subdomain_problem(s) {
+        None => Some(s.to_string()),
+        Some(problem) => {
+            diags.push(props::invalid(
+                "service_account",
+                v.span,
+                format!("ServiceAccount name `{}` {problem}", names::shorten(s)),
+            ));
+            None
+        }
+    }
 }
 
 fn kubernetes_version(v: &ast::Value, diags: &mut Diagnostics) -> Option<(u32, u32)> {
@@ -224,6 +350,7 @@ fn pod_selector<'v>(
         PodSelector {
             namespace: ns?,
             labels: labels.into_iter().collect(),
+            service_account: None,
         },
         props,
     ))

@@ -28,6 +28,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const INGRESS_STANDIN: &str = "ingress-controller";
 /// Name of the DNS stand-in Deployment (in `platform.dns.namespace`).
 pub const DNS_STANDIN: &str = "coredns";
+/// Name prefix of the impostors (standins.rs, `mesh_standins`).
+pub const IMPOSTOR: &str = "impostor-";
 /// Namespace of the decoys (standins.rs): no connection may involve them.
 pub const DECOY_NAMESPACE: &str = "zz-oracle-decoys";
 
@@ -66,10 +68,10 @@ type Conn = (Protocol, u16);
 
 /// An inclusive range of addresses of one family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct IpRange {
-    v6: bool,
-    start: u128,
-    end: u128,
+pub struct IpRange {
+    pub v6: bool,
+    pub start: u128,
+    pub end: u128,
 }
 
 impl IpRange {
@@ -89,7 +91,7 @@ impl IpRange {
         }
     }
 
-    fn of(c: &Cidr) -> IpRange {
+    pub fn of(c: &Cidr) -> IpRange {
         let (v6, addr) = match c.addr {
             IpAddr::V4(a) => (false, u128::from(u32::from(a))),
             IpAddr::V6(a) => (true, u128::from(a)),
@@ -140,7 +142,7 @@ impl IpRange {
 /// ranges that are never the internet (docs/language.md): link-local
 /// 169.254.0.0/16 and fe80::/10, unique local fc00::/7. Written out here,
 /// not taken from the compiler.
-fn internet(model: &Model) -> Vec<IpRange> {
+pub fn internet(model: &Model) -> Vec<IpRange> {
     let never = ["169.254.0.0/16", "fe80::/10", "fc00::/7"]
         .map(|c| palisade::resolve::parse_cidr(c).expect("a CIDR"));
     let private: Vec<IpRange> = (model.platform.private_ranges.iter())
@@ -174,6 +176,35 @@ fn internet(model: &Model) -> Vec<IpRange> {
         }
     }
     out
+}
+
+/// A row's address endpoint (`a.b.c.d/n`, `first-last`, comma-joined)
+/// as ranges; `None` for a pod endpoint.
+#[allow(dead_code)] // tests/oracles.rs
+pub fn parse_ranges(endpoint: &str) -> Option<Vec<IpRange>> {
+    let mut out = Vec::new();
+    for part in endpoint.split(',') {
+        let range = if let Some((a, b)) = part.split_once('-').filter(|_| !part.contains('/')) {
+            let (a, b): (IpAddr, IpAddr) = (a.parse().ok()?, b.parse().ok()?);
+            let n = |x: IpAddr| match x {
+                IpAddr::V4(v) => u128::from(u32::from(v)),
+                IpAddr::V6(v) => u128::from(v),
+            };
+            IpRange {
+                v6: a.is_ipv6(),
+                start: n(a),
+                end: n(b),
+            }
+        } else {
+            let (a, p) = part.split_once('/')?;
+            IpRange::of(&Cidr {
+                addr: a.parse().ok()?,
+                prefix: p.parse().ok()?,
+            })
+        };
+        out.push(range);
+    }
+    Some(out)
 }
 
 /// Allowed connections before they are printed as rows.
@@ -477,6 +508,89 @@ pub fn compare(expected: &BTreeSet<Row>, actual: &BTreeSet<Row>) -> Option<Strin
 /// All rows, one a line, for snapshots and reports.
 pub fn render(rows: &BTreeSet<Row>) -> String {
     rows.iter().map(|r| format!("{r}\n")).collect()
+}
+
+#[allow(dead_code)] // tests/oracles.rs
+/// The rows NCA must print for the Istio layer alone (`platform.mesh =
+/// istio`), restricted to TCP connections into the model's pods: an
+/// AuthorizationPolicy governs what reaches a workload, over TCP (Istio's
+/// proxy carries nothing else), by the caller's identity. Each granted TCP
+/// connection between pods of the model, and from the ingress controller
+/// for people, from the caller's pods; into an impostor (a pod wearing the
+/// group's labels, standins.rs) the same as into its group, and from an
+/// impostor nothing. Worked out from the grants alone, like
+/// [`expected_rows`].
+pub fn expected_mesh_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
+    let ingress = model
+        .platform
+        .ingress
+        .as_ref()
+        .map(|i| format!("{}/{INGRESS_STANDIN}", i.namespace));
+    let store_pod = |s: palisade::model::StoreId| match model.stores[s.index()].location {
+        StoreLocation::InCluster(ns) => Some(format!(
+            "{}/{}",
+            model.namespace(ns).name,
+            model.stores[s.index()].name
+        )),
+        StoreLocation::Outside(_) => None,
+    };
+    let mut pairs: BTreeMap<(String, String), BTreeSet<Conn>> = BTreeMap::new();
+    let mut add = |src: String, dst: String, port: u16| {
+        pairs
+            .entry((src, dst))
+            .or_default()
+            .insert((Protocol::Tcp, port));
+    };
+    for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
+        let dst = match g.target {
+            Entity::App(a) => group_of(model, a),
+            Entity::Store(s) => match store_pod(s) {
+                Some(p) => p,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let port = match (&g.access, g.target) {
+            (
+                Access::Port {
+                    number,
+                    protocol: Protocol::Tcp,
+                    ..
+                },
+                _,
+            ) => *number,
+            (Access::Data(_), Entity::Store(s)) if matches!(g.subject, Entity::App(_)) => {
+                model.stores[s.index()].port
+            }
+            _ => continue,
+        };
+        let src = match g.subject {
+            Entity::App(a) => group_of(model, a),
+            Entity::Store(s) => match store_pod(s) {
+                Some(p) => p,
+                None => continue,
+            },
+            Entity::Persona(_) | Entity::Internet => match &ingress {
+                Some(i) => i.clone(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let to_itself = matches!((g.subject, g.target), (Entity::App(a), Entity::App(b)) if a == b)
+            || matches!((g.subject, g.target), (Entity::Store(a), Entity::Store(b)) if a == b);
+        if src == dst && !to_itself {
+            continue; // pod-mates: localhost
+        }
+        let (ns, name) = dst.split_once('/').expect("ns/name");
+        let impostor = format!("{ns}/{}{name}", IMPOSTOR);
+        add(src.clone(), impostor, port);
+        add(src, dst, port);
+    }
+    let mut out = BTreeSet::new();
+    for ((src, dst), conns) in &pairs {
+        push_rows(&mut out, src, dst, conns);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,9 +4,13 @@
 //! the cluster DNS, and — when the model sets `workloads = false` — one per
 //! pod group — plus decoys: pods in a namespace of their own that carry the
 //! same selector labels. Written as JSON documents (JSON is YAML) from the
-//! model alone.
+//! model alone. Every stand-in runs as the ServiceAccount that is its mesh
+//! identity (a store's is named after it, the ingress controller's is
+//! `platform.ingress.service_account`); for the mesh layer,
+//! [`mesh_standins`] adds impostors: pods in the model's namespaces that
+//! wear a group's labels under another ServiceAccount.
 
-use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, INGRESS_STANDIN};
+use crate::connectivity::{DECOY_NAMESPACE, DNS_STANDIN, IMPOSTOR, INGRESS_STANDIN};
 use palisade::k8s::Labels;
 use palisade::model::{Model, StoreLocation};
 use serde_json::{json, Map, Value};
@@ -39,6 +43,43 @@ fn pod(name: &str, ns: &str, labels: Value, containers: Vec<Value>) -> Value {
         "metadata": { "name": name, "namespace": ns, "labels": labels },
         "spec": { "containers": containers }
     })
+}
+
+/// A pod running as ServiceAccount `sa`.
+fn pod_as(name: &str, ns: &str, sa: &str, labels: Value, containers: Vec<Value>) -> Value {
+    let mut p = pod(name, ns, labels, containers);
+    p["spec"]["serviceAccountName"] = json!(sa);
+    p
+}
+
+/// The ServiceAccount impostors run as.
+pub const IMPOSTOR_SA: &str = "impostor";
+
+#[allow(dead_code)] // tests/oracles.rs
+/// [`standins`] plus one impostor per pod group and in-cluster store: a pod
+/// in its namespace with its pod label, running as ServiceAccount
+/// `impostor`. NetworkPolicies would admit it; the mesh must not.
+pub fn mesh_standins(model: &Model) -> String {
+    let pod_label = format!("{}/pod", model.platform.label_domain);
+    let mut text = standins(model);
+    for (ns, name) in crate::connectivity::model_pods(model)
+        .iter()
+        .filter_map(|p| p.split_once('/'))
+    {
+        let l = Labels::from_iter([(pod_label.clone(), name.to_string())]);
+        let c = container("impostor", vec![port(80, "TCP")]);
+        let p = pod_as(
+            &format!("{IMPOSTOR}{name}"),
+            ns,
+            IMPOSTOR_SA,
+            labels(&l),
+            vec![c],
+        );
+        text += "---\n";
+        text += &serde_json::to_string_pretty(&p).expect("JSON serialises");
+        text += "\n";
+    }
+    text
 }
 
 fn container(name: &str, ports: Vec<Value>) -> Value {
@@ -79,9 +120,10 @@ pub fn standins(model: &Model) -> String {
     if let Some(ing) = &model.platform.ingress {
         extra_ns.push(&ing.namespace);
         let ports = vec![port(80, "TCP"), port(443, "TCP")];
-        docs.push(pod(
+        docs.push(pod_as(
             INGRESS_STANDIN,
             &ing.namespace,
+            ing.service_account.as_deref().unwrap_or("default"),
             labels(&ing.labels),
             vec![container("controller", ports)],
         ));
@@ -94,9 +136,10 @@ pub fn standins(model: &Model) -> String {
             let mut l = Labels::from_iter(model.store_selector(palisade::model::StoreId(i as u32)));
             l.insert("app.kubernetes.io/name".to_string(), store.name.clone());
             let c = container(&store.name, vec![port(store.port, "TCP")]);
-            docs.push(pod(
+            docs.push(pod_as(
                 &store.name,
                 &model.namespace(ns).name,
+                &store.name,
                 labels(&l),
                 vec![c],
             ));
@@ -122,7 +165,7 @@ pub fn standins(model: &Model) -> String {
                 })
                 .collect();
             let ns = &model.namespace(group.namespace).name;
-            docs.push(pod(&group.name, ns, labels(&l), containers));
+            docs.push(pod_as(&group.name, ns, &group.name, labels(&l), containers));
         }
     }
 

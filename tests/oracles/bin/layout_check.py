@@ -15,7 +15,8 @@ import yaml
 
 CLUSTER_SCOPED = {'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass',
                   'PriorityClass', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration',
-                  'MutatingWebhookConfiguration', 'IngressClass', 'RuntimeClass'}
+                  'MutatingWebhookConfiguration', 'IngressClass', 'RuntimeClass',
+                  'GlobalNetworkPolicy'}
 
 
 def main():
