@@ -218,3 +218,63 @@ pub fn tree(data: &[u8]) {
         }
     }
 }
+
+/// The model `manifests` audits its inputs against: bindings of each kind,
+/// a store, a persona, a forbid.
+const AUDIT_MODEL: &str = r#"system fz
+platform {
+  api_server = { address = "10.96.0.1/32" }
+  ingress = { namespace = "ingress-nginx", pods = { "app.kubernetes.io/name" = "ingress-nginx" } }
+}
+namespace web
+persona dev { group = "devs" }
+persona visitor { external }
+app api in web { image = "r.example.com/api:1" ports = { http = 8080 } selector = { app = "api" } service_account = "api-sa" }
+app worker in web { image = "r.example.com/worker:1" workload = "statefulset/worker" }
+store db in web { engine = postgres }
+allow worker -> api: http
+allow visitor -> api: http
+allow api -> db: read
+allow dev -> api: logs
+allow api -> kube: get configmaps
+forbid worker ~> internet
+"#;
+
+/// `palisade audit`'s readers and engine on one manifest file: documents,
+/// `List`s, positions, binding, evaluation, comparison, and every report
+/// form. A panic, a span outside the file, or a JSON report that does not
+/// serialize is a bug.
+pub fn manifests(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let comp = palisade::compile_str("model.sec", AUDIT_MODEL);
+    assert!(!comp.has_errors(), "the fuzz model checks");
+    let mut checked = palisade::check(comp);
+    let first = checked.comp.sources.len();
+    checked.comp.sources.add(SourceFile::new(
+        "manifests.yaml",
+        "manifests.yaml".into(),
+        text.to_owned(),
+    ));
+    let mut diags = Diagnostics::new();
+    let m = palisade::manifests::read(&checked.comp.sources, first, "web", &mut diags);
+    let len = text.len() as u32;
+    for d in diags.iter() {
+        assert!(d.primary.span.end <= len, "a span past the end: {d:?}");
+    }
+    let list: Vec<_> = diags.iter().cloned().collect();
+    let _ = palisade::diagnostics::render::render(&list, &checked.comp.sources, false);
+    for o in &m.objects {
+        assert!(o.span.start <= o.span.end && o.span.end <= len, "{:?}", o.span);
+    }
+    let report = palisade::audit::audit(&checked, None, &m);
+    let model = &checked.comp.model;
+    let found = palisade::audit::report::diagnostics(model, &m, &report);
+    let _ = palisade::diagnostics::render::render(&found, &checked.comp.sources, false);
+    let json = palisade::audit::report::json(model, &checked.comp.sources, &m, &report, "model.sec");
+    let _ = serde_json::to_string(&json).expect("the report serializes");
+    let sarif =
+        palisade::diagnostics::sarif::to_sarif(&found, &checked.comp.sources, palisade::lints::LINTS);
+    let _ = serde_json::to_string(&sarif).expect("SARIF serializes");
+}
