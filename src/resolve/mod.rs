@@ -273,7 +273,7 @@ impl Resolver<'_> {
         } else if let Some(s) =
             crate::suggest::closest(&name.name, self.namespaces.keys().map(String::as_str))
         {
-            d = d.help(format!("did you mean `{s}`?"));
+            d = d.did_you_mean(s);
         } else {
             d = d.help(format!(
                 "declare it: `namespace {} \"...\"`",
@@ -511,7 +511,7 @@ impl Resolver<'_> {
                 .map(String::as_str)
                 .chain(["internet", "kube"]);
             if let Some(s) = crate::suggest::closest(&name.name, candidates) {
-                return d.help(format!("did you mean `{s}`?"));
+                return d.did_you_mean(s);
             }
         }
         d.help(format!(

@@ -156,7 +156,7 @@ fn envs(r: &mut Resolver<'_>, idents: &[ast::Ident]) -> Option<Vec<EnvId>> {
                 } else if let Some(s) =
                     crate::suggest::closest(&i.name, r.environments.keys().map(String::as_str))
                 {
-                    d.help(format!("did you mean `{s}`?"))
+                    d.did_you_mean(s)
                 } else {
                     let mut known: Vec<&str> = r.environments.keys().map(String::as_str).collect();
                     known.sort_unstable();
@@ -468,7 +468,7 @@ fn no_such_port(m: &Model, t: Entity, w: &ast::Ident, ports: &[Port]) -> Diagnos
     )
     .label("no such port");
     match crate::suggest::closest(&w.name, ports.iter().map(|p| p.name.as_str())) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s),
         None if ports.is_empty() => d.help(format!("`{}` declares no ports", m.name_of(t))),
         None => d.help(format!("its ports: {}", port_list(ports))),
     }
@@ -610,7 +610,7 @@ fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Box<D
         )
         .label("unknown verb");
         d = match crate::suggest::closest(&verb.name, VERBS.iter().copied()) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
+            Some(s) => d.did_you_mean(s),
             None => d.help(format!("verbs: {}", backticked(VERBS))),
         };
         return err(d);
@@ -722,7 +722,7 @@ fn lint_ref(r: &mut Resolver<'_>, name: &ast::Ident) -> Option<&'static str> {
     )
     .label("no lint of this name");
     d = match crate::suggest::closest(&name.name, r.lints.iter().map(|l| l.name)) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s),
         None => d.help("`palisade explain` lists the lints"),
     };
     r.diags.push(d);
@@ -770,7 +770,7 @@ fn lint(r: &mut Resolver<'_>, s: &ast::LintStmt) {
         )
         .label("expected `allow`, `warn` or `deny`");
         if let Some(x) = crate::suggest::closest(&s.level.name, ["allow", "warn", "deny"]) {
-            d = d.help(format!("did you mean `{x}`?"));
+            d = d.did_you_mean(x);
         }
         r.diags.push(d);
     }
