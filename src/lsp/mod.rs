@@ -12,8 +12,11 @@
 //! separate models, like `examples/`) it is the file alone. Open documents
 //! are read from the editor, the others from disk.
 
+mod actions;
+pub mod complete;
 pub mod index;
 pub mod position;
+mod rename;
 
 use crate::access_graph::GNode;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
@@ -52,6 +55,20 @@ fn capabilities() -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some([":", ">", "[", ",", "{", "="].map(String::from).to_vec()),
+            ..Default::default()
+        }),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
@@ -433,8 +450,8 @@ impl Server {
 
     fn request(&mut self, req: Request) -> Response {
         use lsp::request::{
-            DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-            Request as _,
+            CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition,
+            HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
         };
         let id = req.id.clone();
         let result = match req.method.as_str() {
@@ -453,6 +470,28 @@ impl Server {
             Formatting::METHOD => self
                 .params(&req)
                 .map(|p: lsp::DocumentFormattingParams| to_json(self.format(&p.text_document.uri))),
+            Completion::METHOD => self.params(&req).map(|p: lsp::CompletionParams| {
+                to_json(self.completion(&p.text_document_position))
+            }),
+            CodeActionRequest::METHOD => self
+                .params(&req)
+                .map(|p: lsp::CodeActionParams| to_json(self.code_actions(&p))),
+            PrepareRenameRequest::METHOD => {
+                match self
+                    .params(&req)
+                    .map(|p: lsp::TextDocumentPositionParams| self.prepare_rename(&p))
+                {
+                    Ok(Err(refusal)) => return refuse(id, refusal),
+                    other => other.map(|r| to_json(r.ok())),
+                }
+            }
+            Rename::METHOD => match self
+                .params(&req)
+                .map(|p: lsp::RenameParams| self.rename(&p))
+            {
+                Ok(Err(refusal)) => return refuse(id, refusal),
+                other => other.map(|r| to_json(r.ok())),
+            },
             _ => {
                 return Response::new_err(
                     id,
@@ -542,6 +581,68 @@ impl Server {
             })
             .collect();
         Some(lsp::DocumentSymbolResponse::Nested(symbols))
+    }
+
+    fn completion(
+        &mut self,
+        pos: &lsp::TextDocumentPositionParams,
+    ) -> Option<lsp::CompletionResponse> {
+        let path = uri_path(&pos.text_document.uri)?;
+        let a = self.analyse(&path);
+        let file = a.sources().get(a.file_of(&path)?);
+        let offset = position_to_offset(file, pos.position);
+        let start = complete::word_start(&file.text, offset);
+        let range = lsp::Range::new(offset_to_position(file, start), pos.position);
+        let items = complete::complete(a.checked.model(), &file.text, offset)
+            .into_iter()
+            .map(|(label, mut item)| {
+                item.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                    range,
+                    new_text: label,
+                }));
+                item
+            })
+            .collect();
+        Some(lsp::CompletionResponse::Array(items))
+    }
+
+    fn code_actions(&mut self, p: &lsp::CodeActionParams) -> Option<Vec<lsp::CodeAction>> {
+        let path = uri_path(&p.text_document.uri)?;
+        let a = self.analyse(&path);
+        let id = a.file_of(&path)?;
+        let file = a.sources().get(id);
+        let range = (
+            position_to_offset(file, p.range.start) as u32,
+            position_to_offset(file, p.range.end) as u32,
+        );
+        Some(actions::actions(&a, id, range))
+    }
+
+    fn prepare_rename(
+        &mut self,
+        pos: &lsp::TextDocumentPositionParams,
+    ) -> Result<lsp::PrepareRenameResponse, String> {
+        let (a, file, occ) = self.at(pos).ok_or("no name to rename here")?;
+        rename::check_renamable(&a, &occ)?;
+        Ok(lsp::PrepareRenameResponse::RangeWithPlaceholder {
+            range: rename::range(&a, file, &occ),
+            placeholder: occ.name.clone(),
+        })
+    }
+
+    #[expect(
+        clippy::mutable_key_type,
+        reason = "lsp-types keys a WorkspaceEdit's changes by Uri; the keys are never mutated"
+    )]
+    fn rename(&mut self, p: &lsp::RenameParams) -> Result<lsp::WorkspaceEdit, String> {
+        let (a, _, occ) = self
+            .at(&p.text_document_position)
+            .ok_or("no name to rename here")?;
+        let changes = rename::rename(&a, &occ, &p.new_name)?;
+        Ok(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        })
     }
 
     /// `palisade fmt`'s layout as one edit of the whole document; none when
@@ -702,6 +803,12 @@ fn push_list(out: &mut String, lines: &[String]) {
     if lines.len() > MAX {
         out.push_str(&format!("- … and {} more\n", lines.len() - MAX));
     }
+}
+
+/// A request refused with a reason the editor shows (a rename to a name
+/// that is taken, say).
+fn refuse(id: lsp_server::RequestId, reason: String) -> Response {
+    Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, reason)
 }
 
 fn to_json<T: serde::Serialize>(v: T) -> serde_json::Value {

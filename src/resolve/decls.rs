@@ -11,18 +11,45 @@ fn desc(d: &Decl) -> Option<String> {
     d.description.as_ref().map(|s| s.value.clone())
 }
 
+/// The properties each declaration takes (its block's keys); `None` is
+/// `platform`. Read by `palisade lsp`'s completion.
+pub fn property_keys(kind: Option<ast::DeclKind>) -> &'static [&'static str] {
+    match kind {
+        None => PLATFORM_KEYS,
+        Some(ast::DeclKind::Environment) => &[],
+        Some(ast::DeclKind::Namespace) => NAMESPACE_KEYS,
+        Some(ast::DeclKind::Persona) => PERSONA_KEYS,
+        Some(ast::DeclKind::App) => APP_KEYS,
+        Some(ast::DeclKind::Store) => STORE_KEYS,
+        Some(ast::DeclKind::External) => EXTERNAL_KEYS,
+    }
+}
+
+const PLATFORM_KEYS: &[&str] = &[
+    "kubernetes",
+    "ingress",
+    "dns",
+    "private_ranges",
+    "label_domain",
+    "workloads",
+    "registries",
+    "api_server",
+];
+const NAMESPACE_KEYS: &[&str] = &["quota", "limits", "pod_security"];
+const PERSONA_KEYS: &[&str] = &[
+    "external",
+    "group",
+    "groups",
+    "users",
+    "service_account",
+    "clearance",
+];
+const APP_KEYS: &[&str] = &["image", "ports", "replicas", "resources", "health"];
+const STORE_KEYS: &[&str] = &["engine", "port", "classification", "address"];
+const EXTERNAL_KEYS: &[&str] = &["address", "ports"];
+
 pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
-    const KEYS: &[&str] = &[
-        "kubernetes",
-        "ingress",
-        "dns",
-        "private_ranges",
-        "label_domain",
-        "workloads",
-        "registries",
-        "api_server",
-    ];
-    let props = Props::new(Some(&p.props), KEYS, "`platform`", diags);
+    let props = Props::new(Some(&p.props), PLATFORM_KEYS, "`platform`", diags);
     let mut out = Platform {
         span: Some(p.span),
         ..Platform::default()
@@ -276,12 +303,7 @@ pub fn environment(d: &Decl, diags: &mut Diagnostics) -> Environment {
 
 pub fn namespace(d: &Decl, diags: &mut Diagnostics) -> Namespace {
     let what = format!("namespace `{}`", d.name.name);
-    let props = Props::new(
-        d.props.as_ref(),
-        &["quota", "limits", "pod_security"],
-        &what,
-        diags,
-    );
+    let props = Props::new(d.props.as_ref(), NAMESPACE_KEYS, &what, diags);
     let mut ns = Namespace {
         name: d.name.name.clone(),
         description: desc(d),
@@ -361,16 +383,8 @@ fn empty_block_check(key: &str, map: &ast::Map, diags: &mut Diagnostics) {
 }
 
 pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
-    const KEYS: &[&str] = &[
-        "external",
-        "group",
-        "groups",
-        "users",
-        "service_account",
-        "clearance",
-    ];
     let what = format!("persona `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), PERSONA_KEYS, &what, diags);
     let errors_before = diags.error_count();
     let external = props
         .get("external")
@@ -568,9 +582,8 @@ fn ports(v: &ast::Value, diags: &mut Diagnostics) -> Vec<Port> {
 }
 
 pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
-    const KEYS: &[&str] = &["image", "ports", "replicas", "resources", "health"];
     let what = format!("app `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), APP_KEYS, &what, diags);
     let image = props.value("image", "\"registry/name:tag\"", diags);
     let image_text = image.and_then(|v| image_ref(v, diags));
     if !props.has("image") {
@@ -797,9 +810,8 @@ fn probe_of(
 }
 
 pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Store {
-    const KEYS: &[&str] = &["engine", "port", "classification", "address"];
     let what = format!("store `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), STORE_KEYS, &what, diags);
     let engine = props
         .value("engine", "postgres", diags)
         .and_then(|v| props::choice("engine", v, Engine::NAMES, diags))
@@ -905,7 +917,7 @@ pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Stor
 
 pub fn external(d: &Decl, diags: &mut Diagnostics) -> External {
     let what = format!("external `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), &["address", "ports"], &what, diags);
+    let props = Props::new(d.props.as_ref(), EXTERNAL_KEYS, &what, diags);
     let addresses = props
         .value("address", "\"CIDR\"", diags)
         .and_then(|v| props::cidrs("address", v, diags))

@@ -10,7 +10,9 @@ pub mod names;
 mod props;
 mod statements;
 
+pub use decls::property_keys;
 pub use props::parse_cidr;
+pub use statements::access_words;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::*;

@@ -368,6 +368,46 @@ fn interpret(
     }
 }
 
+/// The access words valid from `s` to `t` — operations, store levels,
+/// the target's port names, and for `kube` the verbs — each tried through
+/// [`interpret`] itself, so that an editor offers exactly what the
+/// resolver accepts (`palisade lsp`'s completion).
+pub fn access_words(m: &Model, s: Entity, t: Entity) -> Vec<String> {
+    let nowhere = Span::new(crate::span::FileId(0), 0, 0);
+    let ident = |name: &str| ast::Ident {
+        name: name.to_string(),
+        span: nowhere,
+    };
+    let word = |w: &str| AccessItem::Word(ident(w));
+    let ports: Vec<&str> = match t {
+        Entity::App(a) => m.apps[a.index()]
+            .ports
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        Entity::External(x) => (m.externals[x.index()].ports.iter())
+            .map(|p| p.name.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<String> = (Operation::NAMES.iter().copied())
+        .chain(["read", "write", "admin"])
+        .chain(ports)
+        .filter(|w| interpret(m, s, t, &word(w)).is_ok())
+        .map(str::to_string)
+        .collect();
+    let kube = |verb: &str| AccessItem::Kube {
+        verb: ident(verb),
+        resource: ident("pods"),
+    };
+    out.extend(
+        (VERBS.iter())
+            .filter(|v| interpret(m, s, t, &kube(v)).is_ok())
+            .map(|v| v.to_string()),
+    );
+    out
+}
+
 fn in_cluster(m: &Model, s: StoreId) -> bool {
     matches!(m.stores[s.index()].location, StoreLocation::InCluster(_))
 }

@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 pub mod format;
 mod scan;
+pub use scan::ITEM_KEYWORDS;
 
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceMap;
