@@ -1,9 +1,11 @@
 //! `palisade lsp`: a language server on standard input and output
 //! (docs/editors.md). It answers from the compiler itself: diagnostics are
 //! exactly those of `palisade check` (compile, then [`crate::check`]),
-//! names are found in the syntax trees ([`index`]), hovers read the access
-//! view ([`crate::view::access_view`]) and formatting is `palisade fmt`'s
-//! ([`crate::syntax::format`]).
+//! names are found in the syntax trees ([`index`]; rename), hovers read the
+//! access view ([`crate::view::access_view`]), formatting is `palisade
+//! fmt`'s ([`crate::syntax::format`]), completion asks the resolver what
+//! is valid ([`complete`]) and quick fixes apply the diagnostics'
+//! suggestions or accept a finding ([`actions`]).
 //!
 //! **Which files form the model.** `palisade check` is given a file or a
 //! directory; an editor only opens files. A file's model is its directory
