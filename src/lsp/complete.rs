@@ -69,7 +69,7 @@ pub fn complete(model: &Model, text: &str, offset: usize) -> Vec<(String, lsp::C
     let prefix = &text[word_start..offset];
     items(model, want)
         .into_iter()
-        .filter(|(label, _)| label.starts_with(prefix) || prefix.is_empty())
+        .filter(|(label, _)| label.starts_with(prefix))
         .collect()
 }
 
