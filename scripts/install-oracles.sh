@@ -11,20 +11,21 @@
 #   DIR/tmgrammar     vscode-tmgrammar-test (VS Code's vscode-textmate + vscode-oniguruma) (tests/oracles/tmgrammar/package-lock.json),
 #                     the judge of the editor grammar editors/vscode/syntaxes/sec.tmLanguage.json
 #   DIR/venv-lsp      pytest-lsp, an LSP client that drives `palisade lsp` (tests/oracles/requirements-lsp.txt)
+#   nvim              Neovim, whose built-in LSP client is a second client of `palisade lsp` (apt-get, when `nvim` is missing)
 # Each is (re)built only when it is missing, half-built, broken, or its pinned
 # requirements or lock file changed; otherwise this takes well under a second.
 # Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md),
 # by tests/sarif.rs through tests/oracles/bin/sarif-validate, by tests/graph.rs, by tests/editors.rs and by tests/lsp.rs.
 # Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov),
-#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar or lsp (venv-lsp); default: all.
+#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar, lsp (venv-lsp) or nvim; default: all.
 #        (PYTHON=python3.x picks the interpreter; CHROMIUM=/path picks the browser)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
 shift $(( $# > 0 ? 1 : 0 ))
-PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp}
+PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp nvim}
 for part in $PARTS; do
-  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp)" >&2; exit 2;; esac
+  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp|nvim) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp, nvim)" >&2; exit 2;; esac
 done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
@@ -151,6 +152,10 @@ for part in $PARTS; do
       command -v node >/dev/null || { echo "install-oracles: no 'node' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
       install_npm tmgrammar "$REQS/tmgrammar" tmgrammar_ready
       echo "TextMate grammar oracle ready in $DIR/tmgrammar (vscode-tmgrammar-test $(node -p "require('$DIR/tmgrammar/node_modules/vscode-tmgrammar-test/package.json').version"), vscode-textmate $(node -p "require('$DIR/tmgrammar/node_modules/vscode-textmate/package.json').version"))"
+      ;;
+    nvim)
+      install_deb nvim neovim
+      echo "Neovim ready: $(nvim --version | head -1)"
       ;;
     lsp)
       install_venv venv-lsp "$REQS/requirements-lsp.txt" 'import pytest_lsp, pygls, lsprotocol, pytest_asyncio'

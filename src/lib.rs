@@ -51,13 +51,31 @@ pub fn compile(sources: SourceMap) -> Compilation {
     let mut diagnostics = Diagnostics::new();
     let files = syntax::parse_all(&sources, &mut diagnostics);
     timings::lap("parse");
-    let model = resolve::resolve(&files, &sources, lints::LINTS, &mut diagnostics);
-    timings::lap("resolve");
+    let comp = compile_parsed(sources, &files, diagnostics);
     // The syntax tree is not needed any more; freeing a large one (a few
     // hundred thousand allocations) is not on our time.
-    if sources.files().map(|(_, f)| f.text.len()).sum::<usize>() > 1 << 20 {
+    if comp
+        .sources
+        .files()
+        .map(|(_, f)| f.text.len())
+        .sum::<usize>()
+        > 1 << 20
+    {
         std::thread::spawn(move || drop(files));
     }
+    comp
+}
+
+/// [`compile`] of files already parsed (`diagnostics` holds their syntax
+/// errors): the language server keeps the syntax trees of the files an
+/// edit did not touch, and their names.
+pub fn compile_parsed(
+    sources: SourceMap,
+    files: &[(span::FileId, syntax::ast::File)],
+    mut diagnostics: Diagnostics,
+) -> Compilation {
+    let model = resolve::resolve(files, &sources, lints::LINTS, &mut diagnostics);
+    timings::lap("resolve");
     diagnostics.sort();
     diagnostics.dedup();
     Compilation {

@@ -34,6 +34,22 @@ impl SourceFile {
         }
     }
 
+    /// The 0-based line of a byte offset (clamped to the text) and the
+    /// byte offset where that line starts.
+    pub fn line_start(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self
+            .line_starts
+            .partition_point(|&s| s as usize <= offset)
+            .saturating_sub(1);
+        (line, self.line_starts[line] as usize)
+    }
+
+    /// The byte offset where a 0-based line starts (`None` past the last).
+    pub fn offset_of_line(&self, line: usize) -> Option<usize> {
+        self.line_starts.get(line).map(|&s| s as usize)
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());

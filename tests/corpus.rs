@@ -73,8 +73,29 @@ fn invalid_models_fail_with_their_diagnostics() {
             "{}: expected an error {code}, got:\n{text}",
             path.display()
         );
+        every_did_you_mean_is_a_fix(&comp);
         insta::assert_snapshot!(text);
     });
+}
+
+/// A "did you mean `x`?" carries its fix as data (editors apply it): the
+/// replacement of the primary span, which then reads `x`.
+fn every_did_you_mean_is_a_fix(comp: &palisade::Compilation) {
+    for d in comp.diagnostics.iter() {
+        let Some(help) = &d.help else { continue };
+        let Some(word) = help
+            .strip_prefix("did you mean `")
+            .and_then(|h| h.strip_suffix("`?"))
+        else {
+            assert!(d.suggestion.is_none(), "{d:?}");
+            continue;
+        };
+        let s = d.suggestion.as_ref().unwrap_or_else(|| {
+            panic!("a did-you-mean without its fix as data (use `Diagnostic::did_you_mean`): {d:?}")
+        });
+        assert_eq!((s.span, s.replacement.as_str()), (d.primary.span, word));
+        assert!(!comp.sources.snippet(s.span).is_empty(), "{d:?}");
+    }
 }
 
 #[test]

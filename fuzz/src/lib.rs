@@ -266,15 +266,23 @@ pub fn manifests(data: &[u8]) {
     let list: Vec<_> = diags.iter().cloned().collect();
     let _ = palisade::diagnostics::render::render(&list, &checked.comp.sources, false);
     for o in &m.objects {
-        assert!(o.span.start <= o.span.end && o.span.end <= len, "{:?}", o.span);
+        assert!(
+            o.span.start <= o.span.end && o.span.end <= len,
+            "{:?}",
+            o.span
+        );
     }
     let report = palisade::audit::audit(&checked, None, &m);
     let model = &checked.comp.model;
     let found = palisade::audit::report::diagnostics(model, &m, &report);
     let _ = palisade::diagnostics::render::render(&found, &checked.comp.sources, false);
-    let json = palisade::audit::report::json(model, &checked.comp.sources, &m, &report, "model.sec");
+    let json =
+        palisade::audit::report::json(model, &checked.comp.sources, &m, &report, "model.sec");
     let _ = serde_json::to_string(&json).expect("the report serializes");
-    let sarif =
-        palisade::diagnostics::sarif::to_sarif(&found, &checked.comp.sources, palisade::lints::LINTS);
+    let sarif = palisade::diagnostics::sarif::to_sarif(
+        &found,
+        &checked.comp.sources,
+        palisade::lints::LINTS,
+    );
     let _ = serde_json::to_string(&sarif).expect("SARIF serializes");
 }

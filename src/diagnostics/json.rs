@@ -18,7 +18,10 @@
 //!           "message": "first declared here" }
 //!       ],
 //!       "help": "did you mean `web`?",
-//!       "notes": []
+//!       "notes": [],
+//!       "suggestion": { "file": "examples/x.sec", "line": 12, "column": 18,
+//!         "end_line": 12, "end_column": 21, "start_byte": 200, "end_byte": 203,
+//!         "replacement": "web" }
 //!     }
 //!   ],
 //!   "summary": { "errors": 1, "warnings": 0 }
@@ -84,6 +87,19 @@ pub struct JsonDiagnostic<'a> {
     /// (`"sre --exec--> api (pod api) --mounts--> main-db-write"`). Empty when
     /// there are none.
     pub notes: &'a [String],
+    /// The fix the help proposes as data, or `null`: the text of a span
+    /// and its `replacement` (every "did you mean …?" has one).
+    pub suggestion: Option<JsonSuggestion<'a>>,
+}
+
+/// A proposed replacement of a span's text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JsonSuggestion<'a> {
+    /// The text to replace.
+    #[serde(flatten)]
+    pub location: JsonLocation<'a>,
+    /// What to write instead, e.g. `"web"`.
+    pub replacement: &'a str,
 }
 
 /// A span of source text. Lines and columns are 1-based; columns count
@@ -166,6 +182,10 @@ impl<'a> JsonDiagnostic<'a> {
                 .collect(),
             help: d.help.as_deref(),
             notes: &d.notes,
+            suggestion: d.suggestion.as_ref().map(|s| JsonSuggestion {
+                location: JsonLocation::new(s.span, sources),
+                replacement: &s.replacement,
+            }),
         }
     }
 }
@@ -227,7 +247,7 @@ mod tests {
             )
             .label("not declared")
             .secondary(span(&map, 1, "api"), "first declared here")
-            .help("did you mean `web`?")
+            .did_you_mean("web")
             .note("sre --exec--> api (pod api) --mounts--> main-db-write"),
             Diagnostic::warning(
                 Code::Lint("namespace-wide-grant"),
@@ -264,6 +284,16 @@ mod tests {
                         }],
                         "help": "did you mean `web`?",
                         "notes": ["sre --exec--> api (pod api) --mounts--> main-db-write"],
+                        "suggestion": {
+                            "file": "shop.sec",
+                            "line": 3,
+                            "column": 11,
+                            "end_line": 3,
+                            "end_column": 14,
+                            "start_byte": 36,
+                            "end_byte": 39,
+                            "replacement": "web",
+                        },
                     },
                     {
                         "code": "namespace-wide-grant",
@@ -280,6 +310,7 @@ mod tests {
                         "secondary": [],
                         "help": null,
                         "notes": [],
+                        "suggestion": null,
                     },
                 ],
                 "summary": {"errors": 1, "warnings": 1},
@@ -309,6 +340,7 @@ mod tests {
             "\"secondary\"",
             "\"help\"",
             "\"notes\"",
+            "\"suggestion\"",
             "\"summary\"",
         ];
         let positions: Vec<usize> = keys.iter().map(|k| text.find(k).unwrap()).collect();

@@ -43,6 +43,15 @@ pub struct Label {
     pub message: String,
 }
 
+/// A fix the help proposes, as data: the text of `span` becomes
+/// `replacement` ("did you mean `web`?"). Editors offer it as a quick fix
+/// (`palisade lsp`); the JSON form has it as `suggestion`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -52,6 +61,8 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// The replacement the help proposes, if it proposes exactly one.
+    pub suggestion: Option<Suggestion>,
 }
 
 impl Diagnostic {
@@ -76,6 +87,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            suggestion: None,
         }
     }
 
@@ -95,6 +107,19 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// The help "did you mean `REPLACEMENT`?", with the replacement of the
+    /// primary span as a [`Suggestion`]: every did-you-mean goes through
+    /// here, so that an editor can apply it.
+    pub fn did_you_mean(mut self, replacement: impl Into<String>) -> Self {
+        let replacement = replacement.into();
+        self.help = Some(format!("did you mean `{replacement}`?"));
+        self.suggestion = Some(Suggestion {
+            span: self.primary.span,
+            replacement,
+        });
         self
     }
 

@@ -1,9 +1,11 @@
 //! `palisade lsp`: a language server on standard input and output
 //! (docs/editors.md). It answers from the compiler itself: diagnostics are
 //! exactly those of `palisade check` (compile, then [`crate::check`]),
-//! names are found in the syntax trees ([`index`]), hovers read the access
-//! view ([`crate::view::access_view`]) and formatting is `palisade fmt`'s
-//! ([`crate::syntax::format`]).
+//! names are found in the syntax trees ([`index`]; rename), hovers read the
+//! access view ([`crate::view::access_view`]), formatting is `palisade
+//! fmt`'s ([`crate::syntax::format`]), completion asks the resolver what
+//! is valid ([`complete`]) and quick fixes apply the diagnostics'
+//! suggestions or accept a finding ([`actions`]).
 //!
 //! **Which files form the model.** `palisade check` is given a file or a
 //! directory; an editor only opens files. A file's model is its directory
@@ -12,20 +14,24 @@
 //! separate models, like `examples/`) it is the file alone. Open documents
 //! are read from the editor, the others from disk.
 
+mod actions;
+pub mod complete;
 pub mod index;
+pub mod position;
+mod rename;
 
 use crate::access_graph::GNode;
-use crate::diagnostics::Severity;
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
 use crate::source::{SourceFile, SourceMap};
 use crate::span::{FileId, Span};
 use crate::syntax::ast;
 use index::{Index, Occurrence, Space};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
+pub use position::{offset_to_position, path_uri, position_to_offset, span_range, uri_path};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::str::FromStr;
 
 /// Runs the server until the client says `exit`.
 pub fn run() -> Result<(), String> {
@@ -51,6 +57,20 @@ fn capabilities() -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some([":", ">", "[", ",", "{", "="].map(String::from).to_vec()),
+            ..Default::default()
+        }),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
@@ -146,6 +166,20 @@ fn send(connection: &Connection, msg: Message) -> Result<(), String> {
 struct Analysis {
     checked: crate::Checked,
     index: Index,
+    /// The files' syntax trees and syntax errors, in file order: given
+    /// back to [`Server::parsed`] when the analysis is dropped.
+    trees: Vec<(FileId, ast::File)>,
+    syntax_errors: Vec<Vec<Diagnostic>>,
+}
+
+/// A file's syntax tree as last parsed, reused while its text and its
+/// place in the model (its [`FileId`]) stay the same: an edit of one file
+/// of a directory parses that file only.
+struct Parsed {
+    id: FileId,
+    text: String,
+    tree: ast::File,
+    errors: Vec<Diagnostic>,
 }
 
 impl Analysis {
@@ -172,6 +206,8 @@ struct Server {
     /// Files that were last sent diagnostics, per model: cleared when they
     /// have none any more.
     published: HashMap<Vec<PathBuf>, BTreeSet<PathBuf>>,
+    /// Syntax trees of files not in a current analysis.
+    parsed: HashMap<PathBuf, Parsed>,
 }
 
 impl Server {
@@ -192,7 +228,7 @@ impl Server {
         files
     }
 
-    fn find_model_files(&self, path: &Path) -> Vec<PathBuf> {
+    fn find_model_files(&mut self, path: &Path) -> Vec<PathBuf> {
         let Some(dir) = path.parent() else {
             return vec![path.to_path_buf()];
         };
@@ -210,16 +246,14 @@ impl Server {
                 .cloned(),
         );
         files.insert(path.to_path_buf());
-        let systems = files
-            .iter()
-            .filter(|p| {
-                self.text(p).is_some_and(|t| {
-                    let mut d = crate::diagnostics::Diagnostics::new();
-                    let f = crate::syntax::parse_file(FileId(0), &t, &mut d);
-                    f.items.iter().any(|i| matches!(i, ast::Item::System(_)))
-                })
-            })
-            .count();
+        let mut systems = 0;
+        for (i, p) in files.iter().enumerate() {
+            if let Some(parsed) = self.parse(p, FileId(i as u32)) {
+                systems += usize::from(
+                    (parsed.tree.items.iter()).any(|i| matches!(i, ast::Item::System(_))),
+                );
+            }
+        }
         if systems <= 1 {
             files.into_iter().collect()
         } else {
@@ -233,17 +267,62 @@ impl Server {
             return a.clone();
         }
         let mut sources = SourceMap::new();
-        for f in &files {
-            let text = self.text(f).unwrap_or_default();
+        let mut trees = Vec::new();
+        let mut syntax_errors = Vec::new();
+        let mut diags = Diagnostics::new();
+        for (i, f) in files.iter().enumerate() {
+            let id = FileId(i as u32);
+            self.parse(f, id);
+            let Parsed {
+                text, tree, errors, ..
+            } = self.parsed.remove(f).unwrap_or_else(|| Parsed {
+                id,
+                text: String::new(),
+                tree: ast::File::default(),
+                errors: Vec::new(),
+            });
             sources.add(SourceFile::new(f.display().to_string(), f.clone(), text));
+            for e in &errors {
+                diags.push(e.clone());
+            }
+            trees.push((id, tree));
+            syntax_errors.push(errors);
         }
-        let mut ignored = crate::diagnostics::Diagnostics::new();
-        let trees = crate::syntax::parse_all(&sources, &mut ignored);
         let index = Index::new(&trees);
-        let checked = crate::check(crate::compile(sources));
-        let a = Rc::new(Analysis { checked, index });
+        let checked = crate::check(crate::compile_parsed(sources, &trees, diags));
+        let a = Rc::new(Analysis {
+            checked,
+            index,
+            trees,
+            syntax_errors,
+        });
         self.cache.insert(files, a.clone());
         a
+    }
+
+    /// `path`'s syntax tree as file `id` of its model, parsed again only if
+    /// its text or its id changed; `None` when it cannot be read.
+    fn parse(&mut self, path: &Path, id: FileId) -> Option<&Parsed> {
+        let text = self.text(path)?;
+        let fresh = self
+            .parsed
+            .get(path)
+            .is_some_and(|p| p.id == id && p.text == text);
+        if !fresh {
+            let mut d = Diagnostics::new();
+            let tree = crate::syntax::parse_file(id, &text, &mut d);
+            let errors = d.into_vec();
+            self.parsed.insert(
+                path.to_path_buf(),
+                Parsed {
+                    id,
+                    text,
+                    tree,
+                    errors,
+                },
+            );
+        }
+        self.parsed.get(path)
     }
 
     /// Applies a document notification; the file whose model changed.
@@ -300,10 +379,39 @@ impl Server {
         Some(path)
     }
 
-    /// Drops what was computed from the texts (after an edit, or a panic).
+    /// Drops what was computed from the texts (after an edit, or a panic),
+    /// keeping the syntax trees ([`Server::parse`] decides whether they
+    /// are still those of the texts).
     fn forget(&mut self) {
-        self.cache.clear();
         self.models.clear();
+        let mut old = Vec::new();
+        for (_, a) in self.cache.drain() {
+            let Ok(a) = Rc::try_unwrap(a) else { continue };
+            let Analysis {
+                checked,
+                trees,
+                syntax_errors,
+                ..
+            } = a;
+            for ((id, tree), errors) in trees.into_iter().zip(syntax_errors) {
+                let file = checked.comp.sources.get(id);
+                self.parsed.insert(
+                    file.path.clone(),
+                    Parsed {
+                        id,
+                        text: file.text.clone(),
+                        tree,
+                        errors,
+                    },
+                );
+            }
+            old.push(checked);
+        }
+        // Freeing a large model's graphs and objects is not on the next
+        // answer's time.
+        if !old.is_empty() {
+            std::thread::spawn(move || drop(old));
+        }
     }
 
     /// `textDocument/publishDiagnostics` for every file of `path`'s model:
@@ -344,8 +452,8 @@ impl Server {
 
     fn request(&mut self, req: Request) -> Response {
         use lsp::request::{
-            DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
-            Request as _,
+            CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition,
+            HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
         };
         let id = req.id.clone();
         let result = match req.method.as_str() {
@@ -364,6 +472,28 @@ impl Server {
             Formatting::METHOD => self
                 .params(&req)
                 .map(|p: lsp::DocumentFormattingParams| to_json(self.format(&p.text_document.uri))),
+            Completion::METHOD => self.params(&req).map(|p: lsp::CompletionParams| {
+                to_json(self.completion(&p.text_document_position))
+            }),
+            CodeActionRequest::METHOD => self
+                .params(&req)
+                .map(|p: lsp::CodeActionParams| to_json(self.code_actions(&p))),
+            PrepareRenameRequest::METHOD => {
+                match self
+                    .params(&req)
+                    .map(|p: lsp::TextDocumentPositionParams| self.prepare_rename(&p))
+                {
+                    Ok(Err(refusal)) => return refuse(id, refusal),
+                    other => other.map(|r| to_json(r.ok())),
+                }
+            }
+            Rename::METHOD => match self
+                .params(&req)
+                .map(|p: lsp::RenameParams| self.rename(&p))
+            {
+                Ok(Err(refusal)) => return refuse(id, refusal),
+                other => other.map(|r| to_json(r.ok())),
+            },
             _ => {
                 return Response::new_err(
                     id,
@@ -390,7 +520,7 @@ impl Server {
         let path = uri_path(&pos.text_document.uri)?;
         let a = self.analyse(&path);
         let file = a.file_of(&path)?;
-        let offset = position_to_offset(&a.sources().get(file).text, pos.position);
+        let offset = position_to_offset(a.sources().get(file), pos.position);
         let occ = a.index.at(file, offset as u32)?.clone();
         Some((a, file, occ))
     }
@@ -421,7 +551,7 @@ impl Server {
     fn hover(&mut self, pos: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
         let (a, file, occ) = self.at(pos)?;
         let text = hover_text(&a, &occ)?;
-        let range = span_range(&a.sources().get(file).text, occ.span);
+        let range = span_range(a.sources().get(file), occ.span);
         Some(lsp::Hover {
             contents: lsp::HoverContents::Markup(lsp::MarkupContent {
                 kind: lsp::MarkupKind::Markdown,
@@ -435,7 +565,7 @@ impl Server {
         let path = uri_path(uri)?;
         let a = self.analyse(&path);
         let file = a.file_of(&path)?;
-        let text = &a.sources().get(file).text;
+        let text = a.sources().get(file);
         #[allow(deprecated)] // `deprecated` is a required field of the type
         let symbols = (a.index.declarations_in(file))
             .map(|o| {
@@ -455,6 +585,68 @@ impl Server {
         Some(lsp::DocumentSymbolResponse::Nested(symbols))
     }
 
+    fn completion(
+        &mut self,
+        pos: &lsp::TextDocumentPositionParams,
+    ) -> Option<lsp::CompletionResponse> {
+        let path = uri_path(&pos.text_document.uri)?;
+        let a = self.analyse(&path);
+        let file = a.sources().get(a.file_of(&path)?);
+        let offset = position_to_offset(file, pos.position);
+        let start = complete::word_start(&file.text, offset);
+        let range = lsp::Range::new(offset_to_position(file, start), pos.position);
+        let items = complete::complete(a.checked.model(), &file.text, offset)
+            .into_iter()
+            .map(|(label, mut item)| {
+                item.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+                    range,
+                    new_text: label,
+                }));
+                item
+            })
+            .collect();
+        Some(lsp::CompletionResponse::Array(items))
+    }
+
+    fn code_actions(&mut self, p: &lsp::CodeActionParams) -> Option<Vec<lsp::CodeAction>> {
+        let path = uri_path(&p.text_document.uri)?;
+        let a = self.analyse(&path);
+        let id = a.file_of(&path)?;
+        let file = a.sources().get(id);
+        let range = (
+            position_to_offset(file, p.range.start) as u32,
+            position_to_offset(file, p.range.end) as u32,
+        );
+        Some(actions::actions(&a, id, range))
+    }
+
+    fn prepare_rename(
+        &mut self,
+        pos: &lsp::TextDocumentPositionParams,
+    ) -> Result<lsp::PrepareRenameResponse, String> {
+        let (a, file, occ) = self.at(pos).ok_or("no name to rename here")?;
+        rename::check_renamable(&a, &occ)?;
+        Ok(lsp::PrepareRenameResponse::RangeWithPlaceholder {
+            range: rename::range(&a, file, &occ),
+            placeholder: occ.name.clone(),
+        })
+    }
+
+    #[expect(
+        clippy::mutable_key_type,
+        reason = "lsp-types keys a WorkspaceEdit's changes by Uri; the keys are never mutated"
+    )]
+    fn rename(&mut self, p: &lsp::RenameParams) -> Result<lsp::WorkspaceEdit, String> {
+        let (a, _, occ) = self
+            .at(&p.text_document_position)
+            .ok_or("no name to rename here")?;
+        let changes = rename::rename(&a, &occ, &p.new_name)?;
+        Ok(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        })
+    }
+
     /// `palisade fmt`'s layout as one edit of the whole document; none when
     /// it is already canonical or does not parse (its errors are in the
     /// diagnostics).
@@ -466,7 +658,8 @@ impl Server {
         if formatted == text {
             return Some(Vec::new());
         }
-        let end = offset_to_position(&text, text.len());
+        let len = text.len();
+        let end = offset_to_position(&SourceFile::new("", path, text), len);
         Some(vec![lsp::TextEdit {
             range: lsp::Range::new(lsp::Position::new(0, 0), end),
             new_text: formatted,
@@ -614,6 +807,12 @@ fn push_list(out: &mut String, lines: &[String]) {
     }
 }
 
+/// A request refused with a reason the editor shows (a rename to a name
+/// that is taken, say).
+fn refuse(id: lsp_server::RequestId, reason: String) -> Response {
+    Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, reason)
+}
+
 fn to_json<T: serde::Serialize>(v: T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
@@ -636,7 +835,7 @@ fn diagnostics_note(path: &Path, diagnostics: Vec<lsp::Diagnostic>) -> Notificat
 /// information.
 fn to_lsp_diagnostic(sources: &SourceMap, d: &crate::diagnostics::Diagnostic) -> lsp::Diagnostic {
     let file = sources.get(d.primary.span.file);
-    let range = span_range(&file.text, d.primary.span);
+    let range = span_range(file, d.primary.span);
     let mut message = d.message.clone();
     for n in &d.notes {
         message.push_str("\nnote: ");
@@ -682,132 +881,6 @@ fn location(sources: &SourceMap, span: Span) -> Option<lsp::Location> {
     let file = sources.get(span.file);
     Some(lsp::Location::new(
         path_uri(&file.path),
-        span_range(&file.text, span),
+        span_range(file, span),
     ))
-}
-
-// ------------------------------------------------------------ positions
-
-/// A byte span as an LSP range (UTF-16 columns).
-pub fn span_range(text: &str, span: Span) -> lsp::Range {
-    lsp::Range::new(
-        offset_to_position(text, span.start as usize),
-        offset_to_position(text, span.end as usize),
-    )
-}
-
-/// A byte offset as an LSP position: 0-based line, UTF-16 code units.
-pub fn offset_to_position(text: &str, offset: usize) -> lsp::Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col: usize = text[start..offset].chars().map(char::len_utf16).sum();
-    lsp::Position::new(line as u32, col as u32)
-}
-
-/// An LSP position as a byte offset (clamped to its line).
-pub fn position_to_offset(text: &str, pos: lsp::Position) -> usize {
-    let mut start = 0;
-    for _ in 0..pos.line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let mut units = 0;
-    for (i, c) in text[start..line_end].char_indices() {
-        if units >= pos.character as usize {
-            return start + i;
-        }
-        units += c.len_utf16();
-    }
-    line_end
-}
-
-// ------------------------------------------------------------ URIs
-
-/// The path of a `file:` URI.
-pub fn uri_path(uri: &lsp::Uri) -> Option<PathBuf> {
-    let s = uri.as_str();
-    let rest = s.strip_prefix("file://")?;
-    // `file:///p` (empty authority) or `file://localhost/p`.
-    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-    let bytes = rest.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    let path = PathBuf::from(String::from_utf8(out).ok()?);
-    path.is_absolute().then_some(path)
-}
-
-/// The `file:` URI of a path (made absolute), percent-encoded.
-pub fn path_uri(path: &Path) -> lsp::Uri {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut s = String::from("file://");
-    for b in abs.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    lsp::Uri::from_str(&s).expect("a percent-encoded file URI parses")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_count_utf16_units_and_round_trip() {
-        let text = "a\n\u{1F680}é x\r\nlast";
-        // `x` is after a rocket (2 units), `é` (1) and a space.
-        let x = text.find('x').unwrap();
-        assert_eq!(offset_to_position(text, x), lsp::Position::new(1, 4));
-        assert_eq!(position_to_offset(text, lsp::Position::new(1, 4)), x);
-        for (i, _) in text.char_indices() {
-            assert_eq!(position_to_offset(text, offset_to_position(text, i)), i);
-        }
-        // Past the end of a line: its end; past the last line: the text's end.
-        assert_eq!(position_to_offset(text, lsp::Position::new(0, 99)), 1);
-        assert_eq!(
-            position_to_offset(text, lsp::Position::new(9, 0)),
-            text.len()
-        );
-        assert_eq!(
-            offset_to_position(text, text.len()),
-            lsp::Position::new(2, 4)
-        );
-    }
-
-    #[test]
-    fn file_uris_round_trip() {
-        let p = Path::new("/tmp/my models/modèle #1.sec");
-        let uri = path_uri(p);
-        assert_eq!(
-            uri.as_str(),
-            "file:///tmp/my%20models/mod%C3%A8le%20%231.sec"
-        );
-        assert_eq!(uri_path(&uri).as_deref(), Some(p));
-        let other = lsp::Uri::from_str("untitled:Untitled-1").unwrap();
-        assert_eq!(uri_path(&other), None);
-    }
 }

@@ -11,21 +11,72 @@ fn desc(d: &Decl) -> Option<String> {
     d.description.as_ref().map(|s| s.value.clone())
 }
 
+/// The properties each declaration takes (its block's keys); `None` is
+/// `platform`. Read by `palisade lsp`'s completion.
+pub fn property_keys(kind: Option<ast::DeclKind>) -> &'static [&'static str] {
+    match kind {
+        None => PLATFORM_KEYS,
+        Some(ast::DeclKind::Environment) => &[],
+        Some(ast::DeclKind::Namespace) => NAMESPACE_KEYS,
+        Some(ast::DeclKind::Persona) => PERSONA_KEYS,
+        Some(ast::DeclKind::App) => APP_KEYS,
+        Some(ast::DeclKind::Store) => STORE_KEYS,
+        Some(ast::DeclKind::External) => EXTERNAL_KEYS,
+    }
+}
+
+const PLATFORM_KEYS: &[&str] = &[
+    "mesh",
+    "trust_domain",
+    "guardrails",
+    "kubernetes",
+    "ingress",
+    "dns",
+    "private_ranges",
+    "label_domain",
+    "workloads",
+    "registries",
+    "api_server",
+];
+const NAMESPACE_KEYS: &[&str] = &["quota", "limits", "pod_security"];
+const PERSONA_KEYS: &[&str] = &[
+    "external",
+    "group",
+    "groups",
+    "users",
+    "service_account",
+    "clearance",
+];
+/// `image` … `health`, then [`super::run::KEYS`], then [`BINDING_KEYS`]
+/// (a unit test holds the three lists together).
+const APP_KEYS: &[&str] = &[
+    "image",
+    "ports",
+    "replicas",
+    "resources",
+    "health",
+    "env",
+    "env_from",
+    "command",
+    "args",
+    "run_as",
+    "selector",
+    "workload",
+    "service_account",
+];
+const STORE_KEYS: &[&str] = &[
+    "engine",
+    "port",
+    "classification",
+    "address",
+    "selector",
+    "workload",
+    "service_account",
+];
+const EXTERNAL_KEYS: &[&str] = &["address", "ports"];
+
 pub fn platform(p: &PlatformDecl, diags: &mut Diagnostics) -> Platform {
-    const KEYS: &[&str] = &[
-        "kubernetes",
-        "ingress",
-        "dns",
-        "private_ranges",
-        "label_domain",
-        "workloads",
-        "registries",
-        "api_server",
-        "mesh",
-        "trust_domain",
-        "guardrails",
-    ];
-    let props = Props::new(Some(&p.props), KEYS, "`platform`", diags);
+    let props = Props::new(Some(&p.props), PLATFORM_KEYS, "`platform`", diags);
     let mut out = Platform {
         span: Some(p.span),
         ..Platform::default()
@@ -403,12 +454,7 @@ pub fn environment(d: &Decl, diags: &mut Diagnostics) -> Environment {
 
 pub fn namespace(d: &Decl, diags: &mut Diagnostics) -> Namespace {
     let what = format!("namespace `{}`", d.name.name);
-    let props = Props::new(
-        d.props.as_ref(),
-        &["quota", "limits", "pod_security"],
-        &what,
-        diags,
-    );
+    let props = Props::new(d.props.as_ref(), NAMESPACE_KEYS, &what, diags);
     let mut ns = Namespace {
         name: d.name.name.clone(),
         description: desc(d),
@@ -478,16 +524,8 @@ fn resources(key: &str, v: &ast::Value, diags: &mut Diagnostics) -> Option<Resou
 }
 
 pub fn persona(d: &Decl, diags: &mut Diagnostics) -> Persona {
-    const KEYS: &[&str] = &[
-        "external",
-        "group",
-        "groups",
-        "users",
-        "service_account",
-        "clearance",
-    ];
     let what = format!("persona `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), PERSONA_KEYS, &what, diags);
     let errors_before = diags.error_count();
     let external = props
         .get("external")
@@ -784,13 +822,9 @@ fn workload_ref(v: &ast::Value, diags: &mut Diagnostics) -> Option<WorkloadRef> 
 }
 
 pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
-    const KEYS: &[&str] = &["image", "ports", "replicas", "resources", "health"];
-    let keys: Vec<&'static str> = (KEYS.iter().chain(super::run::KEYS))
-        .chain(BINDING_KEYS)
-        .copied()
-        .collect();
     let what = format!("app `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), &keys, &what, diags);
+    debug_assert!(APP_KEYS[5..10] == *super::run::KEYS && APP_KEYS[10..] == *BINDING_KEYS);
+    let props = Props::new(d.props.as_ref(), APP_KEYS, &what, diags);
     let image = props.value("image", "\"registry/name:tag\"", diags);
     let image_text = image.and_then(|v| image_ref(v, diags));
     if !props.has("image") {
@@ -853,17 +887,8 @@ fn image_ref(v: &ast::Value, diags: &mut Diagnostics) -> Option<String> {
 }
 
 pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Store {
-    const KEYS: &[&str] = &[
-        "engine",
-        "port",
-        "classification",
-        "address",
-        "selector",
-        "workload",
-        "service_account",
-    ];
     let what = format!("store `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), STORE_KEYS, &what, diags);
     let engine = props
         .value("engine", "postgres", diags)
         .and_then(|v| props::choice("engine", v, Engine::NAMES, diags))
@@ -987,7 +1012,7 @@ pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Stor
 
 pub fn external(d: &Decl, diags: &mut Diagnostics) -> External {
     let what = format!("external `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), &["address", "ports"], &what, diags);
+    let props = Props::new(d.props.as_ref(), EXTERNAL_KEYS, &what, diags);
     let addresses = props
         .value("address", "\"CIDR\"", diags)
         .and_then(|v| props::cidrs("address", v, diags))

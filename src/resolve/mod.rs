@@ -12,7 +12,9 @@ mod props;
 mod run;
 mod statements;
 
+pub use decls::property_keys;
 pub use props::parse_cidr;
+pub use statements::access_words;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
@@ -278,7 +280,7 @@ impl Resolver<'_> {
         } else if let Some(s) =
             crate::suggest::closest(&name.name, self.namespaces.keys().map(String::as_str))
         {
-            d = d.help(format!("did you mean `{s}`?"));
+            d = d.did_you_mean(s);
         } else {
             d = d.help(format!(
                 "declare it: `namespace {} \"...\"`",
@@ -539,7 +541,7 @@ impl Resolver<'_> {
                 .map(String::as_str)
                 .chain(["internet", "kube"]);
             if let Some(s) = crate::suggest::closest(&name.name, candidates) {
-                return d.help(format!("did you mean `{s}`?"));
+                return d.did_you_mean(s);
             }
         }
         d.help(format!(

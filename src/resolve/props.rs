@@ -93,7 +93,7 @@ fn unknown_property(e: &Entry, known: &[&'static str], what: &str) -> Diagnostic
     )
     .label("unknown property");
     d = match crate::suggest::closest(&e.key.name, known.iter().copied()) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s),
         None if known.is_empty() => d.help(format!("{what} takes no properties")),
         None => d.help(format!("{what} takes: {}", backticked(known))),
     };
@@ -196,7 +196,7 @@ pub fn choice<'c>(
     )
     .label(format!("expected one of {}", backticked(choices)));
     if let Some(s) = crate::suggest::closest(word, choices.iter().copied()) {
-        d = d.help(format!("did you mean `{s}`?"));
+        d = d.did_you_mean(s);
     }
     diags.push(d);
     None
@@ -272,7 +272,7 @@ pub fn quantity(
                 v.span,
                 format!("memory `{text}` means {number} thousandths of a byte"),
             )
-            .help(format!("did you mean `{number}Mi`?")),
+            .did_you_mean(format!("{number}Mi")),
         );
         return None;
     }

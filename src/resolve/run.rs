@@ -672,7 +672,7 @@ fn probe_of(
                     )
                     .label("not one of the app's ports");
                     d = match crate::suggest::closest(w, ports.iter().map(|p| p.name.as_str())) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        Some(s) => d.did_you_mean(s),
                         None if ports.is_empty() => d.help("declare it in `ports = { ... }`"),
                         None => d.help(format!(
                             "its ports: {}",

@@ -156,7 +156,7 @@ fn envs(r: &mut Resolver<'_>, idents: &[ast::Ident]) -> Option<Vec<EnvId>> {
                 } else if let Some(s) =
                     crate::suggest::closest(&i.name, r.environments.keys().map(String::as_str))
                 {
-                    d.help(format!("did you mean `{s}`?"))
+                    d.did_you_mean(s)
                 } else {
                     let mut known: Vec<&str> = r.environments.keys().map(String::as_str).collect();
                     known.sort_unstable();
@@ -368,6 +368,46 @@ fn interpret(
     }
 }
 
+/// The access words valid from `s` to `t` — operations, store levels,
+/// the target's port names, and for `kube` the verbs — each tried through
+/// [`interpret`] itself, so that an editor offers exactly what the
+/// resolver accepts (`palisade lsp`'s completion).
+pub fn access_words(m: &Model, s: Entity, t: Entity) -> Vec<String> {
+    let nowhere = Span::new(crate::span::FileId(0), 0, 0);
+    let ident = |name: &str| ast::Ident {
+        name: name.to_string(),
+        span: nowhere,
+    };
+    let word = |w: &str| AccessItem::Word(ident(w));
+    let ports: Vec<&str> = match t {
+        Entity::App(a) => m.apps[a.index()]
+            .ports
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        Entity::External(x) => (m.externals[x.index()].ports.iter())
+            .map(|p| p.name.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<String> = (Operation::NAMES.iter().copied())
+        .chain(["read", "write", "admin"])
+        .chain(ports)
+        .filter(|w| interpret(m, s, t, &word(w)).is_ok())
+        .map(str::to_string)
+        .collect();
+    let kube = |verb: &str| AccessItem::Kube {
+        verb: ident(verb),
+        resource: ident("pods"),
+    };
+    out.extend(
+        (VERBS.iter())
+            .filter(|v| interpret(m, s, t, &kube(v)).is_ok())
+            .map(|v| v.to_string()),
+    );
+    out
+}
+
 fn in_cluster(m: &Model, s: StoreId) -> bool {
     matches!(m.stores[s.index()].location, StoreLocation::InCluster(_))
 }
@@ -468,7 +508,7 @@ fn no_such_port(m: &Model, t: Entity, w: &ast::Ident, ports: &[Port]) -> Diagnos
     )
     .label("no such port");
     match crate::suggest::closest(&w.name, ports.iter().map(|p| p.name.as_str())) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s),
         None if ports.is_empty() => d.help(format!("`{}` declares no ports", m.name_of(t))),
         None => d.help(format!("its ports: {}", port_list(ports))),
     }
@@ -610,7 +650,7 @@ fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Box<D
         )
         .label("unknown verb");
         d = match crate::suggest::closest(&verb.name, VERBS.iter().copied()) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
+            Some(s) => d.did_you_mean(s),
             None => d.help(format!("verbs: {}", backticked(VERBS))),
         };
         return err(d);
@@ -722,7 +762,7 @@ fn lint_ref(r: &mut Resolver<'_>, name: &ast::Ident) -> Option<&'static str> {
     )
     .label("no lint of this name");
     d = match crate::suggest::closest(&name.name, r.lints.iter().map(|l| l.name)) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s),
         None => d.help("`palisade explain` lists the lints"),
     };
     r.diags.push(d);
@@ -770,7 +810,7 @@ fn lint(r: &mut Resolver<'_>, s: &ast::LintStmt) {
         )
         .label("expected `allow`, `warn` or `deny`");
         if let Some(x) = crate::suggest::closest(&s.level.name, ["allow", "warn", "deny"]) {
-            d = d.help(format!("did you mean `{x}`?"));
+            d = d.did_you_mean(x);
         }
         r.diags.push(d);
     }

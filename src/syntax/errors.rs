@@ -61,9 +61,7 @@ pub fn syntax_error(
         format!("expected {expected_text}, found {}", found.describe),
     )
     .label(format!("expected {expected_text}"));
-    if let Some(help) = hint(text, base, pos, &found, &expected) {
-        d = d.help(help);
-    }
+    d = hint(d, text, base, pos, &found, &expected);
     if found.len_bytes == 0 && pos >= text.trim_end().len() {
         if let Some(&open) = scan.unclosed.last() {
             let what = &text[open..open + 1];
@@ -223,25 +221,27 @@ fn join_expected(set: &BTreeSet<(u8, String)>) -> String {
     }
 }
 
+/// `d` with a hint on how to fix it, if there is one.
 fn hint(
+    d: Diagnostic,
     text: &str,
     base: usize,
     pos: usize,
     found: &Found,
     expected: &BTreeSet<(u8, String)>,
-) -> Option<String> {
+) -> Diagnostic {
     let word = found.word.as_deref();
     let line_before = &text[text[..pos].rfind('\n').map_or(0, |n| n + 1)..pos];
     if text[pos..].starts_with(':') && line_before.contains("~>") {
-        return Some("`forbid A ~> B` forbids any path and takes no access list".into());
+        return d.help("`forbid A ~> B` forbids any path and takes no access list");
     }
     if pos == base || expected.iter().filter(|(p, _)| *p == 1).count() >= 5 {
         if let Some(w) = word {
             if let Some(k) = crate::suggest::closest(w, ITEM_KEYWORDS.iter().copied()) {
-                return Some(format!("did you mean `{k}`?"));
+                return d.did_you_mean(k);
             }
         }
-        return Some(format!(
+        return d.help(format!(
             "a model is a list of declarations ({}) and statements ({})",
             "`system`, `platform`, `environment`, `namespace`, `persona`, `app`, `pod`, `store`, `external`",
             "`allow`, `forbid`, `accept`, `lint`"
@@ -253,25 +253,24 @@ fn hint(
         && before.ends_with(|c: char| c.is_ascii_hexdigit())
         && !before.ends_with("->")
     {
-        return Some("quote addresses and CIDRs: `address = \"10.0.0.0/8\"`".into());
+        return d.help("quote addresses and CIDRs: `address = \"10.0.0.0/8\"`");
     }
 
     if wants("`->`") && !wants("`~>`") && text[pos..].starts_with('>') {
-        return Some("write the arrow as `->` with nothing between `-` and `>`".into());
+        return d.help("write the arrow as `->` with nothing between `-` and `>`");
     }
     if wants("`:`") && word.is_some() {
-        return Some(
-            "put `:` between the target and the access list, e.g. `allow web -> api: http`".into(),
-        );
+        return d
+            .help("put `:` between the target and the access list, e.g. `allow web -> api: http`");
     }
     if wants("`=`") && word.is_some() {
-        return Some("write properties as `key = value`".into());
+        return d.help("write properties as `key = value`");
     }
     if wants("`}`") && found.len_bytes == 0 {
-        return Some("a `{` is not closed".into());
+        return d.help("a `{` is not closed");
     }
     if wants("`]`") && found.len_bytes == 0 {
-        return Some("a `[` is not closed".into());
+        return d.help("a `[` is not closed");
     }
-    None
+    d
 }

@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 pub mod format;
 mod scan;
+pub use scan::ITEM_KEYWORDS;
 
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceMap;
@@ -44,12 +45,40 @@ pub fn parse_file(file: FileId, text: &str, diags: &mut Diagnostics) -> ast::Fil
     // Fast path: the whole file in one parse (in parallel chunks when it is
     // large). Only a file with syntax errors takes the item-by-item loop,
     // which recovers after each error.
-    if let Some(items) = parse_chunks(file, text, diags) {
+    let (cuts, mut chunks) = parse_chunks(file, text);
+    if chunks.iter().all(Option::is_some) {
+        let mut items = Vec::with_capacity(chunks.iter().flatten().map(|(i, _)| i.len()).sum());
+        for (chunk_items, d) in chunks.into_iter().flatten() {
+            items.extend(chunk_items);
+            diags.append(d);
+        }
         return ast::File { items };
+    }
+    // A cut inside a block makes its chunk fail: the whole file in one
+    // piece decides.
+    if cuts.len() > 2 {
+        if let Some(items) = parse_chunks_whole(file, text, diags) {
+            return ast::File { items };
+        }
     }
     let mut items = Vec::new();
     let mut pos = scan::skip_trivia(text, 0);
+    let mut chunk = 0;
     while pos < text.len() {
+        // The loop reaches the start of a chunk that parsed on its own (in
+        // a large file, all but the chunks with errors): its items are
+        // those the loop would find, item after item, up to the next cut.
+        while chunk + 1 < cuts.len() && scan::skip_trivia(text, cuts[chunk]) < pos {
+            chunk += 1;
+        }
+        if chunk + 1 < cuts.len() && scan::skip_trivia(text, cuts[chunk]) == pos {
+            if let Some((chunk_items, d)) = chunks[chunk].take() {
+                items.extend(chunk_items);
+                diags.append(d);
+                pos = scan::skip_trivia(text, cuts[chunk + 1]);
+                continue;
+            }
+        }
         match parse_windowed(Rule::item, text, pos) {
             Ok(mut pairs) => {
                 let pair = pairs.next().expect("an item");
@@ -123,12 +152,14 @@ const CHUNKED_MIN: usize = 256 * 1024;
 /// instead of a third of a gigabyte of fresh pages for a 7 MB model.
 const CHUNK: usize = 64 * 1024;
 
-/// The items of a file that parses without error, or `None`. A large file
-/// is cut, at lines starting with an item keyword, into chunks of about
-/// [`CHUNK`] bytes, parsed in parallel (rayon). A cut inside a block makes
-/// its chunk fail to parse; then the whole file is parsed in one piece,
-/// which decides.
-fn parse_chunks(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<ast::Item>> {
+/// A file cut, at lines starting with an item keyword, into chunks of
+/// about [`CHUNK`] bytes (a small file is one chunk), each parsed on its
+/// own in parallel (rayon): the cuts (the chunks' starts, then the file's
+/// end) and each chunk's items and diagnostics, `None` where it does not
+/// parse. A cut inside a block makes its chunk fail to parse.
+type Chunks = (Vec<usize>, Vec<Option<(Vec<ast::Item>, Diagnostics)>>);
+
+fn parse_chunks(file: FileId, text: &str) -> Chunks {
     let parts = rayon::current_num_threads().max(1);
     let mut cuts = vec![0];
     if text.len() >= CHUNKED_MIN && parts > 1 {
@@ -153,7 +184,7 @@ fn parse_chunks(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec
     }
     cuts.push(text.len());
     let chunks: Vec<(usize, &str)> = cuts.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect();
-    let parsed: Option<Vec<(Vec<ast::Item>, Diagnostics)>> = chunks
+    let parsed: Vec<Option<(Vec<ast::Item>, Diagnostics)>> = chunks
         .into_par_iter()
         .map(|(base, chunk)| {
             let mut pairs = SecParser::parse(Rule::file, chunk).ok()?;
@@ -166,17 +197,7 @@ fn parse_chunks(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec
             Some((items, d))
         })
         .collect();
-    let parsed = match parsed {
-        Some(parsed) => parsed,
-        None if cuts.len() > 2 => return parse_chunks_whole(file, text, diags),
-        None => return None,
-    };
-    let mut items = Vec::with_capacity(parsed.iter().map(|(i, _)| i.len()).sum());
-    for (chunk_items, d) in parsed {
-        items.extend(chunk_items);
-        diags.append(d);
-    }
-    Some(items)
+    (cuts, parsed)
 }
 
 /// [`parse_chunks`] without cutting.
@@ -205,6 +226,18 @@ fn complete_item_before(text: &str, pos: usize, err: &pest::error::Error<Rule>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::Diagnostic;
+
+    fn parse_with_threads(threads: usize, text: &str) -> (String, Vec<Diagnostic>) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut d = Diagnostics::new();
+        let file = pool.install(|| parse_file(FileId(0), text, &mut d));
+        d.sort();
+        (format!("{:?}", file.items), d.into_vec())
+    }
 
     /// Parallel chunks give exactly the items (and spans) of one whole parse.
     #[test]
@@ -214,16 +247,10 @@ mod tests {
             text.len() >= CHUNKED_MIN,
             "the model must be large enough to be cut"
         );
-        let file = FileId(0);
-        let (mut d1, mut d2) = (Diagnostics::new(), Diagnostics::new());
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        let chunked = pool.install(|| parse_chunks(file, &text, &mut d1)).unwrap();
-        let whole = parse_chunks_whole(file, &text, &mut d2).unwrap();
-        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
-        assert_eq!(d1.len(), d2.len());
+        let whole = parse_chunks_whole(FileId(0), &text, &mut Diagnostics::new()).unwrap();
+        let (chunked, d) = parse_with_threads(3, &text);
+        assert_eq!(chunked, format!("{whole:?}"));
+        assert!(d.is_empty());
     }
 
     /// A cut inside a block makes a chunk fail; the whole parse decides.
@@ -233,14 +260,32 @@ mod tests {
         // where the cutter may cut.
         let item = "platform {\n  ingress = {\n    namespace = \"ingress\"\n    pods = { \"a\" = \"b\" }\n  }\n}\n";
         let text = item.repeat(CHUNKED_MIN / item.len() + 1);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
-        let mut d = Diagnostics::new();
-        let chunked = pool.install(|| parse_chunks(FileId(0), &text, &mut d));
         let whole = parse_chunks_whole(FileId(0), &text, &mut Diagnostics::new());
         assert!(whole.is_some(), "the file is valid");
-        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
+        let (chunked, d) = parse_with_threads(4, &text);
+        assert_eq!(chunked, format!("{:?}", whole.unwrap()));
+        assert!(d.is_empty());
+    }
+
+    /// A large file with syntax errors: the chunks that parse are taken
+    /// whole, the others item by item, and the result is that of the
+    /// item-by-item loop over the whole file (one thread: one chunk).
+    #[test]
+    fn chunks_with_errors_recover_as_the_whole_file_does() {
+        let mut text = crate::synth::generate(&crate::synth::SynthOptions::new(2_000));
+        // Errors near the start, in the middle (an unclosed block over a
+        // cut), and at the end (an unterminated string).
+        let first = text.find("\nallow ").unwrap() + 1;
+        let colon = first + text[first..].find(':').unwrap();
+        text.replace_range(colon..colon + 1, " ");
+        let middle = text.len() / 2;
+        let at = middle + text[middle..].find("\napp ").unwrap() + 1;
+        text.insert_str(at, "app broken in web {\n  image = \"x\"\n");
+        text.push_str("allow a -> b: http \"unterminated\n");
+        let (one, d1) = parse_with_threads(1, &text);
+        let (many, d3) = parse_with_threads(3, &text);
+        assert!(d1.len() >= 3, "{d1:?}");
+        assert_eq!(d3, d1);
+        assert!(one == many, "the items differ");
     }
 }
