@@ -332,6 +332,9 @@ fn network_wider(
             continue;
         }
         let mut causes = BTreeSet::new();
+        // Only through the ingress controller: no connection of its own.
+        let through_ingress = g.parts(e).iter().any(|w| matches!(w, Why::Ingress(_)))
+            && !g.parts(e).iter().any(|w| matches!(w, Why::Net(_)));
         for &why in g.parts(e) {
             match why {
                 Why::Net(i) | Why::Ingress(i) => {
@@ -366,6 +369,15 @@ fn network_wider(
                 _ => {}
             }
         }
+        // Whoever may connect to the ingress controller reaches, through
+        // it, what it may reach (docs/checks.md).
+        let note = (through_ingress && !matches!(from, GNode::Ingress)).then(|| {
+            format!(
+                "through the ingress controller: `{}` may connect to it, and it to `{}`",
+                cx.name(from),
+                cx.name(to)
+            )
+        });
         report.wider.push(Item {
             layer: Layer::Network,
             subject: cx.name(from),
@@ -373,7 +385,7 @@ fn network_wider(
             access: port_texts(&wider).join(", "),
             causes: causes.into_iter().collect(),
             declared: None,
-            note: None,
+            note,
         });
     }
 }
