@@ -218,3 +218,291 @@ pub fn tree(data: &[u8]) {
         }
     }
 }
+
+/// The model-directory reader (`source::load` on a directory) against a
+/// hostile checkout. The input is a script, one entry a line, `KIND NAME
+/// [ARG]`, built in a fresh directory before it is loaded:
+///
+/// - `f NAME TEXT` a file holding TEXT; `d NAME` a directory; `p NAME` a FIFO;
+/// - `l NAME TARGET` a symbolic link to TARGET, taken as is (`../outside/secret.sec`,
+///   `sub/a.sec`, `/etc/shadow`), with `@O` and `@R` at its start standing for
+///   the absolute paths of a directory outside the model and of the model;
+/// - `z NAME N` N KiB of comment lines (at most 2 MiB); `s NAME N` a sparse
+///   file of N × 16 MiB of NUL bytes (at most 160 MiB, beyond the model's size limit);
+/// - `r` alone: the model is named through a symbolic link to its directory.
+///
+/// NAME may hold `/` (parents are created, `.` and `..` are refused); in NAME,
+/// TEXT and TARGET `\n`, `\s` (a space), `\\` and `\xHH` (any byte: names
+/// need not be UTF-8) are escapes. Outside the model, every file holds a
+/// secret. The promises: no panic; nothing read outside the model (no
+/// loaded text and no error message holds the secret, and every loaded text
+/// is a regular file physically inside the model); and the oracle: a
+/// successful load holds exactly the top-level entries named `*.sec` that are
+/// not directories (nor links to directories inside), in name order, each
+/// with the text read through its path, while a failed load names an entry that justifies
+/// its error (a link that leaves the directory or dangles or loops, a FIFO,
+/// text that is not UTF-8, a total over the size limit, no `.sec` entry).
+pub fn modeldir(data: &[u8]) {
+    use palisade::source::{LoadError, MAX_MODEL_BYTES};
+    use std::collections::BTreeMap;
+    use std::ffi::{OsStr, OsString};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::os::unix::fs::MetadataExt;
+    use std::path::{Path, PathBuf};
+
+    let Ok(script) = std::str::from_utf8(data) else {
+        return;
+    };
+    fn unescape(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && i + 1 < b.len() {
+                match b[i + 1] {
+                    b'n' => out.push(b'\n'),
+                    b's' => out.push(b' '),
+                    b'\\' => out.push(b'\\'),
+                    b'x' if i + 4 <= b.len() => {
+                        match std::str::from_utf8(&b[i + 2..i + 4])
+                            .ok()
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        {
+                            Some(v) => {
+                                out.push(v);
+                                i += 4;
+                                continue;
+                            }
+                            None => out.push(b'\\'),
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    _ => {
+                        out.push(b'\\');
+                        i += 1;
+                        continue;
+                    }
+                }
+                i += 2;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+    // A relative path of normal components, or None.
+    fn safe(name: &[u8]) -> Option<PathBuf> {
+        let ok = !name.is_empty()
+            && name.len() < 240
+            && !name.contains(&0)
+            && name
+                .split(|&c| c == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b".." && c.len() < 200);
+        ok.then(|| PathBuf::from(OsString::from_vec(name.to_vec())))
+    }
+
+    const SECRET: &str = "SECRET_TOKEN=outside-the-model";
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = tmp.path().join("model");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("dir")).expect("outside");
+    for rel in ["secret.sec", "dir/x.sec", "secret.txt"] {
+        std::fs::write(outside.join(rel), format!("{SECRET}\n")).expect("outside");
+    }
+    std::fs::create_dir_all(&root).expect("model");
+    let mut via_link = false;
+    for line in script.lines() {
+        let mut words = line.splitn(3, ' ');
+        let (kind, name, arg) = (words.next(), words.next(), words.next());
+        if kind == Some("r") {
+            via_link = true;
+            continue;
+        }
+        let Some(rel) = name.map(unescape).as_deref().and_then(safe) else {
+            continue;
+        };
+        let path = root.join(&rel);
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let arg = arg.unwrap_or("");
+        let _ = match kind {
+            Some("f") => std::fs::write(&path, unescape(arg)),
+            Some("d") => std::fs::create_dir_all(&path),
+            Some("p") => {
+                let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("no NUL");
+                // SAFETY: a valid NUL-terminated path.
+                unsafe { libc::mkfifo(c.as_ptr(), 0o644) };
+                Ok(())
+            }
+            Some("l") => {
+                let mut target = unescape(arg);
+                if target.contains(&0) {
+                    continue;
+                }
+                for (tag, dir) in [(&b"@O"[..], &outside), (&b"@R"[..], &root)] {
+                    if let Some(rest) = target.strip_prefix(tag) {
+                        let mut t = dir.as_os_str().as_bytes().to_vec();
+                        t.extend_from_slice(rest);
+                        target = t;
+                        break;
+                    }
+                }
+                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path)
+            }
+            Some("z") => {
+                let kib: usize = arg.trim().parse().unwrap_or(1).min(2048);
+                let line = "# filler line of a model, sixty-four bytes long, for the reader\n";
+                std::fs::write(&path, line.repeat(kib * 1024 / line.len()))
+            }
+            Some("s") => {
+                let n: u64 = arg.trim().parse().unwrap_or(1).min(10);
+                std::fs::File::create(&path).and_then(|f| f.set_len(n << 24))
+            }
+            _ => Ok(()),
+        };
+    }
+    let model = if via_link {
+        let link = tmp.path().join("link-to-model");
+        std::os::unix::fs::symlink(&root, &link).expect("link");
+        link
+    } else {
+        root.clone()
+    };
+
+    // What the model physically holds: every regular file under it, links
+    // not followed (a loaded text must be read from one of these).
+    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<(u64, u64)>) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                walk(&e.path(), out);
+            } else if meta.is_file() {
+                out.insert((meta.dev(), meta.ino()));
+            }
+        }
+    }
+    let mut inside = std::collections::BTreeSet::new();
+    walk(&root, &mut inside);
+    let canon_root = std::fs::canonicalize(&root).expect("model dir");
+
+    // The top-level entries named `*.sec` (`.sec` alone is a hidden file
+    // without an extension).
+    let mut entries: BTreeMap<OsString, PathBuf> = BTreeMap::new();
+    for e in std::fs::read_dir(&root).expect("model dir").flatten() {
+        let name = e.file_name();
+        let b = name.as_bytes();
+        if b.len() > 4 && b.ends_with(b".sec") {
+            entries.insert(name.clone(), model.join(&name));
+        }
+    }
+    let result = palisade::source::load(&model);
+
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+    let leaves = |p: &Path| {
+        is_link(p) && std::fs::canonicalize(p).is_ok_and(|t| !t.starts_with(&canon_root))
+    };
+    // The entries a load reads (not directories, nor links to them).
+    let wanted: Vec<(&OsString, &PathBuf)> = entries
+        .iter()
+        .filter(|(_, p)| !std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
+        .collect();
+    match result {
+        Ok(map) => {
+            let got: Vec<(OsString, &str)> = map
+                .files()
+                .map(|(_, f)| {
+                    let name = f.path.file_name().expect("a file name").to_owned();
+                    (name, f.text.as_str())
+                })
+                .collect();
+            let names: Vec<&OsString> = got.iter().map(|(n, _)| n).collect();
+            let want: Vec<&OsString> = wanted.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, want, "the files of the model, in name order");
+            for (name, text) in &got {
+                let path = &entries[name];
+                assert!(!leaves(path), "{name:?} leaves the model and was read");
+                assert!(!text.contains(SECRET), "{name:?}: read outside the model");
+                let meta = std::fs::metadata(path).expect("readable");
+                assert!(
+                    inside.contains(&(meta.dev(), meta.ino())),
+                    "{name:?}: read from no file inside the model"
+                );
+                let on_disk = std::fs::read(path).expect("readable");
+                assert_eq!(on_disk, text.as_bytes(), "{name:?}: not the text on disk");
+            }
+            let total: usize = got.iter().map(|(_, t)| t.len()).sum();
+            assert!(total as u64 <= MAX_MODEL_BYTES, "over the size limit");
+            // Links to directories are skipped, not read, but one that
+            // leaves the model is still an error.
+            for path in entries.values() {
+                assert!(
+                    !leaves(path),
+                    "{}: leaves the model, no error",
+                    path.display()
+                );
+            }
+        }
+        Err(e) => {
+            let message = format!("{e} {:?}", e.help());
+            assert!(
+                !message.contains(SECRET),
+                "the error quotes outside: {message}"
+            );
+            let entry = |p: &Path| {
+                entries.values().any(|q| q == p)
+                    || panic!("{e}: {} is not an entry of the model", p.display())
+            };
+            match &e {
+                LoadError::NotFound(p) => {
+                    assert!(
+                        entry(p) && is_link(p) && std::fs::metadata(p).is_err(),
+                        "{e}"
+                    )
+                }
+                LoadError::Io(p, _) => assert!(
+                    entry(p)
+                        && (is_link(p) && std::fs::metadata(p).is_err()
+                            || std::fs::read(p).is_err()),
+                    "{e}"
+                ),
+                LoadError::LinkOutside { link, target } => {
+                    assert!(entry(link) && leaves(link), "{e}");
+                    assert_eq!(&std::fs::canonicalize(link).expect("resolves"), target);
+                }
+                LoadError::NotAFile { path, .. } => assert!(
+                    entry(path)
+                        && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+                    "{e}"
+                ),
+                LoadError::NotUtf8 { path, valid_up_to } => {
+                    assert!(entry(path), "{e}");
+                    let bytes = std::fs::read(path).expect("readable");
+                    let err = std::str::from_utf8(&bytes).expect_err("not UTF-8");
+                    assert_eq!(err.valid_up_to(), *valid_up_to, "{e}");
+                }
+                LoadError::NoSecFiles(p) => {
+                    assert_eq!(p, &model);
+                    assert!(wanted.is_empty(), "{e}, but {wanted:?}");
+                }
+                LoadError::TooLarge { path } => {
+                    assert!(entry(path), "{e}");
+                    let total: u64 = wanted
+                        .iter()
+                        .filter_map(|(_, p)| std::fs::metadata(p).ok())
+                        .map(|m| m.len())
+                        .sum();
+                    assert!(total > MAX_MODEL_BYTES, "{e}: {total} bytes in all");
+                }
+            }
+        }
+    }
+}
