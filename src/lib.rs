@@ -9,6 +9,7 @@ pub mod graph;
 pub mod k8s;
 pub mod lints;
 pub mod lsp;
+pub mod manifests;
 pub mod model;
 pub mod output;
 pub mod resolve;

@@ -125,6 +125,8 @@ pub enum LoadError {
     TooLarge {
         path: PathBuf,
     },
+    /// A directory given to `audit` or `import` holds no manifest files.
+    NoManifests(PathBuf),
 }
 
 impl std::fmt::Display for LoadError {
@@ -153,9 +155,14 @@ impl std::fmt::Display for LoadError {
             ),
             LoadError::TooLarge { path } => write!(
                 f,
-                "cannot read `{}`: the model is larger than {} MiB",
+                "cannot read `{}`: the input is larger than {} MiB",
                 path.display(),
                 MAX_MODEL_BYTES >> 20
+            ),
+            LoadError::NoManifests(p) => write!(
+                f,
+                "directory `{}` contains no `.yaml`, `.yml` or `.json` files",
+                p.display()
             ),
         }
     }
@@ -180,6 +187,9 @@ impl LoadError {
             LoadError::TooLarge { .. } => {
                 Some("is this the right file? a model of 50,000 pod groups is 36 MB")
             }
+            LoadError::NoManifests(_) => Some(
+                "give the files `helm template`, `kustomize build` or `kubectl get -o yaml` wrote",
+            ),
             LoadError::Io(..) => None,
         }
     }
@@ -280,6 +290,96 @@ pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
         map.add(SourceFile::new(display_name(&shown), shown, text));
     }
     Ok(map)
+}
+
+/// The extensions of manifest files in a directory given to `audit` or
+/// `import`.
+pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Loads Kubernetes manifests into `map` (after the files already there, so
+/// that diagnostics can point into a model and its manifests alike): each
+/// path is a file, read as given, or a directory, read recursively in name
+/// order for `*.yaml`, `*.yml` and `*.json` files. As for a model
+/// directory, only regular files are read, a symbolic link that leads out
+/// of the directory is [`LoadError::LinkOutside`], and the input as a whole
+/// holds at most [`MAX_MODEL_BYTES`]. Hidden entries (`.git`) and symbolic
+/// links to directories are skipped (a link loop would never end).
+pub fn load_manifests(paths: &[PathBuf], map: &mut SourceMap) -> Result<(), LoadError> {
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound(path.clone()),
+            _ => LoadError::Io(path.clone(), e),
+        })?;
+        if !meta.is_dir() {
+            files.push((path.clone(), path.clone()));
+            continue;
+        }
+        let root = std::fs::canonicalize(path).map_err(|e| LoadError::Io(path.clone(), e))?;
+        let before = files.len();
+        let mut dirs = vec![path.clone()];
+        while let Some(dir) = dirs.pop() {
+            let mut entries = Vec::new();
+            for entry in std::fs::read_dir(&dir).map_err(|e| LoadError::Io(dir.clone(), e))? {
+                let entry = entry.map_err(|e| LoadError::Io(dir.clone(), e))?;
+                entries.push(entry);
+            }
+            entries.sort_by_key(|e| e.file_name());
+            let mut subdirs = Vec::new();
+            for entry in entries {
+                if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                    continue;
+                }
+                let p = entry.path();
+                let kind = entry.file_type().map_err(|e| LoadError::Io(p.clone(), e))?;
+                if kind.is_dir() {
+                    subdirs.push(p);
+                    continue;
+                }
+                let manifest = p
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| MANIFEST_EXTENSIONS.contains(&x));
+                if !manifest {
+                    continue;
+                }
+                if kind.is_symlink() {
+                    let target = match std::fs::canonicalize(&p) {
+                        Ok(target) => target,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            return Err(LoadError::NotFound(p))
+                        }
+                        Err(e) => return Err(LoadError::Io(p, e)),
+                    };
+                    if !target.starts_with(&root) {
+                        return Err(LoadError::LinkOutside { link: p, target });
+                    }
+                    if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+                        continue;
+                    }
+                    files.push((p, target));
+                } else {
+                    files.push((p.clone(), p));
+                }
+            }
+            // Depth first, in name order.
+            dirs.extend(subdirs.into_iter().rev());
+        }
+        if files.len() == before {
+            return Err(LoadError::NoManifests(path.clone()));
+        }
+    }
+    let mut left = MAX_MODEL_BYTES;
+    for (shown, open) in files {
+        let bytes = read_regular(&shown, &open, left)?;
+        left -= bytes.len() as u64;
+        let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+            path: shown.clone(),
+            valid_up_to: e.utf8_error().valid_up_to(),
+        })?;
+        map.add(SourceFile::new(display_name(&shown), shown, text));
+    }
+    Ok(())
 }
 
 /// Reads a regular file, at most `limit` bytes. It is opened without

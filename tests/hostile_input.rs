@@ -116,7 +116,7 @@ fn a_model_above_the_size_limit_is_refused() {
     let big = tmp.path().join("big.sec");
     let file = std::fs::File::create(&big).unwrap();
     file.set_len(palisade::source::MAX_MODEL_BYTES + 1).unwrap(); // sparse
-    let err = refused(&check(&big), &big, "the model is larger than 128 MiB");
+    let err = refused(&check(&big), &big, "the input is larger than 128 MiB");
     assert!(err.contains("big.sec"), "{err}");
 
     // The limit is on the model, all its files together.

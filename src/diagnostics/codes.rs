@@ -57,6 +57,9 @@ codes! {
     EmptyTargetSet = "E0307", "a `*` or `namespace` target matches nothing";
     AppInTwoPods = "E0308", "app in more than one pod";
     InvariantNotAdjustable = "E0309", "`invariant-violated` cannot be lowered or accepted";
+    OverlappingBindings = "E0310", "two pod groups bound to the same pods";
     MissingSystem = "E0401", "model has no `system` declaration";
     DuplicateSingleton = "E0402", "declared more than once per model";
+    ManifestSyntax = "E0501", "manifest is not valid YAML or JSON";
+    ManifestObject = "E0502", "manifest object does not have the fields its kind requires";
 }
