@@ -219,35 +219,36 @@ pub fn tree(data: &[u8]) {
     }
 }
 
-/// The model-directory reader (`source::load` on a directory) against a
-/// hostile checkout. The input is a script, one entry a line, `KIND NAME
-/// [ARG]`, built in a fresh directory before it is loaded:
+/// The directory readers against a hostile checkout: the model's
+/// (`source::load` of a directory: its top-level `*.sec` files) and the
+/// manifests' of `audit` and `import` (`source::load_manifests`: `*.yaml`,
+/// `*.yml` and `*.json` files, recursively, hidden entries skipped), both on
+/// the same directory. The input is a script, one entry a line, `KIND NAME
+/// [ARG]`, built in a fresh directory before it is read:
 ///
 /// - `f NAME TEXT` a file holding TEXT; `d NAME` a directory; `p NAME` a FIFO;
 /// - `l NAME TARGET` a symbolic link to TARGET, taken as is (`../outside/secret.sec`,
-///   `sub/a.sec`, `/etc/shadow`), with `@O` and `@R` at its start standing for
+///   `sub/a.sec`, `/etc/shadow`, `..`), with `@O` and `@R` at its start standing for
 ///   the absolute paths of a directory outside the model and of the model;
 /// - `z NAME N` N KiB of comment lines (at most 2 MiB); `s NAME N` a sparse
-///   file of N × 16 MiB of NUL bytes (at most 160 MiB, beyond the model's size limit);
-/// - `r` alone: the model is named through a symbolic link to its directory.
+///   file of N × 16 MiB of NUL bytes (at most 160 MiB, beyond the size limit);
+/// - `r` alone: the directory is named through a symbolic link to it.
 ///
 /// NAME may hold `/` (parents are created, `.` and `..` are refused); in NAME,
 /// TEXT and TARGET `\n`, `\s` (a space), `\\` and `\xHH` (any byte: names
-/// need not be UTF-8) are escapes. Outside the model, every file holds a
-/// secret. The promises: no panic; nothing read outside the model (no
-/// loaded text and no error message holds the secret, and every loaded text
-/// is a regular file physically inside the model); and the oracle: a
-/// successful load holds exactly the top-level entries named `*.sec` that are
-/// not directories (nor links to directories inside), in name order, each
-/// with the text read through its path, while a failed load names an entry that justifies
-/// its error (a link that leaves the directory or dangles or loops, a FIFO,
-/// text that is not UTF-8, a total over the size limit, no `.sec` entry).
+/// need not be UTF-8) are escapes. Outside the directory, every file holds a
+/// secret. The promises, for each reader: no panic; nothing read outside
+/// (no text read and no error message holds the secret, and every text read
+/// is a regular file physically inside the directory); and the oracle
+/// ([`Reader`]): a successful read holds exactly the candidate entries that
+/// are not directories (nor links to directories inside), in the reader's
+/// order, each with the text read through its path, while a failed one
+/// names a candidate that justifies its error (a link that leaves the
+/// directory or dangles or loops, a FIFO, text that is not UTF-8, a total
+/// over the size limit), or says there is no candidate when there is none.
 pub fn modeldir(data: &[u8]) {
-    use palisade::source::{LoadError, MAX_MODEL_BYTES};
-    use std::collections::BTreeMap;
     use std::ffi::{OsStr, OsString};
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
 
     let Ok(script) = std::str::from_utf8(data) else {
@@ -303,7 +304,6 @@ pub fn modeldir(data: &[u8]) {
         ok.then(|| PathBuf::from(OsString::from_vec(name.to_vec())))
     }
 
-    const SECRET: &str = "SECRET_TOKEN=outside-the-model";
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = tmp.path().join("model");
     let outside = tmp.path().join("outside");
@@ -394,113 +394,185 @@ pub fn modeldir(data: &[u8]) {
     walk(&root, &mut inside);
     let canon_root = std::fs::canonicalize(&root).expect("model dir");
 
-    // The top-level entries named `*.sec` (`.sec` alone is a hidden file
-    // without an extension).
-    let mut entries: BTreeMap<OsString, PathBuf> = BTreeMap::new();
-    for e in std::fs::read_dir(&root).expect("model dir").flatten() {
-        let name = e.file_name();
-        let b = name.as_bytes();
-        if b.len() > 4 && b.ends_with(b".sec") {
-            entries.insert(name.clone(), model.join(&name));
+    // The model reader: the top-level entries named `*.sec` (`.sec` alone is
+    // a hidden file without an extension), in name order.
+    let mut sec: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("model dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|name| name.len() > 4 && name.as_bytes().ends_with(b".sec"))
+        .map(|name| model.join(name))
+        .collect();
+    sec.sort();
+    let loaded = palisade::source::load(&model);
+    let what = Reader {
+        model: &model,
+        canon_root: &canon_root,
+        inside: &inside,
+        candidates: sec,
+    };
+    what.check(loaded.map(|map| files_of(&map)), "model");
+
+    // The manifest reader of `audit` and `import`, on the same directory:
+    // recursive, depth first, in each directory its files in name order and
+    // then its directories; hidden entries skipped; `*.yaml`, `*.yml`,
+    // `*.json` files (an extension that is not UTF-8 is none of these).
+    fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable")
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|name| !name.as_bytes().starts_with(b"."))
+            .collect();
+        entries.sort();
+        let mut subdirs = Vec::new();
+        for name in entries {
+            let path = dir.join(&name);
+            let real_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if real_dir {
+                subdirs.push(path);
+                continue;
+            }
+            let b = name.as_bytes();
+            let manifest = [&b".yaml"[..], b".yml", b".json"]
+                .iter()
+                .any(|x| b.len() > x.len() && b.ends_with(x))
+                && !b.starts_with(b".");
+            if manifest {
+                out.push(path);
+            }
+        }
+        for dir in subdirs {
+            manifests(&dir, out);
         }
     }
-    let result = palisade::source::load(&model);
+    let mut candidates = Vec::new();
+    manifests(&model, &mut candidates);
+    let mut map = palisade::source::SourceMap::new();
+    let loaded = palisade::source::load_manifests(&[model.clone()], &mut map);
+    let what = Reader { candidates, ..what };
+    what.check(loaded.map(|()| files_of(&map)), "manifests");
+}
 
-    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
-    let leaves = |p: &Path| {
-        is_link(p) && std::fs::canonicalize(p).is_ok_and(|t| !t.starts_with(&canon_root))
-    };
-    // The entries a load reads (not directories, nor links to them).
-    let wanted: Vec<(&OsString, &PathBuf)> = entries
-        .iter()
-        .filter(|(_, p)| !std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
-        .collect();
-    match result {
-        Ok(map) => {
-            let got: Vec<(OsString, &str)> = map
-                .files()
-                .map(|(_, f)| {
-                    let name = f.path.file_name().expect("a file name").to_owned();
-                    (name, f.text.as_str())
-                })
-                .collect();
-            let names: Vec<&OsString> = got.iter().map(|(n, _)| n).collect();
-            let want: Vec<&OsString> = wanted.iter().map(|(n, _)| *n).collect();
-            assert_eq!(names, want, "the files of the model, in name order");
-            for (name, text) in &got {
-                let path = &entries[name];
-                assert!(!leaves(path), "{name:?} leaves the model and was read");
-                assert!(!text.contains(SECRET), "{name:?}: read outside the model");
-                let meta = std::fs::metadata(path).expect("readable");
-                assert!(
-                    inside.contains(&(meta.dev(), meta.ino())),
-                    "{name:?}: read from no file inside the model"
-                );
-                let on_disk = std::fs::read(path).expect("readable");
-                assert_eq!(on_disk, text.as_bytes(), "{name:?}: not the text on disk");
-            }
-            let total: usize = got.iter().map(|(_, t)| t.len()).sum();
-            assert!(total as u64 <= MAX_MODEL_BYTES, "over the size limit");
-            // Links to directories are skipped, not read, but one that
-            // leaves the model is still an error.
-            for path in entries.values() {
-                assert!(
-                    !leaves(path),
-                    "{}: leaves the model, no error",
-                    path.display()
-                );
-            }
-        }
-        Err(e) => {
-            let message = format!("{e} {:?}", e.help());
-            assert!(
-                !message.contains(SECRET),
-                "the error quotes outside: {message}"
-            );
-            let entry = |p: &Path| {
-                entries.values().any(|q| q == p)
-                    || panic!("{e}: {} is not an entry of the model", p.display())
-            };
-            match &e {
-                LoadError::NotFound(p) => {
+fn files_of(map: &palisade::source::SourceMap) -> Vec<(std::path::PathBuf, String)> {
+    map.files()
+        .map(|(_, f)| (f.path.clone(), f.text.clone()))
+        .collect()
+}
+
+/// What a directory reader of `modeldir` must have done.
+struct Reader<'a> {
+    /// The directory as given to the reader (maybe through a link).
+    model: &'a std::path::Path,
+    canon_root: &'a std::path::Path,
+    /// Device and inode of every regular file physically in the directory.
+    inside: &'a std::collections::BTreeSet<(u64, u64)>,
+    /// The entries it considers, in the order it reads them: those that are
+    /// (links to) directories are skipped, the others read.
+    candidates: Vec<std::path::PathBuf>,
+}
+
+const SECRET: &str = "SECRET_TOKEN=outside-the-model";
+
+impl Reader<'_> {
+    fn check(
+        &self,
+        result: Result<Vec<(std::path::PathBuf, String)>, palisade::source::LoadError>,
+        reader: &str,
+    ) {
+        use palisade::source::{LoadError, MAX_MODEL_BYTES};
+        use std::os::unix::fs::MetadataExt;
+        use std::path::{Path, PathBuf};
+        let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+        let leaves = |p: &Path| {
+            is_link(p) && std::fs::canonicalize(p).is_ok_and(|t| !t.starts_with(self.canon_root))
+        };
+        let wanted: Vec<&PathBuf> = (self.candidates.iter())
+            .filter(|p| !std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
+            .collect();
+        match result {
+            Ok(got) => {
+                let paths: Vec<&PathBuf> = got.iter().map(|(p, _)| p).collect();
+                assert_eq!(paths, wanted, "{reader}: the files read, in order");
+                for (path, text) in &got {
+                    assert!(!leaves(path), "{reader}: {path:?} leaves and was read");
+                    assert!(!text.contains(SECRET), "{reader}: {path:?} read outside");
+                    let meta = std::fs::metadata(path).expect("readable");
                     assert!(
+                        self.inside.contains(&(meta.dev(), meta.ino())),
+                        "{reader}: {path:?} read from no file inside the directory"
+                    );
+                    let on_disk = std::fs::read(path).expect("readable");
+                    assert_eq!(
+                        on_disk,
+                        text.as_bytes(),
+                        "{reader}: {path:?} not as on disk"
+                    );
+                }
+                let total: usize = got.iter().map(|(_, t)| t.len()).sum();
+                assert!(
+                    total as u64 <= MAX_MODEL_BYTES,
+                    "{reader}: over the size limit"
+                );
+                // Links to directories are skipped, not read, but one that
+                // leaves is still an error.
+                for path in &self.candidates {
+                    assert!(!leaves(path), "{reader}: {path:?} leaves, no error");
+                }
+            }
+            Err(e) => {
+                let message = format!("{e} {:?}", e.help());
+                assert!(
+                    !message.contains(SECRET),
+                    "{reader}: the error quotes outside: {message}"
+                );
+                let entry = |p: &Path| {
+                    self.candidates.iter().any(|q| q == p)
+                        || panic!("{reader}: {e}: {} is not a candidate", p.display())
+                };
+                match &e {
+                    LoadError::NotFound(p) => assert!(
                         entry(p) && is_link(p) && std::fs::metadata(p).is_err(),
-                        "{e}"
-                    )
-                }
-                LoadError::Io(p, _) => assert!(
-                    entry(p)
-                        && (is_link(p) && std::fs::metadata(p).is_err()
-                            || std::fs::read(p).is_err()),
-                    "{e}"
-                ),
-                LoadError::LinkOutside { link, target } => {
-                    assert!(entry(link) && leaves(link), "{e}");
-                    assert_eq!(&std::fs::canonicalize(link).expect("resolves"), target);
-                }
-                LoadError::NotAFile { path, .. } => assert!(
-                    entry(path)
-                        && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
-                    "{e}"
-                ),
-                LoadError::NotUtf8 { path, valid_up_to } => {
-                    assert!(entry(path), "{e}");
-                    let bytes = std::fs::read(path).expect("readable");
-                    let err = std::str::from_utf8(&bytes).expect_err("not UTF-8");
-                    assert_eq!(err.valid_up_to(), *valid_up_to, "{e}");
-                }
-                LoadError::NoSecFiles(p) => {
-                    assert_eq!(p, &model);
-                    assert!(wanted.is_empty(), "{e}, but {wanted:?}");
-                }
-                LoadError::TooLarge { path } => {
-                    assert!(entry(path), "{e}");
-                    let total: u64 = wanted
-                        .iter()
-                        .filter_map(|(_, p)| std::fs::metadata(p).ok())
-                        .map(|m| m.len())
-                        .sum();
-                    assert!(total > MAX_MODEL_BYTES, "{e}: {total} bytes in all");
+                        "{reader}: {e}"
+                    ),
+                    LoadError::Io(p, _) => assert!(
+                        entry(p)
+                            && (is_link(p) && std::fs::metadata(p).is_err()
+                                || std::fs::read(p).is_err()),
+                        "{reader}: {e}"
+                    ),
+                    LoadError::LinkOutside { link, target } => {
+                        assert!(entry(link) && leaves(link), "{reader}: {e}");
+                        assert_eq!(&std::fs::canonicalize(link).expect("resolves"), target);
+                    }
+                    LoadError::NotAFile { path, .. } => assert!(
+                        entry(path)
+                            && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+                        "{reader}: {e}"
+                    ),
+                    LoadError::NotUtf8 { path, valid_up_to } => {
+                        assert!(entry(path), "{reader}: {e}");
+                        let bytes = std::fs::read(path).expect("readable");
+                        let err = std::str::from_utf8(&bytes).expect_err("not UTF-8");
+                        assert_eq!(err.valid_up_to(), *valid_up_to, "{reader}: {e}");
+                    }
+                    LoadError::NoSecFiles(p) | LoadError::NoManifests(p) => {
+                        assert_eq!(p, self.model, "{reader}");
+                        assert_eq!(
+                            matches!(e, LoadError::NoSecFiles(_)),
+                            reader == "model",
+                            "{reader}: {e}"
+                        );
+                        assert!(wanted.is_empty(), "{reader}: {e}, but {wanted:?}");
+                    }
+                    LoadError::TooLarge { path } => {
+                        assert!(entry(path), "{reader}: {e}");
+                        let total: u64 = (wanted.iter())
+                            .filter_map(|p| std::fs::metadata(p).ok())
+                            .map(|m| m.len())
+                            .sum();
+                        assert!(total > MAX_MODEL_BYTES, "{reader}: {e}: {total} bytes");
+                    }
                 }
             }
         }
