@@ -449,7 +449,7 @@ pub fn modeldir(data: &[u8]) {
     let mut candidates = Vec::new();
     manifests(&model, &mut candidates);
     let mut map = palisade::source::SourceMap::new();
-    let loaded = palisade::source::load_manifests(&[model.clone()], &mut map);
+    let loaded = palisade::source::load_manifests(std::slice::from_ref(&model), &mut map);
     let what = Reader { candidates, ..what };
     what.check(loaded.map(|()| files_of(&map)), "manifests");
 }
