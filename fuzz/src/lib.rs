@@ -248,6 +248,7 @@ pub fn tree(data: &[u8]) {
 /// over the size limit), or says there is no candidate when there is none.
 pub fn modeldir(data: &[u8]) {
     use std::ffi::{OsStr, OsString};
+    use std::io::Write as _;
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     use std::path::{Path, PathBuf};
 
@@ -324,12 +325,31 @@ pub fn modeldir(data: &[u8]) {
             continue;
         };
         let path = root.join(&rel);
+        // Nothing is created through a symbolic link or over an existing
+        // entry: a script could otherwise write outside the temp dir (`l etc
+        // /etc`, then `f etc/passwd`) or block on a FIFO (`p a`, then `f a`).
+        let mut at = root.clone();
+        let through_link = (rel.parent().into_iter())
+            .flat_map(Path::components)
+            .any(|c| {
+                at.push(c);
+                std::fs::symlink_metadata(&at).is_ok_and(|m| !m.is_dir())
+            });
+        if through_link || std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
         let arg = arg.unwrap_or("");
+        let create = |path: &Path| {
+            std::fs::File::options()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        };
         let _ = match kind {
-            Some("f") => std::fs::write(&path, unescape(arg)),
+            Some("f") => create(&path).and_then(|mut f| f.write_all(&unescape(arg))),
             Some("d") => std::fs::create_dir_all(&path),
             Some("p") => {
                 let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("no NUL");
@@ -355,11 +375,12 @@ pub fn modeldir(data: &[u8]) {
             Some("z") => {
                 let kib: usize = arg.trim().parse().unwrap_or(1).min(2048);
                 let line = "# filler line of a model, sixty-four bytes long, for the reader\n";
-                std::fs::write(&path, line.repeat(kib * 1024 / line.len()))
+                create(&path)
+                    .and_then(|mut f| f.write_all(line.repeat(kib * 1024 / line.len()).as_bytes()))
             }
             Some("s") => {
                 let n: u64 = arg.trim().parse().unwrap_or(1).min(10);
-                std::fs::File::create(&path).and_then(|f| f.set_len(n << 24))
+                create(&path).and_then(|f| f.set_len(n << 24))
             }
             _ => Ok(()),
         };
