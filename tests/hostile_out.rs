@@ -424,4 +424,6 @@ fn a_build_gives_up_waiting_for_the_lock_after_the_timeout() {
     }
     held.unlock().unwrap();
     ok(&build(&m, &out, &["--lock-timeout", "0"]));
+    // A timeout past the end of time waits as long as it takes.
+    ok(&build(&m, &out, &["--lock-timeout", &u64::MAX.to_string()]));
 }

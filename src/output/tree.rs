@@ -642,7 +642,8 @@ fn open_locked(
     opts: &SyncOptions<'_>,
 ) -> Result<Option<(fs::File, Vec<PathBuf>)>, TreeError> {
     let mut told = false;
-    let deadline = opts.lock_timeout.map(|t| (Instant::now() + t, t));
+    // A timeout too large to add to now is no timeout.
+    let deadline = (opts.lock_timeout).and_then(|t| Some((Instant::now().checked_add(t)?, t)));
     loop {
         let created = if create { create_out(out)? } else { Vec::new() };
         let Some(file) = open_out(out)? else {
