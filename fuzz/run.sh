@@ -5,12 +5,12 @@
 # fuzz/artifacts/TARGET; the log in target/fuzz-logs/TARGET-<date>.log.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh parse|resolve|pipeline|tree|manifests [SECONDS]}
+target=${1:?usage: fuzz/run.sh parse|resolve|pipeline|tree|modeldir|manifests [SECONDS]}
 seconds=${2:-1800}
 mkdir -p "corpus/$target" ../target/fuzz-logs
+# The model targets share sec.dict; a script target has a dictionary of its own.
 dict=sec.dict
-[ "$target" = tree ] && dict=tree.dict
-[ "$target" = manifests ] && dict=manifests.dict
+[ -f "$target.dict" ] && dict=$target.dict
 log=../target/fuzz-logs/$target-$(date +%Y%m%d-%H%M%S).log
 echo "fuzzing $target for ${seconds}s; log: $log" >&2
 # RUSTC_BOOTSTRAP lets a stable toolchain take cargo-fuzz's -Z flags.

@@ -379,3 +379,51 @@ fn a_build_waits_for_the_lock_and_says_so() {
             .contains("9100")
     );
 }
+
+/// A build that waits for OUT's lock gives up after `--lock-timeout`
+/// seconds (default 600), exit 2, saying so and that OUT is unchanged,
+/// which it is; `--check` too. `--lock-timeout 0` does not wait at all.
+#[test]
+fn a_build_gives_up_waiting_for_the_lock_after_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path(), "m", SHOP);
+    let out = tmp.path().join("out");
+    ok(&build(&m, &out, &[]));
+    std::fs::write(&m, SHOP.replace("9000", "9100")).unwrap();
+    let before = snapshot(&out);
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    for (extra, waits) in [
+        (&["--lock-timeout", "1"][..], 1),
+        (&["--lock-timeout", "0"][..], 0),
+        (&["--check", "--lock-timeout", "1"][..], 1),
+    ] {
+        let start = std::time::Instant::now();
+        let o = build(&m, &out, extra);
+        let took = start.elapsed();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            took >= Duration::from_secs(waits) && took < Duration::from_secs(waits + 20),
+            "{extra:?}: {took:?}"
+        );
+        assert!(
+            err.contains(&format!(
+                "gave up after {waits} s waiting for another palisade build of `{}` to finish",
+                out.display()
+            )),
+            "{extra:?}: {err}"
+        );
+        if !extra.contains(&"--check") {
+            assert!(
+                err.contains(&format!("nothing in `{}` was changed", out.display())),
+                "{err}"
+            );
+        }
+        assert_eq!(snapshot(&out), before, "{extra:?}");
+    }
+    held.unlock().unwrap();
+    ok(&build(&m, &out, &["--lock-timeout", "0"]));
+    // A timeout past the end of time waits as long as it takes.
+    ok(&build(&m, &out, &["--lock-timeout", &u64::MAX.to_string()]));
+}

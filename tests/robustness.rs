@@ -152,20 +152,24 @@ fn fuzz_regressions_and_seeds() {
         );
     }
     // `PALISADE_FUZZ_REPLAY=DIR[:DIR...]`: also every file there, through
-    // all three (a fuzz corpus against the current code; docs/fuzzing.md).
+    // all three (a fuzz corpus against the current code; docs/fuzzing.md);
+    // a directory named `tree` or `modeldir` (fuzz/corpus/TARGET) holds
+    // scripts, and goes through that target only.
     let replay = std::env::var("PALISADE_FUZZ_REPLAY").unwrap_or_default();
     for dir in replay.split(':').filter(|d| !d.is_empty()) {
         let paths = files(dir);
         eprintln!("replaying {} files of {dir}", paths.len());
+        let targets: &[fn(&[u8])] = match std::path::Path::new(dir).file_name() {
+            Some(n) if n == "tree" => &[fuzz_targets::tree],
+            Some(n) if n == "modeldir" => &[fuzz_targets::modeldir],
+            _ => &[
+                fuzz_targets::parse,
+                fuzz_targets::resolve,
+                fuzz_targets::pipeline,
+            ],
+        };
         for path in paths {
-            run(
-                &path,
-                &[
-                    fuzz_targets::parse,
-                    fuzz_targets::resolve,
-                    fuzz_targets::pipeline,
-                ],
-            );
+            run(&path, targets);
         }
     }
     let seeds = files("fuzz/seeds/pipeline");
@@ -181,5 +185,14 @@ fn fuzz_regressions_and_seeds() {
         .chain(files("tests/corpus/fuzz-regressions-tree"))
     {
         run(&path, &[fuzz_targets::tree]);
+    }
+    // The model-directory reader's target: its seeds and minimized finds.
+    let seeds = files("fuzz/seeds/modeldir");
+    assert!(seeds.len() >= 10, "modeldir seeds missing: {}", seeds.len());
+    for path in seeds
+        .into_iter()
+        .chain(files("tests/corpus/fuzz-regressions-modeldir"))
+    {
+        run(&path, &[fuzz_targets::modeldir]);
     }
 }

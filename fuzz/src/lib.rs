@@ -286,3 +286,387 @@ pub fn manifests(data: &[u8]) {
     );
     let _ = serde_json::to_string(&sarif).expect("SARIF serializes");
 }
+
+/// The directory readers against a hostile checkout: the model's
+/// (`source::load` of a directory: its top-level `*.sec` files) and the
+/// manifests' of `audit` and `import` (`source::load_manifests`: `*.yaml`,
+/// `*.yml` and `*.json` files, recursively, hidden entries skipped), both on
+/// the same directory. The input is a script, one entry a line, `KIND NAME
+/// [ARG]`, built in a fresh directory before it is read:
+///
+/// - `f NAME TEXT` a file holding TEXT; `d NAME` a directory; `p NAME` a FIFO;
+/// - `l NAME TARGET` a symbolic link to TARGET, taken as is (`../outside/secret.sec`,
+///   `sub/a.sec`, `/etc/shadow`, `..`), with `@O` and `@R` at its start standing for
+///   the absolute paths of a directory outside the model and of the model;
+/// - `z NAME N` N KiB of comment lines (at most 2 MiB); `s NAME N` a sparse
+///   file of N × 16 MiB of NUL bytes (at most 160 MiB, beyond the size limit);
+/// - `r` alone: the directory is named through a symbolic link to it.
+///
+/// NAME may hold `/` (parents are created, `.` and `..` are refused); in NAME,
+/// TEXT and TARGET `\n`, `\s` (a space), `\\` and `\xHH` (any byte: names
+/// need not be UTF-8) are escapes. Outside the directory, every file holds a
+/// secret. The promises, for each reader: no panic; nothing read outside
+/// (no text read and no error message holds the secret, and every text read
+/// is a regular file physically inside the directory); and the oracle
+/// ([`Reader`]): a successful read holds exactly the candidate entries that
+/// are not directories (nor links to directories inside), in the reader's
+/// order, each with the text read through its path, while a failed one
+/// names a candidate that justifies its error (a link that leaves the
+/// directory or dangles or loops, a FIFO, text that is not UTF-8, a total
+/// over the size limit), or says there is no candidate when there is none.
+pub fn modeldir(data: &[u8]) {
+    use std::ffi::{OsStr, OsString};
+    use std::io::Write as _;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
+
+    let Ok(script) = std::str::from_utf8(data) else {
+        return;
+    };
+    fn unescape(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && i + 1 < b.len() {
+                match b[i + 1] {
+                    b'n' => out.push(b'\n'),
+                    b's' => out.push(b' '),
+                    b'\\' => out.push(b'\\'),
+                    b'x' if i + 4 <= b.len() => {
+                        match std::str::from_utf8(&b[i + 2..i + 4])
+                            .ok()
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        {
+                            Some(v) => {
+                                out.push(v);
+                                i += 4;
+                                continue;
+                            }
+                            None => out.push(b'\\'),
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    _ => {
+                        out.push(b'\\');
+                        i += 1;
+                        continue;
+                    }
+                }
+                i += 2;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+    // A relative path of normal components, or None.
+    fn safe(name: &[u8]) -> Option<PathBuf> {
+        let ok = !name.is_empty()
+            && name.len() < 240
+            && !name.contains(&0)
+            && name
+                .split(|&c| c == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b".." && c.len() < 200);
+        ok.then(|| PathBuf::from(OsString::from_vec(name.to_vec())))
+    }
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = tmp.path().join("model");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("dir")).expect("outside");
+    for rel in ["secret.sec", "dir/x.sec", "secret.txt"] {
+        std::fs::write(outside.join(rel), format!("{SECRET}\n")).expect("outside");
+    }
+    std::fs::create_dir_all(&root).expect("model");
+    let mut via_link = false;
+    for line in script.lines() {
+        let mut words = line.splitn(3, ' ');
+        let (kind, name, arg) = (words.next(), words.next(), words.next());
+        if kind == Some("r") {
+            via_link = true;
+            continue;
+        }
+        let Some(rel) = name.map(unescape).as_deref().and_then(safe) else {
+            continue;
+        };
+        let path = root.join(&rel);
+        // Nothing is created through a symbolic link or over an existing
+        // entry: a script could otherwise write outside the temp dir (`l etc
+        // /etc`, then `f etc/passwd`) or block on a FIFO (`p a`, then `f a`).
+        let mut at = root.clone();
+        let through_link = (rel.parent().into_iter())
+            .flat_map(Path::components)
+            .any(|c| {
+                at.push(c);
+                std::fs::symlink_metadata(&at).is_ok_and(|m| !m.is_dir())
+            });
+        if through_link || std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let arg = arg.unwrap_or("");
+        let create = |path: &Path| {
+            std::fs::File::options()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        };
+        let _ = match kind {
+            Some("f") => create(&path).and_then(|mut f| f.write_all(&unescape(arg))),
+            Some("d") => std::fs::create_dir_all(&path),
+            Some("p") => {
+                let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("no NUL");
+                // SAFETY: a valid NUL-terminated path.
+                unsafe { libc::mkfifo(c.as_ptr(), 0o644) };
+                Ok(())
+            }
+            Some("l") => {
+                let mut target = unescape(arg);
+                if target.contains(&0) {
+                    continue;
+                }
+                for (tag, dir) in [(&b"@O"[..], &outside), (&b"@R"[..], &root)] {
+                    if let Some(rest) = target.strip_prefix(tag) {
+                        let mut t = dir.as_os_str().as_bytes().to_vec();
+                        t.extend_from_slice(rest);
+                        target = t;
+                        break;
+                    }
+                }
+                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path)
+            }
+            Some("z") => {
+                let kib: usize = arg.trim().parse().unwrap_or(1).min(2048);
+                let line = "# filler line of a model, sixty-four bytes long, for the reader\n";
+                create(&path)
+                    .and_then(|mut f| f.write_all(line.repeat(kib * 1024 / line.len()).as_bytes()))
+            }
+            Some("s") => {
+                let n: u64 = arg.trim().parse().unwrap_or(1).min(10);
+                create(&path).and_then(|f| f.set_len(n << 24))
+            }
+            _ => Ok(()),
+        };
+    }
+    let model = if via_link {
+        let link = tmp.path().join("link-to-model");
+        std::os::unix::fs::symlink(&root, &link).expect("link");
+        link
+    } else {
+        root.clone()
+    };
+
+    // What the model physically holds: every regular file under it, links
+    // not followed (a loaded text must be read from one of these).
+    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<(u64, u64)>) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                walk(&e.path(), out);
+            } else if meta.is_file() {
+                out.insert((meta.dev(), meta.ino()));
+            }
+        }
+    }
+    let mut inside = std::collections::BTreeSet::new();
+    walk(&root, &mut inside);
+    let canon_root = std::fs::canonicalize(&root).expect("model dir");
+
+    // The model reader: the top-level entries named `*.sec` (`.sec` alone is
+    // a hidden file without an extension), in name order.
+    let mut sec: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("model dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|name| name.len() > 4 && name.as_bytes().ends_with(b".sec"))
+        .map(|name| model.join(name))
+        .collect();
+    sec.sort();
+    let loaded = palisade::source::load(&model);
+    let what = Reader {
+        model: &model,
+        canon_root: &canon_root,
+        inside: &inside,
+        candidates: sec,
+    };
+    what.check(loaded.map(|map| files_of(&map)), "model");
+
+    // The manifest reader of `audit` and `import`, on the same directory:
+    // recursive, depth first, in each directory its files in name order and
+    // then its directories; hidden entries skipped; `*.yaml`, `*.yml`,
+    // `*.json` files (an extension that is not UTF-8 is none of these).
+    fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("readable")
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|name| !name.as_bytes().starts_with(b"."))
+            .collect();
+        entries.sort();
+        let mut subdirs = Vec::new();
+        for name in entries {
+            let path = dir.join(&name);
+            let real_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if real_dir {
+                subdirs.push(path);
+                continue;
+            }
+            let b = name.as_bytes();
+            let manifest = [&b".yaml"[..], b".yml", b".json"]
+                .iter()
+                .any(|x| b.len() > x.len() && b.ends_with(x))
+                && !b.starts_with(b".");
+            if manifest {
+                out.push(path);
+            }
+        }
+        for dir in subdirs {
+            manifests(&dir, out);
+        }
+    }
+    let mut candidates = Vec::new();
+    manifests(&model, &mut candidates);
+    let mut map = palisade::source::SourceMap::new();
+    let loaded = palisade::source::load_manifests(std::slice::from_ref(&model), &mut map);
+    let what = Reader { candidates, ..what };
+    what.check(loaded.map(|()| files_of(&map)), "manifests");
+}
+
+fn files_of(map: &palisade::source::SourceMap) -> Vec<(std::path::PathBuf, String)> {
+    map.files()
+        .map(|(_, f)| (f.path.clone(), f.text.clone()))
+        .collect()
+}
+
+/// What a directory reader of `modeldir` must have done.
+struct Reader<'a> {
+    /// The directory as given to the reader (maybe through a link).
+    model: &'a std::path::Path,
+    canon_root: &'a std::path::Path,
+    /// Device and inode of every regular file physically in the directory.
+    inside: &'a std::collections::BTreeSet<(u64, u64)>,
+    /// The entries it considers, in the order it reads them: those that are
+    /// (links to) directories are skipped, the others read.
+    candidates: Vec<std::path::PathBuf>,
+}
+
+const SECRET: &str = "SECRET_TOKEN=outside-the-model";
+
+impl Reader<'_> {
+    fn check(
+        &self,
+        result: Result<Vec<(std::path::PathBuf, String)>, palisade::source::LoadError>,
+        reader: &str,
+    ) {
+        use palisade::source::{LoadError, MAX_MODEL_BYTES};
+        use std::os::unix::fs::MetadataExt;
+        use std::path::{Path, PathBuf};
+        let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+        let leaves = |p: &Path| {
+            is_link(p) && std::fs::canonicalize(p).is_ok_and(|t| !t.starts_with(self.canon_root))
+        };
+        let wanted: Vec<&PathBuf> = (self.candidates.iter())
+            .filter(|p| !std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
+            .collect();
+        match result {
+            Ok(got) => {
+                let paths: Vec<&PathBuf> = got.iter().map(|(p, _)| p).collect();
+                assert_eq!(paths, wanted, "{reader}: the files read, in order");
+                for (path, text) in &got {
+                    assert!(!leaves(path), "{reader}: {path:?} leaves and was read");
+                    assert!(!text.contains(SECRET), "{reader}: {path:?} read outside");
+                    let meta = std::fs::metadata(path).expect("readable");
+                    assert!(
+                        self.inside.contains(&(meta.dev(), meta.ino())),
+                        "{reader}: {path:?} read from no file inside the directory"
+                    );
+                    let on_disk = std::fs::read(path).expect("readable");
+                    assert_eq!(
+                        on_disk,
+                        text.as_bytes(),
+                        "{reader}: {path:?} not as on disk"
+                    );
+                }
+                let total: usize = got.iter().map(|(_, t)| t.len()).sum();
+                assert!(
+                    total as u64 <= MAX_MODEL_BYTES,
+                    "{reader}: over the size limit"
+                );
+                // Links to directories are skipped, not read, but one that
+                // leaves is still an error.
+                for path in &self.candidates {
+                    assert!(!leaves(path), "{reader}: {path:?} leaves, no error");
+                }
+            }
+            Err(e) => {
+                let message = format!("{e} {:?}", e.help());
+                assert!(
+                    !message.contains(SECRET),
+                    "{reader}: the error quotes outside: {message}"
+                );
+                let entry = |p: &Path| {
+                    self.candidates.iter().any(|q| q == p)
+                        || panic!("{reader}: {e}: {} is not a candidate", p.display())
+                };
+                match &e {
+                    LoadError::NotFound(p) => assert!(
+                        entry(p) && is_link(p) && std::fs::metadata(p).is_err(),
+                        "{reader}: {e}"
+                    ),
+                    // Only a path given on the command line: the model
+                    // directory, which exists.
+                    LoadError::ManifestNotFound(_) => panic!("{reader}: {e}"),
+                    LoadError::Io(p, _) => assert!(
+                        entry(p)
+                            && (is_link(p) && std::fs::metadata(p).is_err()
+                                || std::fs::read(p).is_err()),
+                        "{reader}: {e}"
+                    ),
+                    LoadError::LinkOutside { link, target } => {
+                        assert!(entry(link) && leaves(link), "{reader}: {e}");
+                        assert_eq!(&std::fs::canonicalize(link).expect("resolves"), target);
+                    }
+                    LoadError::NotAFile { path, .. } => assert!(
+                        entry(path)
+                            && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+                        "{reader}: {e}"
+                    ),
+                    LoadError::NotUtf8 { path, valid_up_to } => {
+                        assert!(entry(path), "{reader}: {e}");
+                        let bytes = std::fs::read(path).expect("readable");
+                        let err = std::str::from_utf8(&bytes).expect_err("not UTF-8");
+                        assert_eq!(err.valid_up_to(), *valid_up_to, "{reader}: {e}");
+                    }
+                    LoadError::NoSecFiles(p) | LoadError::NoManifests(p) => {
+                        assert_eq!(p, self.model, "{reader}");
+                        assert_eq!(
+                            matches!(e, LoadError::NoSecFiles(_)),
+                            reader == "model",
+                            "{reader}: {e}"
+                        );
+                        assert!(wanted.is_empty(), "{reader}: {e}, but {wanted:?}");
+                    }
+                    LoadError::TooLarge { path } => {
+                        assert!(entry(path), "{reader}: {e}");
+                        let total: u64 = (wanted.iter())
+                            .filter_map(|p| std::fs::metadata(p).ok())
+                            .map(|m| m.len())
+                            .sum();
+                        assert!(total > MAX_MODEL_BYTES, "{reader}: {e}: {total} bytes");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -30,6 +30,10 @@ pub struct BuildArgs {
     /// `--deny warnings` makes every warning an error (and so stops the build)
     #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
     pub deny: Option<String>,
+    /// How long to wait for another build of OUT to finish before giving up
+    /// (0: do not wait)
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lock_timeout: u64,
 }
 
 pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
@@ -94,14 +98,16 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     let comp = &checked.comp;
     let waiting = || {
         eprintln!(
-            "waiting for another palisade build of `{}` to finish",
-            args.out.display()
+            "waiting for another palisade build of `{}` to finish (at most {} s: --lock-timeout)",
+            args.out.display(),
+            args.lock_timeout
         )
     };
     let sync_opts = tree::SyncOptions {
         scope: args.env.as_deref().filter(|_| only.is_some()),
         marker: Some(output::HEADER_START.as_bytes()),
         waiting: Some(&waiting),
+        lock_timeout: Some(std::time::Duration::from_secs(args.lock_timeout)),
         // Make's target (`--depfile`) is the record file: once a build
         // succeeded it must not be older than a model file, or make would
         // run every build again; a no-op build leaves it alone.

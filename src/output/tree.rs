@@ -23,7 +23,11 @@
 //!   [`SyncOptions::marker`] a listed file is replaced or removed only if it
 //!   starts with palisade's header ([`TreeError::NotOurs`]).
 //! - One sync or plan at a time per OUT: a sync holds an exclusive advisory
-//!   lock (`flock`) on OUT itself, a plan a shared one; the other waits.
+//!   lock (`flock`) on OUT itself, a plan a shared one; the other waits, at
+//!   most [`SyncOptions::lock_timeout`] ([`TreeError::LockTimeout`]).
+//! - Every directory handle still reaches its directory at its path in OUT
+//!   when the commit begins and when it ends ([`TreeError::Moved`] otherwise,
+//!   and the sync is undone): see the limitations.
 //! - A sync with [`SyncOptions::scope`] (`build --env ENV`) owns only that
 //!   directory of OUT: generated files elsewhere stay, and stay listed.
 //! - On any error, OUT is left as it was (or the error says what could not
@@ -76,7 +80,15 @@
 //!   changing OUT between the survey and the commit (those cannot make a
 //!   build follow a link out of OUT, see the rules, but can make it fail). A
 //!   directory of OUT that another program *moves* elsewhere during a build
-//!   is still the directory the build opened, and is written there. A file
+//!   is still the directory the build opened, and its handle reaches it
+//!   there. So before the first visible step (after staging) and after the
+//!   last, the sync checks that OUT is still at its path and each directory
+//!   it opened is still a real directory at its name in its parent, with the
+//!   handle's device and inode; if not, [`TreeError::Moved`], and the
+//!   journal is undone through the same handles (in the moved directory
+//!   too). A move after the last check, in the moments before the sync
+//!   returns, goes unnoticed; the check is not atomic with the steps, no
+//!   check on paths can be. A file
 //!   system without `flock` (some network file systems) makes every build
 //!   fail with ``cannot lock `OUT` ``.
 //! - A path that turns from a file into a directory between builds (`a`, then
@@ -92,6 +104,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use cap_fs_ext::{DirExt as _, FollowSymlinks, OpenOptionsFollowExt as _};
 use cap_std::fs::{Dir, Metadata, OpenOptions, Permissions};
@@ -157,6 +170,13 @@ pub enum TreeError {
     /// The manifest lists a file that does not start with palisade's header
     /// ([`SyncOptions::marker`]): it is not replaced or removed.
     NotOurs { path: PathBuf },
+    /// Another build held OUT's lock for longer than
+    /// [`SyncOptions::lock_timeout`]; nothing was read or written.
+    LockTimeout { path: PathBuf, waited: Duration },
+    /// A directory of OUT was moved or replaced while the sync ran: its
+    /// handle no longer reaches the directory at its path in OUT. The sync
+    /// is undone (in the moved directory too, through the same handle).
+    Moved { path: PathBuf },
     /// A sync failed and its rollback could not put everything back.
     NotUndone {
         error: Box<TreeError>,
@@ -184,6 +204,9 @@ pub struct SyncOptions<'a> {
     pub marker: Option<&'a [u8]>,
     /// Called once when another build holds OUT's lock, before waiting.
     pub waiting: Option<&'a dyn Fn()>,
+    /// How long to wait for another build's lock: `None` waits as long as
+    /// it takes, `Some(ZERO)` not at all. Past it: [`TreeError::LockTimeout`].
+    pub lock_timeout: Option<Duration>,
     /// After a successful sync, if the manifest is older than this (the
     /// newest model file), set its mtime to now: make's target (`--depfile`)
     /// must not stay older than the model, and a no-op build of an
@@ -209,6 +232,19 @@ impl fmt::Display for TreeError {
                 path.display(),
                 lowercase_first(&source.to_string())
             ),
+            TreeError::LockTimeout { path, waited } => write!(
+                f,
+                "gave up after {} waiting for another palisade build of `{}` to finish \
+                 (it holds the lock on OUT)",
+                seconds(*waited),
+                path.display()
+            ),
+            TreeError::Moved { path } => write!(
+                f,
+                "`{}` was moved or replaced while palisade was building into it; the build \
+                 was undone (check that no other program writes to OUT, then build again)",
+                path.display()
+            ),
             TreeError::NotOurs { path } => write!(
                 f,
                 "refusing to replace or remove `{}`: `{MANIFEST}` lists it, but it does not \
@@ -233,6 +269,15 @@ impl fmt::Display for TreeError {
 
 /// The I/O error is part of the message, so it is not repeated as a source.
 impl std::error::Error for TreeError {}
+
+/// `5 s`, `1.5 s`, `600 s`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
 
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
@@ -266,7 +311,7 @@ pub fn plan(out: &Path, files: &FileSet) -> Result<Plan, TreeError> {
 pub fn plan_with(out: &Path, files: &FileSet, opts: &SyncOptions<'_>) -> Result<Plan, TreeError> {
     check_names(out, files, opts.scope)?;
     check_out(out)?;
-    let locked = open_locked(out, false, false, opts.waiting)?;
+    let locked = open_locked(out, false, false, opts)?;
     let mut tree = Tree::new(out, locked.as_ref().map(|(file, _)| file))?;
     Ok(survey(&mut tree, files, opts)?.plan)
 }
@@ -280,7 +325,7 @@ pub fn sync(out: &Path, files: &FileSet) -> Result<Plan, TreeError> {
 pub fn sync_with(out: &Path, files: &FileSet, opts: &SyncOptions<'_>) -> Result<Plan, TreeError> {
     check_names(out, files, opts.scope)?;
     check_out(out)?;
-    let (lock, created) = open_locked(out, true, true, opts.waiting)?
+    let (lock, created) = open_locked(out, true, true, opts)?
         .ok_or_else(|| io_err(out, "create directory")(io::ErrorKind::NotFound.into()))?;
     let result = locked_sync(out, files, opts, &lock);
     if result.is_err() {
@@ -586,7 +631,7 @@ fn still_at(_file: &fs::File, _path: &Path) -> bool {
 
 /// Opens OUT and takes its advisory lock (`flock` on OUT itself): exclusive
 /// for a sync, shared for a plan. When another build holds it, calls
-/// `waiting` once and waits. A lock taken on a directory that is no longer
+/// `opts.waiting` once and waits, at most `opts.lock_timeout` in all. A lock taken on a directory that is no longer
 /// OUT (the build that held it removed the OUT it had created) is dropped
 /// and taken again. `create`: create OUT first ([`create_out`]); the
 /// directories created are returned.
@@ -594,9 +639,11 @@ fn open_locked(
     out: &Path,
     exclusive: bool,
     create: bool,
-    waiting: Option<&dyn Fn()>,
+    opts: &SyncOptions<'_>,
 ) -> Result<Option<(fs::File, Vec<PathBuf>)>, TreeError> {
     let mut told = false;
+    // A timeout too large to add to now is no timeout.
+    let deadline = (opts.lock_timeout).and_then(|t| Some((Instant::now().checked_add(t)?, t)));
     loop {
         let created = if create { create_out(out)? } else { Vec::new() };
         let Some(file) = open_out(out)? else {
@@ -611,22 +658,58 @@ fn open_locked(
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 if !told {
-                    if let Some(waiting) = waiting {
+                    if let Some(waiting) = opts.waiting {
                         waiting();
                     }
                     told = true;
                 }
-                let locked = if exclusive {
-                    file.lock()
-                } else {
-                    file.lock_shared()
-                };
-                locked.map_err(io_err(out, "lock"))?;
+                match deadline {
+                    None => {
+                        let locked = if exclusive {
+                            file.lock()
+                        } else {
+                            file.lock_shared()
+                        };
+                        locked.map_err(io_err(out, "lock"))?;
+                    }
+                    Some((deadline, timeout)) => {
+                        lock_until(&file, exclusive, deadline).map_err(|e| match e {
+                            fs::TryLockError::WouldBlock => TreeError::LockTimeout {
+                                path: out.to_path_buf(),
+                                waited: timeout,
+                            },
+                            fs::TryLockError::Error(e) => io_err(out, "lock")(e),
+                        })?;
+                    }
+                }
             }
             Err(fs::TryLockError::Error(e)) => return Err(io_err(out, "lock")(e)),
         }
         if still_at(&file, out) {
             return Ok(Some((file, created)));
+        }
+    }
+}
+
+/// Takes the lock, trying again (every 50 ms at most) until `deadline`;
+/// `WouldBlock` when it passed. (`flock` has no timeout of its own, and a
+/// timer signal to interrupt a blocking one is not a library's to set.)
+fn lock_until(file: &fs::File, exclusive: bool, deadline: Instant) -> Result<(), fs::TryLockError> {
+    loop {
+        let tried = if exclusive {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match tried {
+            Err(fs::TryLockError::WouldBlock) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(fs::TryLockError::WouldBlock);
+                }
+                std::thread::sleep(left.min(Duration::from_millis(50)));
+            }
+            done => return done,
         }
     }
 }
@@ -702,6 +785,57 @@ impl<'o> Tree<'o> {
         };
         self.dirs.insert(rel.to_owned(), state.clone());
         Ok(state)
+    }
+
+    /// Whether every directory this sync opened is still where it was
+    /// opened: OUT at its path, and each directory of OUT a real directory
+    /// at its name in its parent, with the same device and inode as its
+    /// handle. A parent's handle is checked like its children's, so
+    /// together: every handle still reaches the directory at its path in
+    /// OUT. A directory moved out of OUT (or replaced) while the sync runs
+    /// fails this with [`TreeError::Moved`].
+    #[cfg(unix)]
+    fn verify(&self) -> Result<(), TreeError> {
+        use cap_std::fs::MetadataExt as _;
+        use std::os::unix::fs::MetadataExt as _;
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        let moved = |rel: &str| TreeError::Moved {
+            path: self.path(rel),
+        };
+        let id = |m: &Metadata| (m.dev(), m.ino());
+        let at_out = fs::metadata(self.out).map(|m| (m.dev(), m.ino()));
+        match (root.dir_metadata(), at_out) {
+            (Ok(handle), Ok(at_out)) if id(&handle) == at_out => {}
+            _ => return Err(moved("")),
+        }
+        for (rel, state) in &self.dirs {
+            let DirState::Present(dir) = state else {
+                continue;
+            };
+            let (up, name) = split(rel);
+            let parent = match up {
+                "" => root,
+                up => match self.dirs.get(up) {
+                    Some(DirState::Present(parent)) => parent,
+                    _ => return Err(moved(rel)),
+                },
+            };
+            match (parent.symlink_metadata(name), dir.dir_metadata()) {
+                (Ok(at_path), Ok(handle))
+                    if at_path.is_dir()
+                        && !at_path.file_type().is_symlink()
+                        && id(&at_path) == id(&handle) => {}
+                _ => return Err(moved(rel)),
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn verify(&self) -> Result<(), TreeError> {
+        Ok(())
     }
 
     /// The handle of the directory holding `rel`, if it is there.
@@ -1110,7 +1244,11 @@ impl<'o> Txn<'o> {
     }
 
     /// Stages every write, then commits every step. Staged files not yet
-    /// committed are deleted when `steps` is dropped, on return.
+    /// committed are deleted when `steps` is dropped, on return. Before the
+    /// first visible step and after the last, every directory handle must
+    /// still reach its directory in OUT ([`Tree::verify`]): a directory
+    /// moved away during the sync fails it, before anything changed or
+    /// (moved during the commit) to be undone.
     fn apply(&mut self, mut steps: Vec<Step<'_>>) -> Result<(), TreeError> {
         for step in &mut steps {
             match step {
@@ -1118,6 +1256,7 @@ impl<'o> Txn<'o> {
                 _ => {}
             }
         }
+        self.tree.verify()?;
         let mut steps = steps.into_iter().peekable();
         while let Some(step) = steps.next() {
             match step {
@@ -1144,7 +1283,7 @@ impl<'o> Txn<'o> {
                 }
             }
         }
-        Ok(())
+        self.tree.verify()
     }
 
     /// Creates the directory `rel` and its missing parents, journaling each;
@@ -1567,7 +1706,30 @@ fn hard_links() -> bool {
 }
 
 #[cfg(test)]
+thread_local! {
+    /// Test hook: `Some((n, f))` runs `f` just before the n-th file-system
+    /// step of this thread's next sync (as [`FAIL_AT`] counts them).
+    #[allow(clippy::type_complexity)]
+    static ON_STEP: std::cell::RefCell<Option<(usize, Box<dyn FnOnce()>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(test)]
 fn fail_point() -> io::Result<()> {
+    let hook = ON_STEP.with(|on| {
+        let mut on = on.borrow_mut();
+        match on.as_mut() {
+            Some((1, _)) => on.take().map(|(_, f)| f),
+            Some((n, _)) => {
+                *n -= 1;
+                None
+            }
+            None => None,
+        }
+    });
+    if let Some(hook) = hook {
+        hook();
+    }
     FAIL_AT.with(|at| match at.get() {
         Some(1) => {
             at.set(None);
@@ -2133,7 +2295,9 @@ mod tests {
 
     /// The directory handles are opened by the survey: a directory swapped
     /// for a link to somewhere else afterwards is not followed by the commit
-    /// (its writes, renames and removals go to the directory it opened).
+    /// (its writes, renames and removals go to the directory it opened), and
+    /// as that directory is no longer at its path, the sync fails and is
+    /// undone there.
     #[cfg(unix)]
     #[test]
     fn a_directory_swapped_for_a_link_after_the_survey_is_not_followed() {
@@ -2154,13 +2318,15 @@ mod tests {
         fs::rename(out.join("shop"), out.join("shop-aside")).unwrap();
         std::os::unix::fs::symlink(&elsewhere, out.join("shop")).unwrap();
         let mut txn = Txn::new(tree);
-        txn.apply(survey.steps(&files, None)).unwrap();
-        txn.finish(&survey.plan.removed);
+        let err = txn.apply(survey.steps(&files, None)).unwrap_err();
+        assert!(matches!(err, TreeError::Moved { .. }), "{err:?}");
         drop(txn);
         assert_eq!(snapshot(&elsewhere), before, "written through the link");
-        assert_eq!(read(&out, "shop-aside/deployment-web.yaml"), "web2");
-        assert_eq!(read(&out, "shop-aside/role-web.yaml"), "role");
-        assert!(!out.join("shop-aside/service-web.yaml").exists());
+        assert_eq!(read(&out, "shop-aside/deployment-web.yaml"), "web1");
+        assert!(!out.join("shop-aside/role-web.yaml").exists());
+        assert!(out.join("shop-aside/service-web.yaml").exists());
+        let left: Vec<String> = snapshot(&out.join("shop-aside")).into_keys().collect();
+        assert_eq!(left, strings(&["deployment-web.yaml", "service-web.yaml"]));
     }
 
     #[test]
@@ -2259,5 +2425,105 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "t:\n");
         let left: Vec<String> = snapshot(tmp.path()).into_keys().collect();
         assert_eq!(left, strings(&["build", "build/palisade.d"]));
+    }
+
+    /// A build that must wait for OUT's lock waits at most `lock_timeout`,
+    /// then fails, having read and written nothing; a plan too.
+    #[test]
+    fn a_sync_gives_up_waiting_for_the_lock_after_the_timeout() {
+        let (_tmp, out) = synced(&base());
+        let before = snapshot(&out);
+        let held = fs::File::open(&out).unwrap();
+        held.lock().unwrap();
+        let mut changed = base();
+        changed.insert("shop/deployment-web.yaml".into(), b"web2".to_vec());
+        let told = std::cell::Cell::new(0);
+        let waiting = || told.set(told.get() + 1);
+        for timeout in [Duration::ZERO, Duration::from_millis(300)] {
+            let opts = SyncOptions {
+                lock_timeout: Some(timeout),
+                waiting: Some(&waiting),
+                ..SyncOptions::default()
+            };
+            let start = std::time::Instant::now();
+            let err = sync_with(&out, &changed, &opts).unwrap_err();
+            let took = start.elapsed();
+            assert!(matches!(err, TreeError::LockTimeout { .. }), "{err:?}");
+            assert!(err.out_unchanged());
+            assert!(took >= timeout && took < timeout + Duration::from_secs(5));
+            assert!(err.to_string().contains("gave up after"), "{err}");
+            assert_eq!(snapshot(&out), before);
+            let err = plan_with(&out, &changed, &opts).unwrap_err();
+            assert!(matches!(err, TreeError::LockTimeout { .. }), "{err:?}");
+        }
+        assert_eq!(told.get(), 4, "told once per sync and plan");
+        // Released within the timeout: the sync waits and succeeds.
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            held.unlock().unwrap();
+        });
+        let opts = SyncOptions {
+            lock_timeout: Some(Duration::from_secs(30)),
+            ..SyncOptions::default()
+        };
+        let plan = sync_with(&out, &changed, &opts).unwrap();
+        assert_eq!(plan.changed, strings(&["shop/deployment-web.yaml"]));
+        release.join().unwrap();
+    }
+
+    /// A directory of OUT moved out of it at any step of a sync: the sync
+    /// fails with `Moved` and is undone, in OUT and in the moved directory
+    /// (which it reached through its handle); nothing is left written there.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_moved_out_of_out_during_a_sync_is_undone() {
+        let mut changed = base();
+        changed.insert("kustomization.yaml".into(), b"k2".to_vec());
+        changed.insert("shop/deployment-web.yaml".into(), b"web2".to_vec());
+        changed.insert("shop/new.yaml".into(), b"new".to_vec());
+        changed.insert("shop/sub/deep.yaml".into(), b"deep".to_vec());
+        changed.remove("shop/service-web.yaml");
+        let mut steps_seen = 0;
+        for n in 1.. {
+            let (tmp, out) = synced(&base());
+            age(&out);
+            let before = snapshot(&out);
+            let moved = tmp.path().join("moved");
+            let (from, to) = (out.join("shop"), moved.clone());
+            ON_STEP.with(|on| {
+                *on.borrow_mut() = Some((n, Box::new(move || fs::rename(&from, &to).unwrap())))
+            });
+            let result = sync(&out, &changed);
+            let fired = ON_STEP.with(|on| on.borrow_mut().take()).is_none();
+            if !fired {
+                // Past the last step: the sync ran undisturbed.
+                result.unwrap();
+                break;
+            }
+            steps_seen = n;
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, TreeError::Moved { path } if path == &out.join("shop")),
+                "step {n}: {err:?}"
+            );
+            assert!(err.out_unchanged(), "step {n}");
+            let shop: BTreeMap<String, Node> = (before.iter())
+                .filter_map(|(rel, node)| {
+                    let rest = rel.strip_prefix("shop/")?;
+                    let node = match node {
+                        Node::Dir => Node::Dir,
+                        Node::File(b, t) => Node::File(b.clone(), *t),
+                        Node::Link(l) => Node::Link(l.clone()),
+                    };
+                    Some((rest.to_owned(), node))
+                })
+                .collect();
+            assert_eq!(snapshot(&moved), shop, "step {n}: the moved directory");
+            let rest: BTreeMap<String, Node> = (before.into_iter())
+                .filter(|(rel, _)| rel != "shop" && !rel.starts_with("shop/"))
+                .collect();
+            assert_eq!(snapshot(&out), rest, "step {n}: OUT");
+        }
+        assert!(steps_seen >= 8, "{steps_seen} steps");
     }
 }
