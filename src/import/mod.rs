@@ -64,7 +64,7 @@ pub fn import(files: &SourceMap, manifests: &Manifests, opts: &Options) -> Impor
     // text still shows the user what was found (and `check` says where).
     let text =
         crate::syntax::format::format(crate::span::FileId(0), &text, &mut diags).unwrap_or(text);
-    let unexpressed: std::collections::BTreeSet<&String> = draft.notes.iter().collect();
+    let unexpressed = draft.all_notes();
     Imported {
         text,
         apps: draft.groups.iter().map(|g| g.apps.len()).sum(),
@@ -90,6 +90,9 @@ struct Draft<'m> {
     allows: Vec<Allow>,
     /// What the language cannot express (the header's list).
     notes: Vec<String>,
+    /// The same, said of several subjects at once: the text with `{who}`
+    /// in it → the subjects.
+    grouped: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Default)]
@@ -230,7 +233,32 @@ impl<'m> Draft<'m> {
             externals: Vec::new(),
             allows: Vec::new(),
             notes: Vec::new(),
+            grouped: BTreeMap::new(),
         }
+    }
+
+    /// A note about `who` (an app's name, say) that others may share.
+    fn note_for(&mut self, who: &str, text: String) {
+        let list = self.grouped.entry(text).or_default();
+        if !list.iter().any(|w| w == who) {
+            list.push(who.to_string());
+        }
+    }
+
+    /// The header's list: the notes, then the grouped notes.
+    fn all_notes(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out: Vec<String> = (self.notes.iter())
+            .filter(|n| seen.insert(n.as_str()))
+            .cloned()
+            .collect();
+        for (text, who) in &self.grouped {
+            let mut who = who.clone();
+            who.sort();
+            let list = who.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>();
+            out.push(text.replace("{who}", &list.join(", ")));
+        }
+        out
     }
 
     /// `Deployment shop/api (manifests.yaml:12)`, with Helm's template.

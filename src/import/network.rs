@@ -44,6 +44,7 @@ pub(super) fn collect(d: &mut Draft<'_>) {
         }
     }
     let ingress = ingress_pods(d, &mut cluster, &policies);
+    foreign_namespaces(d, &cluster, &policies, &policy_objects);
     let access = network::evaluate(&cluster, &policies);
     for p in access.problems() {
         if let Some(&i) = policy_objects.get(p.policy.0) {
@@ -105,23 +106,23 @@ pub(super) fn collect(d: &mut Draft<'_>) {
     pods.sort_by_key(|&(_, g)| g);
     for (pod, gi) in pods {
         if access.is_isolated(pod, Direction::Egress) {
-            let origins: Vec<String> = (access.isolating(pod, Direction::Egress).iter())
-                .filter_map(|p| policy_objects.get(p.0).map(|&i| d.origin(i)))
-                .collect();
-            for (ips, ports) in access.ip_access(pod, Direction::Egress) {
-                addresses(d, gi, &ips, &ports, &origins);
+            // Rule by rule (not partitioned by ports): each `ipBlock` rule
+            // is one destination the model can name.
+            for grant in access.ip_grants(pod, Direction::Egress) {
+                let origins: Vec<String> = rule_origin(d, grant.cause).into_iter().collect();
+                addresses(d, gi, &grant.ips, &grant.ports, &origins);
             }
         }
         if access.is_isolated(pod, Direction::Ingress) {
             for (ips, ports) in access.ip_access(pod, Direction::Ingress) {
-                let g = &d.groups[gi];
-                let note = format!(
-                    "`{}` accepts connections from {} on {}: outside traffic reaches apps only through `platform.ingress` in the model",
-                    g.subject(),
-                    ips,
-                    describe(&ports)
+                let who = d.groups[gi].subject().to_string();
+                d.note_for(
+                    &who,
+                    format!(
+                        "{{who}} accepts connections from {ips} on {}: outside traffic reaches apps only through `platform.ingress` in the model",
+                        describe(&ports)
+                    ),
                 );
-                d.notes.push(note);
             }
         }
     }
@@ -187,6 +188,51 @@ fn ingress_pods(
     });
     d.platform.ingress = Some((ns, labels, origin));
     vec![pod]
+}
+
+/// Notes the namespaces policies admit by name that the manifests hold no
+/// workload for (their pods exist only in the cluster): the model can name
+/// only what it declares. The platform's DNS and ingress are left out.
+fn foreign_namespaces(
+    d: &mut Draft<'_>,
+    cluster: &Cluster,
+    policies: &[&NetworkPolicy],
+    policy_objects: &[usize],
+) {
+    let with_pods: BTreeSet<String> = cluster.pods().map(|(_, p)| p.namespace.clone()).collect();
+    let dns = crate::model::Platform::default().dns;
+    for (pi, p) in policies.iter().enumerate() {
+        let peers = (p.spec.ingress.iter().flatten())
+            .flat_map(|r| r.from.iter().flatten().map(|peer| ("from", peer)))
+            .chain(
+                (p.spec.egress.iter().flatten())
+                    .flat_map(|r| r.to.iter().flatten().map(|peer| ("to", peer))),
+            );
+        let mut named: BTreeSet<(&str, String)> = BTreeSet::new();
+        for (dir, peer) in peers {
+            let Some(ns) = (peer.namespace_selector.as_ref())
+                .and_then(|s| s.match_labels.get(network::NAMESPACE_NAME_LABEL))
+            else {
+                continue;
+            };
+            let pods = peer.pod_selector.as_ref().map(|s| &s.match_labels);
+            let is_dns = *ns == dns.namespace && pods == Some(&dns.labels);
+            let is_ingress = (d.platform.ingress.as_ref()).is_some_and(|(n, _, _)| n == ns);
+            if !with_pods.contains(ns) && !is_dns && !is_ingress {
+                named.insert((dir, ns.clone()));
+            }
+        }
+        for (dir, ns) in named {
+            let Some(&i) = policy_objects.get(pi) else {
+                continue;
+            };
+            let note = format!(
+                "{} admits traffic {dir} pods of namespace `{ns}`, which the manifests hold no workload for: the model names only the apps it declares",
+                d.origin(i)
+            );
+            d.notes.push(note);
+        }
+    }
 }
 
 /// The `allow`s for one allowed connection between workloads.
@@ -284,13 +330,19 @@ fn connection(d: &mut Draft<'_>, src: Source, dst: usize, ports: &PortSet, origi
                 let target_name = d.groups[dst].subject().to_string();
                 let who = match src {
                     Source::Ingress => "the ingress controller".to_string(),
-                    Source::Group(_) => format!("`{subject}`"),
+                    Source::Group(_) => subject.clone(),
                 };
-                d.notes.push(format!(
-                    "{who} may connect to `{target_name}` on {} beyond its declared ports ({}): the model names ports one by one",
-                    describe(&rest),
-                    origins.join("; ")
-                ));
+                let what = if ports.is_all() {
+                    "every port".to_string()
+                } else {
+                    format!("{} beyond its declared ports", describe(&rest))
+                };
+                d.note_for(
+                    &who,
+                    format!(
+                        "{{who}} may connect to `{target_name}` on {what}: the model names ports one by one, and names only the ports `{target_name}` declares"
+                    ),
+                );
             }
         }
     }
@@ -306,18 +358,23 @@ fn connection(d: &mut Draft<'_>, src: Source, dst: usize, ports: &PortSet, origi
 fn addresses(d: &mut Draft<'_>, gi: usize, ips: &IpSet, ports: &PortSet, origins: &[String]) {
     let subject = d.groups[gi].subject().to_string();
     if d.groups[gi].store.is_some() {
-        d.notes.push(format!(
-            "store `{subject}` may connect to {ips} on {}: the model generates no egress for stores (docs/kubernetes.md, \"A store's own traffic\")",
-            describe(ports)
-        ));
+        d.note_for(
+            &subject,
+            format!(
+                "store {{who}} may connect to {ips} on {}: the model generates no egress for stores (docs/kubernetes.md, \"A store's own traffic\")",
+                describe(ports)
+            ),
+        );
         return;
     }
     let Some(list) = singles(ports).filter(|l| l.len() <= MAX_EXTRA_PORTS) else {
-        d.notes.push(format!(
-            "`{subject}` may connect to {ips} on {} ({}): the model names outside ports one by one",
-            describe(ports),
-            origins.join("; ")
-        ));
+        d.note_for(
+            &subject,
+            format!(
+                "{{who}} may connect to {ips} on {}: the model names outside ports one by one",
+                describe(ports)
+            ),
+        );
         return;
     };
     let not_internet = ip_set(

@@ -257,8 +257,8 @@ fn persona(d: &mut Draft<'_>, rbac: &Authorizer, subject: Subject, bindings: &[u
     }
     for (store, list) in store_ops {
         d.notes.push(format!(
-            "persona `{name}` may {} on store `{store}`'s pods: a persona reaches a store only through its credentials (read, write, admin) in the model",
-            list.into_iter().collect::<Vec<_>>().join(", ")
+            "persona `{name}` has {} on store `{store}`'s pods: a persona reaches a store only through its credentials (read, write, admin) in the model",
+            list.into_iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
         ));
     }
     unexplained_rules(d, rbac, &name, &user);

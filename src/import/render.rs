@@ -97,14 +97,13 @@ fn header(d: &Draft<'_>, opts: &Options, out: &mut String) {
          # each statement names the objects it came from. Review it: what is\n\
          # permitted today is not necessarily what is intended.\n#"
     );
-    let mut seen = BTreeSet::new();
-    let notes: Vec<&String> = d.notes.iter().filter(|n| seen.insert(*n)).collect();
+    let notes = d.all_notes();
     if notes.is_empty() {
         out.push_str("# The language expresses everything the manifests say.\n");
     } else {
         out.push_str("# What the language cannot express (review by hand):\n");
         for n in notes {
-            let _ = writeln!(out, "# - {}", one_line(n));
+            let _ = writeln!(out, "# - {}", one_line(&n));
         }
     }
     if !d.manifests.skipped.is_empty() {

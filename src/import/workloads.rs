@@ -122,11 +122,16 @@ pub(super) fn collect(d: &mut Draft<'_>) {
         (m.namespace.clone(), m.name.clone(), objects[i].kind)
     });
     let mut skipped_system: BTreeSet<String> = BTreeSet::new();
+    let mut owned = 0;
     for i in order {
         let o = &objects[i];
         let Some((template_labels, spec)) = workload(&o.resource) else {
             continue;
         };
+        if made_by_controller(o.kind, &o.resource) {
+            owned += 1;
+            continue;
+        }
         let m = o.resource.metadata();
         let namespace = m.namespace.clone().unwrap_or_default();
         let images: Vec<&str> = spec.containers.iter().map(|c| c.image.as_str()).collect();
@@ -163,7 +168,32 @@ pub(super) fn collect(d: &mut Draft<'_>) {
             "{s}: not imported — the language refuses `default` and `kube-*` namespaces (and names that are not DNS-1035 labels); move the workload to a namespace of its own"
         ));
     }
+    if owned > 0 {
+        d.notes.push(format!(
+            "{owned} ReplicaSets and Pods that a Deployment, StatefulSet, DaemonSet or Job made (a `kubectl get` dump lists them) are not imported: their workload is"
+        ));
+    }
     distinct_selectors(d);
+}
+
+/// A ReplicaSet or Pod that a controller made: its labels carry the
+/// controller's hash (a dump of a cluster lists them beside their
+/// Deployment, StatefulSet, DaemonSet or Job).
+fn made_by_controller(kind: &str, r: &Resource) -> bool {
+    let labels = match r {
+        // Jobs and CronJobs are read as ReplicaSets too.
+        Resource::ReplicaSet(w) if kind == "ReplicaSet" => &w.spec.template.metadata.labels,
+        Resource::Pod(p) => &p.metadata.labels,
+        _ => return false,
+    };
+    [
+        "pod-template-hash",
+        "controller-revision-hash",
+        "job-name",
+        "batch.kubernetes.io/job-name",
+    ]
+    .iter()
+    .any(|k| labels.contains_key(*k))
 }
 
 /// `file:line` of object `i`.
@@ -318,6 +348,12 @@ fn group(
             c.image.clone()
         };
         apps.push(App { name, image, ports });
+    }
+    if !matches!(o.kind, "Deployment" | "StatefulSet" | "DaemonSet") {
+        notes.push(format!(
+            "bound by its selector: `workload` names Deployments, StatefulSets and DaemonSets, not a {}",
+            o.kind
+        ));
     }
     if !single {
         notes.push(format!(

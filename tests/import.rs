@@ -1,0 +1,165 @@
+//! `palisade import` on manifests as files. Adding a case means adding a
+//! folder under `tests/import/`, never Rust code: its YAML/JSON files are
+//! the manifests (read as a directory, the way a user points `import` at a
+//! rendered chart), and an optional `args` file holds further arguments
+//! (`-n boutique`). Each case must import (exit 0), its draft is
+//! snapshotted, and the draft must be in `palisade fmt` layout, check with
+//! no errors and build.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::{palisade, text};
+
+fn import_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .arg("import")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("palisade runs")
+}
+
+#[test]
+fn drafts_check_and_build() {
+    let root = support::repo().join("tests/import");
+    insta::glob!("import/*", |case| {
+        if !case.is_dir() {
+            return;
+        }
+        let name = case.file_name().unwrap().to_str().unwrap();
+        let extra = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let tmp = tempfile::tempdir().unwrap();
+        let draft = tmp.path().join("draft.sec");
+        let draft_arg = draft.to_str().unwrap();
+        let mut args: Vec<&str> = extra.split_whitespace().collect();
+        args.extend([name, "-o", draft_arg]);
+        let out = import_in(&root, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: import failed:\n{}",
+            text(&out.stderr)
+        );
+        let model = std::fs::read_to_string(&draft).unwrap();
+        insta::assert_snapshot!(model);
+
+        let out = palisade(&["fmt", "--check", draft_arg]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: the draft is not in fmt layout"
+        );
+        let out = palisade(&["check", draft_arg]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: the draft does not check:\n{}",
+            text(&out.stderr)
+        );
+        let deploy = tmp.path().join("deploy");
+        let out = palisade(&["build", draft_arg, "-o", deploy.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: the draft does not build:\n{}",
+            text(&out.stderr)
+        );
+    });
+}
+
+/// The draft on standard output is the one `-o` writes.
+#[test]
+fn stdout_and_file_agree() {
+    let root = support::repo().join("tests/import");
+    let stdout = import_in(&root, &["helm-shop"]);
+    assert_eq!(stdout.status.code(), Some(0), "{}", text(&stdout.stderr));
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("d.sec");
+    let out = import_in(&root, &["helm-shop", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&stdout.stdout),
+        std::fs::read_to_string(&file).unwrap()
+    );
+    assert!(text(&out.stderr).contains("palisade check"));
+    // Never replaced.
+    let again = import_in(&root, &["helm-shop", "-o", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn invalid_yaml_names_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\nkind: Deployment\nmetadata:\n  name: [unclosed\n",
+    );
+    let out = palisade(&["import", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[E0501]"), "{err}");
+    assert!(
+        err.contains("bad.yaml:9:1") || err.contains("bad.yaml:8:"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn empty_input_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(tmp.path(), "empty.yaml", "# nothing here\n---\n");
+    let out = palisade(&["import", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("nothing to import"), "{err}");
+    assert!(err.contains("no Kubernetes objects"), "{err}");
+
+    let f = write(
+        tmp.path(),
+        "cm.yaml",
+        "kind: ConfigMap\napiVersion: v1\nmetadata: {name: c, namespace: n}\n",
+    );
+    let out = palisade(&["import", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("only ConfigMap (1)"));
+
+    let dir = tmp.path().join("none");
+    std::fs::create_dir(&dir).unwrap();
+    let out = palisade(&["import", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out.stderr).is_empty());
+}
+
+#[test]
+fn objects_without_namespace_need_n() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "app.yaml",
+        "kind: Deployment\napiVersion: apps/v1\nmetadata: {name: web}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n",
+    );
+    let out = palisade(&["import", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("app.yaml:1:1: Deployment web"), "{err}");
+    assert!(err.contains("-n NAMESPACE"), "{err}");
+    let out = palisade(&["import", "-n", "shop", &f]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("app web in shop"));
+    // A namespace the model cannot declare.
+    let out = palisade(&["import", "-n", "kube-system", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot be a namespace of the model"));
+}
