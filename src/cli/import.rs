@@ -75,7 +75,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Exit {
             .filter(|o| o.resource.metadata().namespace.as_deref() == Some(""))
             .map(|o| {
                 let file = files.get(o.span.file);
-                let (line, col) = file.line_col(o.span.start as u32);
+                let (line, col) = file.line_col(o.span.start);
                 format!(
                     "{}:{line}:{col}: {} {}",
                     file.name,

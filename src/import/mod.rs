@@ -296,7 +296,7 @@ impl<'m> Draft<'m> {
 /// `Kind ns/name (file:line)`, and Helm's `# Source:` template if any.
 fn origin(files: &SourceMap, o: &Object) -> String {
     let file = files.get(o.span.file);
-    let (line, _) = file.line_col(o.span.start as u32);
+    let (line, _) = file.line_col(o.span.start);
     let mut s = format!("{} ({}:{line}", o.title(), file.name);
     if let Some(src) = &o.source {
         s.push_str(&format!(", from {src}"));

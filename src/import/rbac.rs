@@ -12,9 +12,20 @@ use crate::effective::rbac::{
 use crate::k8s::{PolicyRule, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// (operation, verb, API group, resource, subresource, names the workload)
+type OperationRequest = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+);
+
 /// The RBAC request behind each operation, as the effective-access engine
-/// asks it (`effective::access`), and whether it names the workload.
-const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>, bool)] = &[
+/// asks it (`effective::access`), and whether it names the workload (whose
+/// resource, `deployments` or another, comes from its kind).
+const OPERATIONS: &[OperationRequest] = &[
     ("view", "list", "", "pods", None, false),
     ("logs", "get", "", "pods", Some("log"), false),
     ("exec", "create", "", "pods", Some("exec"), false),

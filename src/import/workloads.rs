@@ -200,7 +200,7 @@ fn made_by_controller(kind: &str, r: &Resource) -> bool {
 fn at(d: &Draft<'_>, i: usize) -> String {
     let o = &d.manifests.objects[i];
     let file = d.files.get(o.span.file);
-    format!("({}:{})", file.name, file.line_col(o.span.start as u32).0)
+    format!("({}:{})", file.name, file.line_col(o.span.start).0)
 }
 
 /// The pod template of a workload kind (bare Pods are their own).
