@@ -44,6 +44,7 @@ pub(super) fn collect(d: &mut Draft<'_>) {
         }
     }
     let ingress = ingress_pods(d, &mut cluster, &policies);
+    unbacked_stores(d, &mut cluster, &policies, &policy_objects, &mut pod_group);
     foreign_namespaces(d, &cluster, &policies, &policy_objects);
     let access = network::evaluate(&cluster, &policies);
     for p in access.problems() {
@@ -188,6 +189,132 @@ fn ingress_pods(
     });
     d.platform.ingress = Some((ns, labels, origin));
     vec![pod]
+}
+
+/// Stores the manifests run no workload for (an operator's database, a
+/// managed one reached through the cluster, `palisade build`'s own output):
+/// pods an egress rule admits by labels on one data store port (5432,
+/// 6379, …) that no workload's pods carry. Each becomes a store bound by
+/// that selector, and a stand-in pod with those labels takes its place in
+/// the evaluation, as `audit` evaluates a store without a workload.
+fn unbacked_stores(
+    d: &mut Draft<'_>,
+    cluster: &mut Cluster,
+    policies: &[&NetworkPolicy],
+    policy_objects: &[usize],
+    pod_group: &mut HashMap<PodId, usize>,
+) {
+    let mut seen: BTreeSet<(String, Vec<(String, String)>)> = BTreeSet::new();
+    for (pi, p) in policies.iter().enumerate() {
+        let own = p.metadata.namespace.clone().unwrap_or_default();
+        for rule in p.spec.egress.iter().flatten() {
+            let Some(port) = single_tcp_port(rule.ports.as_deref()) else {
+                continue;
+            };
+            let Some(engine) = workloads::engine_of_port(port) else {
+                continue;
+            };
+            for peer in rule.to.iter().flatten() {
+                let Some(sel) = &peer.pod_selector else {
+                    continue;
+                };
+                if sel.match_labels.is_empty() || !sel.match_expressions.is_empty() {
+                    continue;
+                }
+                let ns = match &peer.namespace_selector {
+                    None => own.clone(),
+                    Some(n) if n.match_expressions.is_empty() && n.match_labels.len() == 1 => {
+                        match n.match_labels.get(network::NAMESPACE_NAME_LABEL) {
+                            Some(ns) => ns.clone(),
+                            None => continue,
+                        }
+                    }
+                    Some(_) => continue,
+                };
+                let labels = &sel.match_labels;
+                let key: Vec<(String, String)> =
+                    labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                if super::names::system_namespace(&ns)
+                    || super::names::label(&ns, super::names::Kind::Namespace) != ns
+                    || !seen.insert((ns.clone(), key))
+                {
+                    continue;
+                }
+                let matches = |have: &Labels| labels.iter().all(|(k, v)| have.get(k) == Some(v));
+                if cluster
+                    .pods()
+                    .any(|(_, pod)| pod.namespace == ns && matches(&pod.labels))
+                {
+                    continue;
+                }
+                // A workload whose selector the stand-in's labels satisfy
+                // would claim its pods: the selectors would overlap.
+                let overlaps = d.groups.iter().any(|g| {
+                    g.namespace == ns
+                        && !g.selector.is_empty()
+                        && (g.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                            || labels.iter().all(|(k, v)| g.selector.get(k) == Some(v)))
+                });
+                if overlaps {
+                    continue;
+                }
+                let Some(&obj) = policy_objects.get(pi) else {
+                    continue;
+                };
+                let wanted = ["palisade.dev/pod", "app.kubernetes.io/name", "app", "name"]
+                    .iter()
+                    .find_map(|k| labels.get(*k))
+                    .or_else(|| labels.values().next())
+                    .cloned()
+                    .unwrap_or_default();
+                let name = d.names.claim(&wanted, Some(&ns), super::names::Kind::Store);
+                let pod = cluster.add_pod(network::Pod {
+                    namespace: ns.clone(),
+                    name: format!("palisade-import-{name}"),
+                    labels: labels.clone(),
+                    ports: vec![network::ContainerPort {
+                        name: None,
+                        port,
+                        protocol: Protocol::Tcp,
+                    }],
+                });
+                d.namespaces.entry(ns.clone()).or_default();
+                let origin = d.origin(obj);
+                pod_group.insert(pod, d.groups.len());
+                d.groups.push(super::Group {
+                    obj,
+                    namespace: ns,
+                    kind: "",
+                    workload: String::new(),
+                    name: name.clone(),
+                    apps: Vec::new(),
+                    store: Some(super::Store {
+                        name,
+                        engine,
+                        port,
+                        explicit_port: false,
+                        image: String::new(),
+                    }),
+                    selector: labels.clone(),
+                    service_account: String::new(),
+                    replicas: None,
+                    notes: vec![
+                        format!("{origin} admits traffic to these pods on port {port}, and no workload of the manifests runs them: a store run by an operator, or outside the manifests?"),
+                    ],
+                });
+            }
+        }
+    }
+}
+
+/// The one TCP port numbered in a rule's `ports`, if that is all it names.
+fn single_tcp_port(ports: Option<&[crate::k8s::NetworkPolicyPort]>) -> Option<u16> {
+    let [p] = ports? else { return None };
+    let tcp = p.protocol.as_deref().is_none_or(|x| x == "TCP");
+    match (&p.port, p.end_port) {
+        (Some(crate::k8s::IntOrString::Int(n)), None) if tcp => u16::try_from(*n).ok(),
+        _ => None,
+    }
 }
 
 /// Notes the namespaces policies admit by name that the manifests hold no

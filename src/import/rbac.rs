@@ -102,7 +102,12 @@ pub(super) fn collect(d: &mut Draft<'_>) {
     let rbac = Authorizer::new(&resources);
     let subjects = subjects(d);
     let mut app_accounts: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (gi, g) in d.groups.iter().enumerate() {
+    for (gi, g) in d
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !g.service_account.is_empty())
+    {
         app_accounts
             .entry((g.namespace.clone(), g.service_account.clone()))
             .or_default()

@@ -178,14 +178,18 @@ fn group(g: &Group, out: &mut String) {
                 quote(&format!("{kind}/{}", g.workload))
             );
         }
-        let _ = writeln!(
-            out,
-            "{indent}service_account = {}",
-            quote(&g.service_account)
-        );
+        if !g.service_account.is_empty() {
+            let _ = writeln!(
+                out,
+                "{indent}service_account = {}",
+                quote(&g.service_account)
+            );
+        }
     };
     if let Some(s) = &g.store {
-        let _ = writeln!(out, "# image {}", one_line(&s.image));
+        if !s.image.is_empty() {
+            let _ = writeln!(out, "# image {}", one_line(&s.image));
+        }
         let _ = writeln!(out, "store {} in {} {{", s.name, g.namespace);
         let _ = writeln!(out, "  engine = {}", s.engine);
         if s.explicit_port {

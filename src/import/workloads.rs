@@ -84,6 +84,14 @@ fn engine_port(engine: &str) -> Option<u16> {
     }
 }
 
+/// The engine whose own port `port` is (for stores seen only through the
+/// NetworkPolicies that reach them).
+pub(super) fn engine_of_port(port: u16) -> Option<&'static str> {
+    ["postgres", "mysql", "redis", "mongodb", "kafka"]
+        .into_iter()
+        .find(|e| engine_port(e) == Some(port))
+}
+
 /// Images of ingress controllers: their workloads are the platform's
 /// ingress, not apps.
 const INGRESS_CONTROLLERS: &[&str] = &[
