@@ -1,6 +1,7 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 
 pub mod access_graph;
+pub mod audit;
 pub mod cli;
 pub mod diagnostics;
 pub mod effective;

@@ -127,6 +127,8 @@ pub enum LoadError {
     },
     /// A directory given to `audit` or `import` holds no manifest files.
     NoManifests(PathBuf),
+    /// A manifest path that does not exist.
+    ManifestNotFound(PathBuf),
 }
 
 impl std::fmt::Display for LoadError {
@@ -159,6 +161,7 @@ impl std::fmt::Display for LoadError {
                 path.display(),
                 MAX_MODEL_BYTES >> 20
             ),
+            LoadError::ManifestNotFound(p) => write!(f, "`{}` does not exist", p.display()),
             LoadError::NoManifests(p) => write!(
                 f,
                 "directory `{}` contains no `.yaml`, `.yml` or `.json` files",
@@ -187,7 +190,7 @@ impl LoadError {
             LoadError::TooLarge { .. } => {
                 Some("is this the right file? a model of 50,000 pod groups is 36 MB")
             }
-            LoadError::NoManifests(_) => Some(
+            LoadError::ManifestNotFound(_) | LoadError::NoManifests(_) => Some(
                 "give the files `helm template`, `kustomize build` or `kubectl get -o yaml` wrote",
             ),
             LoadError::Io(..) => None,
@@ -308,7 +311,7 @@ pub fn load_manifests(paths: &[PathBuf], map: &mut SourceMap) -> Result<(), Load
     let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => LoadError::NotFound(path.clone()),
+            std::io::ErrorKind::NotFound => LoadError::ManifestNotFound(path.clone()),
             _ => LoadError::Io(path.clone(), e),
         })?;
         if !meta.is_dir() {

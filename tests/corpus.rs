@@ -124,6 +124,22 @@ fn is_model(p: &Path) -> bool {
     }
 }
 
+/// `selector app=x workload statefulset/x service_account x`
+fn binding(b: &palisade::model::Binding) -> String {
+    let mut parts = Vec::new();
+    if !b.selector.is_empty() {
+        let labels: Vec<String> = b.selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.push(format!("selector {}", labels.join(",")));
+    }
+    if let Some(w) = &b.workload {
+        parts.push(format!("workload {}/{}", w.kind.as_str(), w.name));
+    }
+    if let Some(sa) = &b.service_account {
+        parts.push(format!("service_account {sa}"));
+    }
+    parts.join(" ")
+}
+
 /// A reviewable digest of the resolved model: pod groups and every grant.
 fn summary(m: &Model, diagnostics: &str) -> String {
     let mut out = String::new();
@@ -141,6 +157,12 @@ fn summary(m: &Model, diagnostics: &str) -> String {
             ns(p.namespace),
             apps.join(", ")
         ));
+        if !p.binding.is_empty() {
+            out.push_str(&format!("  bound {}\n", binding(&p.binding)));
+        }
+    }
+    for s in m.stores.iter().filter(|s| !s.binding.is_empty()) {
+        out.push_str(&format!("store {} bound {}\n", s.name, binding(&s.binding)));
     }
     for g in &m.grants {
         let envs = match &g.envs {

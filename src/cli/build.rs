@@ -84,6 +84,9 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
     if args.deny.is_some() {
         checked.comp.diagnostics.deny_warnings();
     }
+    if opts.workloads {
+        not_generated(&mut checked.comp);
+    }
     if !gate(cli, &checked.comp, &args.model, &args.out, color) {
         std::mem::forget(checked);
         return Exit::ModelErrors;
@@ -156,6 +159,37 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
             }
             Exit::Usage
         }
+    }
+}
+
+/// palisade writes Deployments: a pod group bound to a StatefulSet or a
+/// DaemonSet is the user's own workload, and building workloads for it
+/// would deploy a second, different one.
+fn not_generated(comp: &mut crate::Compilation) {
+    use crate::diagnostics::{Code, Diagnostic};
+    use crate::model::WorkloadKind;
+    for g in &comp.model.pods {
+        let Some(w) = &g.binding.workload else {
+            continue;
+        };
+        if w.kind == WorkloadKind::Deployment || g.apps.is_empty() {
+            continue;
+        }
+        comp.diagnostics.push(
+            Diagnostic::error(
+                Code::WorkloadNotGenerated,
+                g.binding.workload_span.unwrap_or(g.span),
+                format!(
+                    "`{}` runs as {}/{}, which palisade does not generate",
+                    g.name,
+                    w.kind.as_str(),
+                    w.name
+                ),
+            )
+            .label("bound to an existing workload")
+            .note("palisade generates Deployments; it would deploy a second workload beside yours")
+            .help("build the security layer only, for the workloads you deploy yourself: `palisade build --no-workloads` (or `platform { workloads = false }`)"),
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line (clap derive): one file per subcommand, an explicit
 //! exit-code type. Results go to stdout, diagnostics to stderr.
 
+mod audit;
 mod build;
 mod check;
 mod diff;
@@ -78,6 +79,11 @@ pub enum Command {
         after_help = "Examples:\n  palisade graph examples/marketing.sec | dot -Tsvg > marketing.svg\n  palisade graph examples/platform --format mermaid --env prod\n  palisade graph examples/platform --focus payments-db --depth 2\n  palisade graph examples/webshop.sec --effective --env prod | dot -Tsvg > effective.svg"
     )]
     Graph(graph::GraphArgs),
+    /// What existing manifests really allow, against the model: wider, unenforced, unbound, unmodelled, invariants
+    #[command(
+        after_help = "PATHs are YAML or JSON files or directories (helm template, kustomize build, kubectl get -o yaml output). Exit 0: nothing wider, unenforced or violated; 1: something is; 2: unreadable input.\n\nExamples:\n  helm template shop ./chart > shop.yaml && palisade audit -m shop.sec shop.yaml\n  palisade audit -m models/ --env prod deploy/prod/ --format sarif > audit.sarif"
+    )]
+    Audit(audit::AuditArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  palisade completions bash > /etc/bash_completion.d/palisade"
@@ -179,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&cli, args),
         Command::Init(args) => init::run(&cli, args),
         Command::Import(args) => import::run(&cli, args),
+        Command::Audit(args) => audit::run(&cli, args),
         Command::Lsp => match crate::lsp::run() {
             Ok(()) => Exit::Ok,
             Err(e) => {

@@ -58,8 +58,13 @@ codes! {
     AppInTwoPods = "E0308", "app in more than one pod";
     InvariantNotAdjustable = "E0309", "`invariant-violated` cannot be lowered or accepted";
     OverlappingBindings = "E0310", "two pod groups bound to the same pods";
+    WorkloadNotGenerated = "E0311", "bound to a StatefulSet or DaemonSet, and built with workloads";
     MissingSystem = "E0401", "model has no `system` declaration";
     DuplicateSingleton = "E0402", "declared more than once per model";
     ManifestSyntax = "E0501", "manifest is not valid YAML or JSON";
     ManifestObject = "E0502", "manifest object does not have the fields its kind requires";
+    AuditWider = "A0101", "the manifests allow access the model does not declare";
+    AuditUnenforced = "A0102", "the manifests block or never grant declared access";
+    AuditUnbound = "A0103", "a model entity is bound to no workload of the manifests";
+    AuditUnmodelled = "A0104", "a workload or RBAC subject the model does not mention";
 }

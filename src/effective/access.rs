@@ -129,6 +129,12 @@ pub struct NetPart {
     pub ip: Arc<Vec<IpEdge>>,
     pub policies: Arc<Vec<String>>,
     pub problems: Vec<String>,
+    /// With [`Placement::outside`]: connections between a model party and
+    /// something the model does not name (one end each).
+    pub outside: Vec<OutsideEdge>,
+    /// With [`Placement::outside`]: each pod group's address egress rule by
+    /// rule, with its cause.
+    pub ip_grants: Vec<(PodId, network::IpGrant)>,
 }
 
 /// The credentials Secret `<store>-<level>` → (store, level).
@@ -143,6 +149,67 @@ fn secret_index(model: &Model) -> HashMap<String, (StoreId, DataLevel)> {
         }
     }
     out
+}
+
+/// Where the model's parties run among the objects evaluated: the
+/// workload of each pod group and in-cluster store, as `(namespace, name)`
+/// (the cluster names a workload's pod after it). A store with none is a
+/// stand-in pod carrying its selector.
+#[derive(Clone, Debug, Default)]
+pub struct Placement {
+    pub groups: Vec<Option<(String, String)>>,
+    pub stores: Vec<Option<(String, String)>>,
+    /// Also evaluate what the model does not name ([`NetPart::outside`]):
+    /// the objects' other workloads, any pod of a namespace
+    /// ([`Outside::AnyIn`]) and any pod anywhere ([`Outside::Anywhere`]).
+    pub outside: bool,
+}
+
+/// A party the model does not name, in [`NetPart::outside`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outside {
+    /// A model party.
+    Node(Node),
+    /// A workload of the objects that no party is placed on: (namespace,
+    /// name).
+    Pod(String, String),
+    /// Any pod of a namespace that the objects hold no workload for:
+    /// label-less, matched only by selectors that match every pod.
+    AnyIn(String),
+    /// Any pod of any other namespace.
+    Anywhere,
+}
+
+/// The namespace [`Outside::Anywhere`] stands in.
+pub const ELSEWHERE: &str = "palisade-audit-elsewhere";
+
+/// A connection with at least one end the model does not name.
+#[derive(Clone, Debug)]
+pub struct OutsideEdge {
+    pub from: Outside,
+    pub to: Outside,
+    pub ports: PortSet,
+    pub egress: Vec<network::Cause>,
+    pub ingress: Vec<network::Cause>,
+}
+
+impl Placement {
+    /// The generator's: each pod group runs as its workload (bound, or
+    /// named after it); stores are not deployed by palisade.
+    pub fn generated(model: &Model) -> Placement {
+        Placement {
+            groups: (model.pods.iter())
+                .map(|g| {
+                    Some((
+                        model.namespaces[g.namespace.index()].name.clone(),
+                        g.workload().name,
+                    ))
+                })
+                .collect(),
+            stores: vec![None; model.stores.len()],
+            outside: false,
+        }
+    }
 }
 
 /// Effective access of one environment's objects.
@@ -166,6 +233,19 @@ pub fn evaluate_with(
     rbac: Option<&[Resource]>,
     net: NetPart,
 ) -> EnvAccess {
+    evaluate_placed(model, env, objects, rbac, net, &Placement::generated(model))
+}
+
+/// [`evaluate_with`] for parties placed by `placement` (`palisade audit`:
+/// the workloads a model is bound to).
+pub fn evaluate_placed(
+    model: &Model,
+    env: Option<EnvId>,
+    objects: &[Resource],
+    rbac: Option<&[Resource]>,
+    net: NetPart,
+    placement: &Placement,
+) -> EnvAccess {
     let mut out = EnvAccess {
         env,
         net: net.net,
@@ -176,18 +256,10 @@ pub fn evaluate_with(
     };
     // Mounted credentials and tokens, from the Deployments.
     let secrets = secret_index(model);
-    let groups_by_name: HashMap<(&str, &str), PodId> = model
-        .pods
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            (
-                (
-                    model.namespaces[g.namespace.index()].name.as_str(),
-                    g.name.as_str(),
-                ),
-                PodId(i as u32),
-            )
+    let groups_by_name: HashMap<(&str, &str), PodId> = (placement.groups.iter().enumerate())
+        .filter_map(|(i, p)| {
+            let (ns, name) = p.as_ref()?;
+            Some(((ns.as_str(), name.as_str()), PodId(i as u32)))
         })
         .collect();
     // Secrets present per namespace: in-cluster stores' in their namespace,
@@ -204,22 +276,55 @@ pub fn evaluate_with(
         }
     }
     let mut deployed: BTreeSet<PodId> = BTreeSet::new();
+    // ServiceAccounts that say whether their token is mounted by default.
+    let sa_automount: HashMap<(&str, &str), bool> = (objects.iter())
+        .filter_map(|r| match r {
+            Resource::ServiceAccount(sa) => Some((
+                (
+                    sa.metadata.namespace.as_deref().unwrap_or("default"),
+                    sa.metadata.name.as_str(),
+                ),
+                sa.automount_service_account_token?,
+            )),
+            _ => None,
+        })
+        .collect();
     for r in objects {
-        let Resource::Deployment(d) = r else { continue };
-        let ns = d.metadata.namespace.as_deref().unwrap_or("default");
-        let Some(&group) = groups_by_name.get(&(ns, d.metadata.name.as_str())) else {
+        let (meta, pod) = match r {
+            Resource::Deployment(d)
+            | Resource::StatefulSet(d)
+            | Resource::DaemonSet(d)
+            | Resource::ReplicaSet(d) => (&d.metadata, &d.spec.template.spec),
+            Resource::Pod(p) => (&p.metadata, &p.spec),
+            _ => continue,
+        };
+        let ns = meta.namespace.as_deref().unwrap_or("default");
+        let Some(&group) = groups_by_name.get(&(ns, meta.name.as_str())) else {
             continue;
         };
         deployed.insert(group);
-        let pod = &d.spec.template.spec;
+        let apps = &model.pods[group.index()].apps;
+        // Kubernetes mounts the ServiceAccount's token into every container
+        // unless the pod or its ServiceAccount says not to.
+        let sa = pod.service_account_name.as_deref().unwrap_or("default");
+        let automount = (pod.automount_service_account_token)
+            .or_else(|| sa_automount.get(&(ns, sa)).copied())
+            .unwrap_or(true);
+        if automount {
+            out.tokens.insert(group);
+            out.token_apps.extend(apps.iter().copied());
+        }
         // Which container mounts what: a volume reaches only the
-        // containers that mount it (containers are named after their app).
+        // containers that mount it (containers are named after their app;
+        // a lone app's pod is the app's, whatever its containers' names).
         for c in &pod.containers {
-            let app = model.pods[group.index()]
-                .apps
-                .iter()
-                .copied()
-                .find(|a| model.apps[a.index()].name == c.name);
+            let app = match apps.as_slice() {
+                [only] => Some(*only),
+                _ => apps
+                    .iter()
+                    .copied()
+                    .find(|a| model.apps[a.index()].name == c.name),
+            };
             for m in &c.volume_mounts {
                 let Some(v) = pod.volumes.iter().find(|v| v.name == m.name) else {
                     continue;
@@ -345,27 +450,40 @@ pub fn evaluate_with(
 /// The network part of [`evaluate`]: the cluster with stand-ins, the
 /// NetworkPolicies evaluated, connections and address egress by node.
 pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
+    network_placed(model, objects, &Placement::generated(model))
+}
+
+/// [`network`] for parties placed by `placement`.
+pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement) -> NetPart {
     let mut out = NetPart::default();
     let mut net = Vec::new();
     let mut ip = Vec::new();
-    let pod_label = format!("{}/pod", model.platform.label_domain);
     let (mut cluster, policies) = Cluster::from_resources(objects);
     let mut nodes: HashMap<NetPod, Node> = HashMap::new();
     let mut group_pod: HashMap<PodId, NetPod> = HashMap::new();
-    for (i, g) in model.pods.iter().enumerate() {
-        let ns = &model.namespaces[g.namespace.index()].name;
-        if let Some(id) = cluster.pod_id(ns, &g.name) {
+    for (i, placed) in placement.groups.iter().enumerate() {
+        if let Some(id) = placed
+            .as_ref()
+            .and_then(|(ns, name)| cluster.pod_id(ns, name))
+        {
             nodes.insert(id, Node::Group(PodId(i as u32)));
             group_pod.insert(PodId(i as u32), id);
         }
     }
     // Stand-ins, labelled as docs/kubernetes.md asks users to label them.
     for (i, s) in model.stores.iter().enumerate() {
+        if let Some(id) = (placement.stores.get(i))
+            .and_then(Option::as_ref)
+            .and_then(|(ns, name)| cluster.pod_id(ns, name))
+        {
+            nodes.insert(id, Node::Store(StoreId(i as u32)));
+            continue;
+        }
         if let StoreLocation::InCluster(ns) = s.location {
             let pod = network::Pod {
                 namespace: model.namespaces[ns.index()].name.clone(),
                 name: format!("{}-store", s.name),
-                labels: Labels::from_iter([(pod_label.clone(), s.name.clone())]),
+                labels: Labels::from_iter(model.store_selector(StoreId(i as u32))),
                 ports: vec![network::ContainerPort {
                     name: None,
                     port: s.port,
@@ -411,6 +529,26 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
         dns_ports,
     );
 
+    // What the model does not name: a label-less pod per namespace, and
+    // one in a namespace of its own for every other namespace.
+    let mut anonymous: HashMap<NetPod, Outside> = HashMap::new();
+    if placement.outside {
+        let names: Vec<String> = cluster.namespaces().map(|(_, n)| n.name.clone()).collect();
+        for ns in names.into_iter().chain([ELSEWHERE.to_string()]) {
+            cluster.ensure_namespace(&ns);
+            let id = cluster.add_pod(network::Pod {
+                namespace: ns.clone(),
+                name: "palisade-audit-any-pod".into(),
+                labels: Labels::new_vec(),
+                ports: Vec::new(),
+            });
+            let party = match ns.as_str() {
+                ELSEWHERE => Outside::Anywhere,
+                _ => Outside::AnyIn(ns),
+            };
+            anonymous.insert(id, party);
+        }
+    }
     let access = network::evaluate(&cluster, &policies);
     out.policies = Arc::new(
         (policies.iter())
@@ -449,6 +587,58 @@ pub fn network(model: &Model, objects: &[Resource]) -> NetPart {
                 });
             }
         }
+    }
+    if placement.outside {
+        let party = |id: NetPod| match (nodes.get(&id), anonymous.get(&id)) {
+            (Some(&n), _) => Outside::Node(n),
+            (None, Some(a)) => a.clone(),
+            (None, None) => {
+                let p = access.cluster().pod(id);
+                Outside::Pod(p.namespace.clone(), p.name.clone())
+            }
+        };
+        let mut push = |s: NetPod, d: NetPod, ports: PortSet, eg: Vec<_>, ing: Vec<_>| {
+            let (from, to) = (party(s), party(d));
+            let model_end =
+                |p: &Outside| matches!(p, Outside::Node(Node::Group(_) | Node::Store(_)));
+            // DNS and the ingress controller are the platform's: the graph
+            // has what passes through them.
+            let platform = |p: &Outside| matches!(p, Outside::Node(Node::Dns | Node::Ingress));
+            if model_end(&from) != model_end(&to) && !platform(&from) && !platform(&to) {
+                out.outside.push(OutsideEdge {
+                    from,
+                    to,
+                    ports,
+                    egress: eg,
+                    ingress: ing,
+                });
+            }
+        };
+        for c in &conn.connections {
+            push(
+                c.src,
+                c.dst,
+                c.ports.clone(),
+                c.egress.iter().map(|a| a.cause).collect(),
+                c.ingress.iter().map(|a| a.cause).collect(),
+            );
+        }
+        for &s in &conn.open_sources {
+            for &d in &conn.open_destinations {
+                if s != d {
+                    let open = vec![network::Cause::NotIsolated];
+                    push(s, d, PortSet::all(), open.clone(), open);
+                }
+            }
+        }
+    }
+    if placement.outside {
+        for (&group, &id) in &group_pod {
+            for g in access.ip_grants(id, Direction::Egress) {
+                out.ip_grants.push((group, g));
+            }
+        }
+        out.ip_grants.sort_by_key(|(g, _)| *g);
     }
     for (&group, &id) in &group_pod {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
@@ -558,23 +748,51 @@ fn pod_ops(
     text: &mut CauseText,
     out: &mut EnvAccess,
 ) {
-    for &(op, verb, group, resource, sub, by_deployment) in OP_REQUESTS {
-        let mut attrs = Attributes::resource(verb, group, resource, ns);
-        if let Some(sub) = sub {
-            attrs = attrs.with_subresource(sub);
+    for &(op, verb, group, resource, sub, by_workload) in OP_REQUESTS {
+        let names_of = |resource: &str| {
+            let mut attrs = Attributes::resource(verb, group, resource, ns);
+            if let Some(sub) = sub {
+                attrs = attrs.with_subresource(sub);
+            }
+            rbac.allowed_names(user, &attrs)
+        };
+        // By workload: one request per kind of workload (the pod groups'
+        // Deployments, or the StatefulSets and DaemonSets they are bound
+        // to); by pod: one.
+        let mut by_kind: Vec<(&str, ResourceNames<'_>)> = vec![(resource, names_of(resource))];
+        if by_workload {
+            for &node in pods {
+                if let Node::Group(g) = node {
+                    let r = model.pods[g.index()].workload().kind.resource();
+                    if !by_kind.iter().any(|(k, _)| *k == r) {
+                        by_kind.push((r, names_of(r)));
+                    }
+                }
+            }
         }
-        let names = rbac.allowed_names(user, &attrs);
-        if names.is_empty() {
+        if by_kind.iter().all(|(_, n)| n.is_empty()) {
             continue;
         }
         for &node in pods {
             // Pods get generated names: only a rule without resourceNames
-            // reaches them. Deployments are named after their pod group.
-            let cause = match (&names, by_deployment, node) {
-                (ResourceNames::All(c), _, _) => Some(c),
-                (ResourceNames::Only(_), true, Node::Group(g)) => {
-                    names.allows(&model.pods[g.index()].name)
+            // reaches them. Workloads are named after their pod group, or
+            // bound by name.
+            let (workload, names) = match (by_workload, node) {
+                (true, Node::Group(g)) => {
+                    let w = model.pods[g.index()].workload();
+                    let Some((_, names)) = by_kind.iter().find(|(k, _)| *k == w.kind.resource())
+                    else {
+                        continue;
+                    };
+                    (Some(w.name), names)
                 }
+                // A store's pods: whatever runs them, a rule on every
+                // Deployment of the namespace is taken to reach them.
+                _ => (None, &by_kind[0].1),
+            };
+            let cause = match (names, workload) {
+                (ResourceNames::All(c), _) => Some(c),
+                (ResourceNames::Only(_), Some(name)) => names.allows(&name),
                 _ => None,
             };
             if let Some(cause) = cause {

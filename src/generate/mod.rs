@@ -14,6 +14,7 @@ mod workloads;
 
 use crate::k8s::{self, Labels, ObjectMeta, Resource};
 use crate::model::{EnvId, Model, NsId};
+use foldhash::HashMap;
 use rayon::prelude::*;
 
 /// What to generate.
@@ -133,14 +134,32 @@ pub(crate) struct Cx<'m> {
     pub env: Option<EnvId>,
     /// `<label_domain>/pod`
     pub pod_label: String,
+    /// The `selector`s of bound pod groups and stores, by name (names are
+    /// unique across them); the others are selected by `pod_label`.
+    bound: HashMap<String, Labels>,
 }
 
 impl<'m> Cx<'m> {
     fn new(model: &'m Model, env: Option<EnvId>) -> Self {
+        let bound = (model.pods.iter().map(|g| (&g.name, &g.binding)))
+            .chain(model.stores.iter().map(|s| (&s.name, &s.binding)))
+            .filter(|(_, b)| !b.selector.is_empty())
+            .map(|(name, b)| (name.clone(), Labels::from_iter(b.selector.iter().cloned())))
+            .collect();
         Cx {
             model,
             env,
             pod_label: format!("{}/pod", model.platform.label_domain),
+            bound,
+        }
+    }
+
+    /// The labels that select the pods of the pod group or store `name`:
+    /// its `selector`, or `<label_domain>/pod: <name>`.
+    pub fn selector(&self, name: &str) -> Labels {
+        match self.bound.get(name) {
+            Some(labels) => labels.clone(),
+            None => Labels::from_iter([(self.pod_label.clone(), name.to_string())]),
         }
     }
 

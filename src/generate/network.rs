@@ -96,10 +96,7 @@ fn group_policy(
         t.push("Egress");
     }
     let spec = NetworkPolicySpec {
-        pod_selector: LabelSelector::labels(Labels::from_iter([(
-            cx.pod_label.clone(),
-            g.name.clone(),
-        )])),
+        pod_selector: LabelSelector::labels(cx.selector(&g.name)),
         ingress: ingress.map(|rules| {
             rules
                 .iter()
@@ -136,10 +133,7 @@ fn policy_ports(ports: &Ports) -> Vec<NetworkPolicyPort> {
 
 fn peer(cx: &Cx<'_>, peer: &Peer) -> NetworkPolicyPeer {
     match peer {
-        Peer::Group(g) => selector_peer(
-            &g.ns,
-            Labels::from_iter([(cx.pod_label.clone(), g.name.clone())]),
-        ),
+        Peer::Group(g) => selector_peer(&g.ns, cx.selector(&g.name)),
         Peer::Ingress => {
             let ingress = cx
                 .model

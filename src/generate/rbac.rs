@@ -7,7 +7,7 @@
 use super::flows::StoreUsers;
 use super::Cx;
 use crate::k8s::{self, PolicyRule, Resource, RoleRef};
-use crate::model::{Access, Entity, Operation, StoreLocation, Subject};
+use crate::model::{Access, Entity, Operation, StoreLocation, Subject, WorkloadRef};
 use std::collections::{BTreeMap, BTreeSet};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -69,13 +69,17 @@ fn render(rules: &Rules) -> Vec<PolicyRule> {
 
 /// `Role app-<group>` + `RoleBinding app-<group>` for apps with `kube` grants.
 pub fn app_roles(cx: &Cx<'_>) -> Vec<Resource> {
-    let mut per_group: BTreeMap<(String, String), Rules> = BTreeMap::new();
+    let mut per_group: BTreeMap<(String, String, String), Rules> = BTreeMap::new();
     for g in cx.grants() {
         let (Entity::App(app), Access::Kube(rule)) = (g.subject, &g.access) else {
             continue;
         };
         let pod = cx.model.pod_of(app);
-        let key = (cx.ns_name(pod.namespace).to_string(), pod.name.clone());
+        let key = (
+            cx.ns_name(pod.namespace).to_string(),
+            pod.name.clone(),
+            pod.service_account().to_string(),
+        );
         let resource = match &rule.subresource {
             Some(s) => format!("{}/{s}", rule.resource),
             None => rule.resource.clone(),
@@ -89,10 +93,10 @@ pub fn app_roles(cx: &Cx<'_>) -> Vec<Resource> {
         );
     }
     let mut out = Vec::new();
-    for ((ns, group), rules) in per_group {
+    for ((ns, group, service_account), rules) in per_group {
         let subjects = vec![subject(&Subject::ServiceAccount {
             namespace: ns.clone(),
-            name: group.clone(),
+            name: service_account,
         })];
         out.extend(role_and_binding(
             cx,
@@ -120,7 +124,11 @@ pub fn persona_roles(cx: &Cx<'_>, store_users: &StoreUsers) -> Vec<Resource> {
             (Access::Op(op), Entity::App(a)) => {
                 let pod = m.pod_of(a);
                 let ns = cx.ns_name(pod.namespace).to_string();
-                operation(per.entry((p.index(), ns)).or_default(), *op, &pod.name);
+                operation(
+                    per.entry((p.index(), ns)).or_default(),
+                    *op,
+                    &pod.workload(),
+                );
             }
             (Access::Data(level), Entity::Store(s)) => {
                 for ns in secret_namespaces(cx, store_users, s, *level) {
@@ -179,13 +187,17 @@ fn role_and_binding(
 }
 
 /// docs/kubernetes.md's operation table.
-fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
+/// `workload`: the pod group's workload, which restart, deploy and scale
+/// name.
+fn operation(rules: &mut Rules, op: Operation, workload: &WorkloadRef) {
+    let (resource, deployment) = (workload.kind.resource(), workload.name.as_str());
+    let scale = format!("{resource}/scale");
     match op {
         Operation::View => {
             for r in ["pods", "services", "endpoints", "events"] {
                 add(rules, "", r, None, &["get", "list", "watch"]);
             }
-            for r in ["deployments", "replicasets"] {
+            for r in ["deployments", "replicasets", resource] {
                 add(rules, "apps", r, None, &["get", "list", "watch"]);
             }
         }
@@ -201,24 +213,18 @@ fn operation(rules: &mut Rules, op: Operation, deployment: &str) {
             add(rules, "", "pods", None, &["get"]);
             add(rules, "", "pods/portforward", None, &["create"]);
         }
-        Operation::Restart => add(
-            rules,
-            "apps",
-            "deployments",
-            Some(deployment),
-            &["get", "patch"],
-        ),
+        Operation::Restart => add(rules, "apps", resource, Some(deployment), &["get", "patch"]),
         Operation::Deploy => add(
             rules,
             "apps",
-            "deployments",
+            resource,
             Some(deployment),
             &["get", "patch", "update"],
         ),
         Operation::Scale => add(
             rules,
             "apps",
-            "deployments/scale",
+            &scale,
             Some(deployment),
             &["get", "patch", "update"],
         ),

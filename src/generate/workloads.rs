@@ -28,7 +28,7 @@ pub fn objects<'a>(
         .flat_map_iter(|pod| {
             let ns = cx.ns_name(pod.namespace);
             let sa = Resource::ServiceAccount(k8s::ServiceAccount {
-                metadata: cx.metadata(&pod.name, ns, &[]),
+                metadata: cx.metadata(pod.service_account(), ns, &[]),
                 automount_service_account_token: Some(false),
             });
             [
@@ -52,8 +52,9 @@ fn seccomp() -> Option<k8s::SeccompProfile> {
 
 fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
     let ns = cx.ns_name(pod.namespace);
-    let selector = Labels::from_iter([(cx.pod_label.clone(), pod.name.clone())]);
+    let selector = cx.selector(&pod.name);
     let mut pod_labels = cx.common_labels();
+    pod_labels.insert(cx.pod_label.clone(), pod.name.clone());
     pod_labels.extend(selector.clone());
     let kube_apps: Vec<AppId> = pod
         .apps
@@ -112,7 +113,7 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
                 ..Default::default()
             },
             spec: k8s::PodSpec {
-                service_account_name: Some(pod.name.clone()),
+                service_account_name: Some(pod.service_account().to_string()),
                 automount_service_account_token: Some(false),
                 enable_service_links: Some(false),
                 security_context: Some(k8s::PodSecurityContext {
@@ -128,7 +129,10 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
         },
     };
     Resource::Deployment(k8s::Deployment {
-        metadata: cx.metadata(&pod.name, ns, &[(&cx.pod_label, &pod.name)]),
+        // A group bound to another kind of workload is refused by `build`
+        // unless it writes no workloads (`--no-workloads`); `check` reads
+        // this Deployment for the pods' labels and mounts.
+        metadata: cx.metadata(&pod.workload().name, ns, &[(&cx.pod_label, &pod.name)]),
         spec,
     })
 }
@@ -323,7 +327,7 @@ fn service(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Option<Resource> {
             }
         })
         .collect();
-    let selector = Labels::from_iter([(cx.pod_label.clone(), pod.name.clone())]);
+    let selector = cx.selector(&pod.name);
     Some(Resource::Service(k8s::Service {
         metadata: cx.metadata(&pod.name, &key.ns, &[(&cx.pod_label, &pod.name)]),
         spec: k8s::ServiceSpec {

@@ -410,6 +410,13 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
     if items.is_empty() {
         return;
     }
+    if sa == "default" {
+        d.notes.push(format!(
+            "{who} holds API rights ({}), which the model cannot grant to the `default` ServiceAccount: every pod of the namespace that names none runs as it — give the workloads a ServiceAccount of their own",
+            items.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+        return;
+    }
     let items: Vec<String> = items.into_iter().collect();
     for &g in groups {
         if d.groups[g].store.is_some() {

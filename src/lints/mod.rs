@@ -274,6 +274,16 @@ pub fn check(model: &Model, graphs: &[EnvGraph]) -> Vec<Diagnostic> {
 /// [`check`], also returning every finding with its level and the
 /// `accept`s that silence it (accepted findings included, `allow`ed ones
 /// not), in the order of the diagnostics.
+/// Every `forbid` evaluated on `graphs` (`palisade audit`: the graph of a
+/// user's manifests): the `invariant-violated` findings, one per failing
+/// statement.
+pub fn invariants(model: &Model, graphs: &[EnvGraph]) -> Vec<Finding> {
+    let cx = Cx::new(model, graphs);
+    let mut out = Vec::new();
+    invariant_violated::check(&cx, &mut out);
+    out
+}
+
 pub fn run(model: &Model, graphs: &[EnvGraph]) -> (Vec<Outcome>, Vec<Diagnostic>) {
     let mut cx = Cx::new(model, graphs);
     // Lints are independent: each on any core, their findings in catalogue

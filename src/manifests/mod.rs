@@ -30,6 +30,10 @@ pub struct Object {
     pub span: Span,
     /// Helm's `# Source: chart/templates/x.yaml` above the document.
     pub source: Option<String>,
+    /// Made by a controller (`metadata.ownerReferences` with `controller:
+    /// true`): the ReplicaSets and Pods of a Deployment in a `kubectl get`
+    /// dump. Its owner stands for it.
+    pub owned: bool,
 }
 
 impl Object {
@@ -154,21 +158,25 @@ fn helm_source(doc: &str) -> Option<&str> {
     None
 }
 
-/// The span of a document's content: from its first line that is not
-/// blank or a comment to its end (without trailing blank lines).
+/// Where diagnostics point for a document's object: its `kind:` line
+/// (JSON: `"kind"`), else its first line that is not blank or a comment.
 fn content_span(file: FileId, text: &str, doc: &Document<'_>) -> Span {
     let body = &text[doc.start..doc.end];
-    let mut start = doc.start;
+    let mut first: Option<(usize, usize)> = None;
     let mut at = doc.start;
     for line in body.split_inclusive('\n') {
         let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            start = at + (line.len() - line.trim_start().len());
-            break;
+        let start = at + (line.len() - line.trim_start().len());
+        let end = at + line.trim_end().len();
+        if first.is_none() && !t.is_empty() && !t.starts_with('#') {
+            first = Some((start, end));
+        }
+        if line.starts_with("kind:") || t.starts_with("\"kind\"") {
+            return Span::new(file, start, end.max(start));
         }
         at += line.len();
     }
-    let end = doc.start + body.trim_end().len();
+    let (start, end) = first.unwrap_or((doc.start, doc.start));
     Span::new(file, start, end.max(start))
 }
 
@@ -209,6 +217,7 @@ fn read_document(
                     kind,
                     span,
                     source: source.clone(),
+                    owned: owned(item),
                 }),
                 Ok(None) => *out.skipped.entry(kind_of(item)).or_default() += 1,
                 Err(e) => diags.push(
@@ -229,6 +238,7 @@ fn read_document(
             kind,
             span,
             source,
+            owned: owned(&value),
         }),
         Ok(None) => *out.skipped.entry(kind_of(&value)).or_default() += 1,
         Err(_) => {
@@ -246,6 +256,13 @@ fn read_document(
 /// did cannot succeed; this stands in if it ever does.
 fn unreachable_error() -> serde_yaml::Error {
     serde::de::Error::custom("the object does not have the fields its kind requires")
+}
+
+/// Whether a controller owns the object.
+fn owned(v: &serde_yaml::Value) -> bool {
+    let refs = v.get("metadata").and_then(|m| m.get("ownerReferences"));
+    (refs.and_then(|r| r.as_sequence()).into_iter().flatten())
+        .any(|r| r.get("controller").and_then(|c| c.as_bool()) == Some(true))
 }
 
 fn kind_of(v: &serde_yaml::Value) -> String {

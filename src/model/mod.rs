@@ -93,6 +93,30 @@ impl Model {
         self.names.insert(name, e);
     }
 
+    /// The labels that select a pod group's pods: its `selector`, or
+    /// `<label_domain>/pod: <group>`.
+    pub fn group_selector(&self, pod: PodId) -> Vec<(String, String)> {
+        let g = &self.pods[pod.index()];
+        self.selector_or_default(&g.binding, &g.name)
+    }
+
+    /// The labels that select an in-cluster store's pods.
+    pub fn store_selector(&self, store: StoreId) -> Vec<(String, String)> {
+        let s = &self.stores[store.index()];
+        self.selector_or_default(&s.binding, &s.name)
+    }
+
+    fn selector_or_default(&self, b: &Binding, name: &str) -> Vec<(String, String)> {
+        if b.selector.is_empty() {
+            vec![(
+                format!("{}/pod", self.platform.label_domain),
+                name.to_string(),
+            )]
+        } else {
+            b.selector.clone()
+        }
+    }
+
     pub fn pod_of(&self, app: AppId) -> &PodGroup {
         &self.pods[self.apps[app.index()].pod.index()]
     }

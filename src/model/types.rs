@@ -278,8 +278,86 @@ pub struct App {
     pub replicas: u32,
     pub resources: Option<Resources>,
     pub health: Option<Probe>,
+    /// `selector`, `workload`, `service_account` on the app: they bind the
+    /// app's own pod group (an app in an explicit `pod` may not have them).
+    pub binding: Binding,
     pub pod: PodId,
     pub span: Span,
+}
+
+/// How a pod group or an in-cluster store meets workloads that exist
+/// already (docs/brownfield.md): the labels of its pods, its workload
+/// object, its ServiceAccount. Empty: palisade's own names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Binding {
+    /// The labels that select the pods (sorted by key); empty: unbound.
+    pub selector: Vec<(String, String)>,
+    pub selector_span: Option<Span>,
+    pub workload: Option<WorkloadRef>,
+    pub workload_span: Option<Span>,
+    pub service_account: Option<String>,
+    /// The first binding property written, for messages.
+    pub span: Option<Span>,
+}
+
+impl Binding {
+    pub fn is_empty(&self) -> bool {
+        self.span.is_none()
+    }
+}
+
+/// `deployment/NAME`, `statefulset/NAME`, `daemonset/NAME`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadRef {
+    pub kind: WorkloadKind,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+}
+
+impl WorkloadKind {
+    pub const NAMES: &'static [&'static str] = &["deployment", "statefulset", "daemonset"];
+
+    pub fn parse(s: &str) -> Option<WorkloadKind> {
+        Some(match s {
+            "deployment" => WorkloadKind::Deployment,
+            "statefulset" => WorkloadKind::StatefulSet,
+            "daemonset" => WorkloadKind::DaemonSet,
+            _ => return None,
+        })
+    }
+
+    /// The word of `workload = "KIND/NAME"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::StatefulSet => "statefulset",
+            WorkloadKind::DaemonSet => "daemonset",
+        }
+    }
+
+    /// The Kubernetes kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+        }
+    }
+
+    /// The RBAC resource (group `apps`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployments",
+            WorkloadKind::StatefulSet => "statefulsets",
+            WorkloadKind::DaemonSet => "daemonsets",
+        }
+    }
 }
 
 impl App {
@@ -296,7 +374,28 @@ pub struct PodGroup {
     pub apps: Vec<AppId>,
     /// Declared with `pod NAME = [...]` (rather than implied by a lone app).
     pub explicit: bool,
+    /// From the `pod` declaration's block, or the lone app's.
+    pub binding: Binding,
     pub span: Span,
+}
+
+impl PodGroup {
+    /// The workload that runs the group's pods: the bound one, or
+    /// `deployment/<group>`.
+    pub fn workload(&self) -> WorkloadRef {
+        self.binding.workload.clone().unwrap_or(WorkloadRef {
+            kind: WorkloadKind::Deployment,
+            name: self.name.clone(),
+        })
+    }
+
+    /// The group's ServiceAccount: the bound one, or `<group>`.
+    pub fn service_account(&self) -> &str {
+        self.binding
+            .service_account
+            .as_deref()
+            .unwrap_or(&self.name)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -361,6 +460,8 @@ pub struct Store {
     pub port: u16,
     pub classification: Classification,
     pub location: StoreLocation,
+    /// For an in-cluster store: how its pods are found.
+    pub binding: Binding,
     pub span: Span,
 }
 

@@ -567,8 +567,116 @@ fn ports(v: &ast::Value, diags: &mut Diagnostics) -> Vec<Port> {
     out
 }
 
+/// The properties that bind a pod group or a store to existing workloads.
+pub const BINDING_KEYS: &[&str] = &["selector", "workload", "service_account"];
+
+/// `selector`, `workload` and `service_account` (docs/brownfield.md).
+pub fn binding(props: &Props<'_>, diags: &mut Diagnostics) -> Binding {
+    let mut out = Binding::default();
+    for key in BINDING_KEYS {
+        if let Some(e) = props.get(key) {
+            let span = e.key.span;
+            if out.span.is_none_or(|s| span.start < s.start) {
+                out.span = Some(span);
+            }
+        }
+    }
+    if let Some(v) = props.value(
+        "selector",
+        "{ \"app.kubernetes.io/name\" = \"api\" }",
+        diags,
+    ) {
+        out.selector_span = Some(v.span);
+        if let Some(labels) = props::labels("selector", v, diags) {
+            if labels.is_empty() {
+                diags.push(
+                    props::invalid("selector", v.span, "an empty `selector` selects every pod of the namespace")
+                        .help("give the labels that only this group's pods carry, e.g. `selector = { \"app.kubernetes.io/name\" = \"api\" }`"),
+                );
+            }
+            out.selector = labels.into_iter().collect();
+        }
+    }
+    if let Some(v) = props.value("workload", "\"deployment/NAME\"", diags) {
+        out.workload = workload_ref(v, diags);
+        out.workload_span = Some(v.span);
+    }
+    if let Some(v) = props.get("service_account").and_then(|e| e.value.as_ref()) {
+        let name = match &v.kind {
+            ast::ValueKind::Str(s) | ast::ValueKind::Word(s) => Some(s.as_str()),
+            _ => {
+                diags.push(props::wrong_type(
+                    "service_account",
+                    v,
+                    "a ServiceAccount name",
+                ));
+                None
+            }
+        };
+        if let Some(name) = name {
+            match names::dns_subdomain_problem(name) {
+                None => out.service_account = Some(name.to_string()),
+                Some(problem) => diags.push(
+                    props::invalid(
+                        "service_account",
+                        v.span,
+                        format!("ServiceAccount name `{}` {problem}", names::shorten(name)),
+                    )
+                    .help("the name of the ServiceAccount in the group's namespace, without the namespace"),
+                ),
+            }
+        }
+    } else if props.has("service_account") {
+        props.value("service_account", "\"NAME\"", diags);
+    }
+    out
+}
+
+/// `"deployment/NAME"`, `"statefulset/NAME"`, `"daemonset/NAME"`.
+fn workload_ref(v: &ast::Value, diags: &mut Diagnostics) -> Option<WorkloadRef> {
+    let s = props::string("workload", v, diags)?;
+    let parsed = s
+        .split_once('/')
+        .and_then(|(kind, name)| Some((WorkloadKind::parse(&kind.to_ascii_lowercase())?, name)));
+    let Some((kind, name)) = parsed else {
+        diags.push(
+            props::invalid(
+                "workload",
+                v.span,
+                format!("`{}` is not `KIND/NAME`", names::shorten(s)),
+            )
+            .help(format!(
+                "KIND is one of {}: e.g. `workload = \"deployment/frontend\"`",
+                backticked(WorkloadKind::NAMES)
+            )),
+        );
+        return None;
+    };
+    if let Some(problem) = names::dns_subdomain_problem(name) {
+        diags.push(props::invalid(
+            "workload",
+            v.span,
+            format!("workload name `{}` {problem}", names::shorten(name)),
+        ));
+        return None;
+    }
+    Some(WorkloadRef {
+        kind,
+        name: name.to_string(),
+    })
+}
+
 pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
-    const KEYS: &[&str] = &["image", "ports", "replicas", "resources", "health"];
+    const KEYS: &[&str] = &[
+        "image",
+        "ports",
+        "replicas",
+        "resources",
+        "health",
+        "selector",
+        "workload",
+        "service_account",
+    ];
     let what = format!("app `{}`", d.name.name);
     let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
     let image = props.value("image", "\"registry/name:tag\"", diags);
@@ -608,6 +716,7 @@ pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
         replicas,
         resources,
         health,
+        binding: binding(&props, diags),
         pod: PodId(u32::MAX),
         span: d.name.span,
     }
@@ -797,7 +906,15 @@ fn probe_of(
 }
 
 pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Store {
-    const KEYS: &[&str] = &["engine", "port", "classification", "address"];
+    const KEYS: &[&str] = &[
+        "engine",
+        "port",
+        "classification",
+        "address",
+        "selector",
+        "workload",
+        "service_account",
+    ];
     let what = format!("store `{}`", d.name.name);
     let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
     let engine = props
@@ -892,6 +1009,23 @@ pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Stor
             StoreLocation::Outside(Vec::new())
         }
     };
+    let binding = binding(&props, diags);
+    if let (Some(span), StoreLocation::Outside(_)) = (binding.span, &location) {
+        if d.namespace.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    Code::ConflictingProperties,
+                    span,
+                    format!(
+                        "store `{}` is outside the cluster: it has no pods to bind",
+                        d.name.name
+                    ),
+                )
+                .label("a binding names pods in the cluster")
+                .help("remove `selector`, `workload` and `service_account`, or put the store `in` a namespace"),
+            );
+        }
+    }
     Store {
         name: d.name.name.clone(),
         description: desc(d),
@@ -899,6 +1033,7 @@ pub fn store(d: &Decl, namespace: Option<NsId>, diags: &mut Diagnostics) -> Stor
         port,
         classification,
         location,
+        binding,
         span: d.name.span,
     }
 }

@@ -4,6 +4,7 @@
 //! statements into grants after checking that each access is valid for its
 //! subject and target. Every problem is reported in one run.
 
+mod bindings;
 mod decls;
 pub mod identities;
 pub mod names;
@@ -75,6 +76,7 @@ pub fn resolve(
     for item in &items {
         statements::statement(&mut r, item);
     }
+    bindings::check(&r.model, r.diags);
     r.model
 }
 
@@ -411,11 +413,33 @@ impl Resolver<'_> {
             }
             let namespace = self.pod_namespace(p, &apps);
             self.pod_ports(p, &apps);
+            let what = format!("pod `{}`", p.name.name);
+            let props = props::Props::new(p.props.as_ref(), decls::BINDING_KEYS, &what, self.diags);
+            let binding = decls::binding(&props, self.diags);
+            for &a in &apps {
+                let app = &self.model.apps[a.index()];
+                if let Some(span) = app.binding.span {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::ConflictingProperties,
+                            span,
+                            format!("app `{}` is in pod `{}`: the pod is what runs", app.name, p.name.name),
+                        )
+                        .label("a binding of one app of a pod")
+                        .secondary(p.name.span, "the pod")
+                        .help(format!(
+                            "move `selector`, `workload` and `service_account` to the pod: `pod {} = [...] {{ selector = {{ ... }} }}`",
+                            p.name.name
+                        )),
+                    );
+                }
+            }
             self.model.pods.push(PodGroup {
                 name: p.name.name.clone(),
                 namespace,
                 apps,
                 explicit: true,
+                binding,
                 span: p.name.span,
             });
             self.symbols
@@ -432,6 +456,7 @@ impl Resolver<'_> {
                         namespace: a.namespace,
                         apps: vec![app],
                         explicit: false,
+                        binding: a.binding.clone(),
                         span: a.span,
                     });
                     PodId(self.model.pods.len() as u32 - 1)

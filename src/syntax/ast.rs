@@ -104,6 +104,8 @@ pub struct Decl {
 pub struct PodDecl {
     pub name: Ident,
     pub apps: Vec<Ident>,
+    /// `{ selector = ..., workload = ..., service_account = ... }`
+    pub props: Option<Map>,
     pub span: Span,
 }
 

@@ -65,6 +65,7 @@ impl Cx {
             Rule::pod_decl => Item::Pod(PodDecl {
                 name: self.ident(inner.next().expect("name")),
                 apps: self.name_list(inner.next().expect("list")),
+                props: inner.next().map(|m| self.map(m, diags)),
                 span,
             }),
             Rule::allow_stmt => Item::Allow(self.allow(inner, span, diags)),

@@ -464,6 +464,10 @@ impl Printer<'_> {
                 self.cell(1);
                 self.word("=", None, " ");
                 self.list(inner.next().expect("apps"), " ");
+                if let Some(map) = inner.next() {
+                    self.cell(2);
+                    self.map(map, true, " ");
+                }
             }
             Rule::allow_stmt | Rule::forbid_stmt => {
                 self.word(

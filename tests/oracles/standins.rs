@@ -47,8 +47,6 @@ fn container(name: &str, ports: Vec<Value>) -> Value {
 
 /// The stand-in objects for `model`, as one multi-document YAML text.
 pub fn standins(model: &Model) -> String {
-    let domain = &model.platform.label_domain;
-    let pod_label = format!("{domain}/pod");
     let declared: Vec<&str> = model.namespaces.iter().map(|n| n.name.as_str()).collect();
     assert!(
         !declared.contains(&DECOY_NAMESPACE),
@@ -89,12 +87,12 @@ pub fn standins(model: &Model) -> String {
         ));
     }
 
-    for store in &model.stores {
+    for (i, store) in model.stores.iter().enumerate() {
         if let StoreLocation::InCluster(ns) = store.location {
-            let l = Labels::from_iter([
-                (pod_label.clone(), store.name.clone()),
-                ("app.kubernetes.io/name".to_string(), store.name.clone()),
-            ]);
+            // The labels the model binds the store to (its `selector`, or
+            // palisade's own label), and one more, as an operator sets.
+            let mut l = Labels::from_iter(model.store_selector(palisade::model::StoreId(i as u32)));
+            l.insert("app.kubernetes.io/name".to_string(), store.name.clone());
             let c = container(&store.name, vec![port(store.port, "TCP")]);
             docs.push(pod(
                 &store.name,
@@ -106,8 +104,8 @@ pub fn standins(model: &Model) -> String {
     }
 
     if !model.platform.workloads {
-        for group in &model.pods {
-            let l = Labels::from_iter([(pod_label.clone(), group.name.clone())]);
+        for (i, group) in model.pods.iter().enumerate() {
+            let l = Labels::from_iter(model.group_selector(palisade::model::PodId(i as u32)));
             let containers = group
                 .apps
                 .iter()
@@ -131,18 +129,22 @@ pub fn standins(model: &Model) -> String {
     // Decoys: pods outside the model that carry the labels the policies
     // select on. A selector that forgets its namespace lets them in (or out),
     // and NCA then shows rows with a decoy, which the model never expects.
-    let mut label_sets: Vec<(String, Labels)> = model
-        .pods
-        .iter()
-        .map(|g| g.name.clone())
+    let mut label_sets: Vec<(String, Labels)> = (0..model.pods.len())
+        .map(|i| {
+            let id = palisade::model::PodId(i as u32);
+            (
+                model.pods[i].name.clone(),
+                Labels::from_iter(model.group_selector(id)),
+            )
+        })
         .chain(
-            model
-                .stores
-                .iter()
-                .filter(|s| matches!(s.location, StoreLocation::InCluster(_)))
-                .map(|s| s.name.clone()),
+            (model.stores.iter().enumerate())
+                .filter(|(_, s)| matches!(s.location, StoreLocation::InCluster(_)))
+                .map(|(i, s)| {
+                    let id = palisade::model::StoreId(i as u32);
+                    (s.name.clone(), Labels::from_iter(model.store_selector(id)))
+                }),
         )
-        .map(|name| (name.clone(), Labels::from_iter([(pod_label.clone(), name)])))
         .collect();
     label_sets.push(("dns".into(), dns.labels.clone()));
     if let Some(ing) = &model.platform.ingress {

@@ -1,0 +1,307 @@
+//! Binding a model to the workloads of a set of manifests
+//! (docs/brownfield.md): each pod group and in-cluster store to one
+//! workload of its namespace, by `selector`, else the `palisade.dev/pod`
+//! label, else `workload`, else a workload named like the group.
+
+use super::{Unbound, Unmodelled};
+use crate::effective::access::Placement;
+use crate::k8s::{Labels, Resource};
+use crate::manifests::Manifests;
+use crate::model::{Binding as ModelBinding, Model, StoreLocation, Subject, WorkloadKind};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
+
+/// How an entity was bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    Selector,
+    PodLabel,
+    Workload,
+    Name,
+}
+
+impl By {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Selector => "selector",
+            By::PodLabel => "label",
+            By::Workload => "workload",
+            By::Name => "name",
+        }
+    }
+}
+
+/// One entity bound to one workload.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub entity: String,
+    /// `app` (a lone app's group), `pod`, `store`.
+    pub kind: &'static str,
+    /// The workload object.
+    pub object: usize,
+    /// `ns/Kind/name`
+    pub workload: String,
+    pub by: By,
+}
+
+/// Every binding of a model to a set of manifests.
+#[derive(Debug, Default)]
+pub struct Bindings {
+    /// Per pod group, per store: the bound workload object.
+    pub groups: Vec<Option<usize>>,
+    pub stores: Vec<Option<usize>>,
+    pub placement: Placement,
+    pub list: Vec<Binding>,
+    pub unbound: Vec<Unbound>,
+    pub unmodelled: Vec<Unmodelled>,
+    /// (namespace, name) of every workload object → object.
+    by_name: HashMap<(String, String), usize>,
+}
+
+impl Bindings {
+    /// `ns/Kind/name` of the workload the cluster names `name` in `ns`.
+    pub fn workload_id(&self, m: &Manifests, ns: &str, name: &str) -> Option<String> {
+        let i = self.object_named(m, ns, name)?;
+        Some(m.objects[i].workload_id())
+    }
+
+    pub fn object_named(&self, _m: &Manifests, ns: &str, name: &str) -> Option<usize> {
+        self.by_name
+            .get(&(ns.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// The RBAC object of a kind (`RoleBinding`, `ClusterRole`, …).
+    pub fn rbac_object(
+        &self,
+        m: &Manifests,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<usize> {
+        m.objects.iter().position(|o| {
+            let meta = o.resource.metadata();
+            o.kind == kind
+                && meta.name == name
+                && (namespace.is_none() || meta.namespace.as_deref() == namespace)
+        })
+    }
+}
+
+/// The labels of the pods a workload object makes.
+fn pod_labels(r: &Resource) -> Option<&Labels> {
+    match r {
+        Resource::Deployment(d)
+        | Resource::StatefulSet(d)
+        | Resource::DaemonSet(d)
+        | Resource::ReplicaSet(d) => Some(&d.spec.template.metadata.labels),
+        Resource::Pod(p) => Some(&p.metadata.labels),
+        _ => None,
+    }
+}
+
+fn kind_matches(kind: WorkloadKind, object_kind: &str) -> bool {
+    kind.kind() == object_kind
+}
+
+pub fn bind(model: &Model, m: &Manifests) -> Bindings {
+    let mut out = Bindings {
+        groups: vec![None; model.pods.len()],
+        stores: vec![None; model.stores.len()],
+        ..Bindings::default()
+    };
+    // Workloads by namespace, in file order; a controller's objects are
+    // their owner's.
+    let mut workloads: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, o) in m.objects.iter().enumerate() {
+        if o.owned || pod_labels(&o.resource).is_none() {
+            continue;
+        }
+        let meta = o.resource.metadata();
+        let ns = meta.namespace.as_deref().unwrap_or("default");
+        workloads.entry(ns).or_default().push(i);
+        out.by_name
+            .entry((ns.to_string(), meta.name.clone()))
+            .or_insert(i);
+    }
+    let pod_label = format!("{}/pod", model.platform.label_domain);
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    let find = |ns: &str, name: &str, b: &ModelBinding, used: &BTreeSet<usize>| {
+        let candidates = workloads.get(ns).map(Vec::as_slice).unwrap_or(&[]);
+        let free = || candidates.iter().copied().filter(|i| !used.contains(i));
+        if !b.selector.is_empty() {
+            let hit = free().find(|&i| {
+                let labels = pod_labels(&m.objects[i].resource).expect("a workload");
+                b.selector
+                    .iter()
+                    .all(|(k, v)| labels.get(k).is_some_and(|x| x == v))
+            });
+            if let Some(i) = hit {
+                return Some((i, By::Selector));
+            }
+        }
+        let hit = free().find(|&i| {
+            let labels = pod_labels(&m.objects[i].resource).expect("a workload");
+            labels.get(&pod_label).is_some_and(|x| x == name)
+        });
+        if let Some(i) = hit {
+            return Some((i, By::PodLabel));
+        }
+        if let Some(w) = &b.workload {
+            let hit = free().find(|&i| {
+                let o = &m.objects[i];
+                kind_matches(w.kind, o.kind) && o.resource.metadata().name == w.name
+            });
+            if let Some(i) = hit {
+                return Some((i, By::Workload));
+            }
+        }
+        free()
+            .find(|&i| m.objects[i].resource.metadata().name == name)
+            .map(|i| (i, By::Name))
+    };
+    for (g, pod) in model.pods.iter().enumerate() {
+        if pod.apps.is_empty() {
+            continue;
+        }
+        let ns = &model.namespaces[pod.namespace.index()].name;
+        let kind = if pod.explicit { "pod" } else { "app" };
+        match find(ns, &pod.name, &pod.binding, &used) {
+            Some((i, by)) => {
+                used.insert(i);
+                out.groups[g] = Some(i);
+                out.list.push(Binding {
+                    entity: pod.name.clone(),
+                    kind,
+                    object: i,
+                    workload: m.objects[i].workload_id(),
+                    by,
+                });
+            }
+            None => out.unbound.push(Unbound {
+                entity: pod.name.clone(),
+                kind,
+                span: pod.span,
+                note: "no workload of its namespace has its selector's labels, its name or its `workload`",
+            }),
+        }
+    }
+    for (s, store) in model.stores.iter().enumerate() {
+        let StoreLocation::InCluster(ns) = store.location else {
+            continue;
+        };
+        let ns = &model.namespaces[ns.index()].name;
+        match find(ns, &store.name, &store.binding, &used) {
+            Some((i, by)) => {
+                used.insert(i);
+                out.stores[s] = Some(i);
+                out.list.push(Binding {
+                    entity: store.name.clone(),
+                    kind: "store",
+                    object: i,
+                    workload: m.objects[i].workload_id(),
+                    by,
+                });
+            }
+            None => out.unbound.push(Unbound {
+                entity: store.name.clone(),
+                kind: "store",
+                span: store.span,
+                note: "evaluated as a pod carrying its selector (or `palisade.dev/pod`), as an operator would run it",
+            }),
+        }
+    }
+    let name_of = |i: usize| {
+        let meta = m.objects[i].resource.metadata();
+        (
+            meta.namespace.clone().unwrap_or_else(|| "default".into()),
+            meta.name.clone(),
+        )
+    };
+    out.placement = Placement {
+        groups: out.groups.iter().map(|o| o.map(name_of)).collect(),
+        stores: out.stores.iter().map(|o| o.map(name_of)).collect(),
+        outside: true,
+    };
+    // Workloads the model does not mention.
+    let mut all: Vec<usize> = workloads.values().flatten().copied().collect();
+    all.sort_unstable();
+    for i in all {
+        if !used.contains(&i) {
+            out.unmodelled.push(Unmodelled {
+                what: m.objects[i].workload_id(),
+                object: i,
+            });
+        }
+    }
+    unmodelled_subjects(model, m, &out, &mut Vec::new())
+        .into_iter()
+        .for_each(|u| out.unmodelled.push(u));
+    out
+}
+
+/// RBAC subjects of the manifests' bindings that are no persona and no
+/// bound group's ServiceAccount. Kubernetes' own (`system:` names, the
+/// control plane's namespaces) are not the model's business.
+fn unmodelled_subjects(
+    model: &Model,
+    m: &Manifests,
+    b: &Bindings,
+    _scratch: &mut Vec<()>,
+) -> Vec<Unmodelled> {
+    let mut known: BTreeSet<(String, String)> = BTreeSet::new();
+    for p in &model.personas {
+        for s in &p.subjects {
+            known.insert(match s {
+                Subject::User(u) => ("User".into(), u.clone()),
+                Subject::Group(g) => ("Group".into(), g.clone()),
+                Subject::ServiceAccount { namespace, name } => {
+                    ("ServiceAccount".into(), format!("{namespace}/{name}"))
+                }
+            });
+        }
+    }
+    for (g, pod) in model.pods.iter().enumerate() {
+        if b.groups[g].is_some() || !pod.apps.is_empty() {
+            let ns = &model.namespaces[pod.namespace.index()].name;
+            known.insert((
+                "ServiceAccount".into(),
+                format!("{ns}/{}", pod.service_account()),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, o) in m.objects.iter().enumerate() {
+        let (Resource::RoleBinding(rb) | Resource::ClusterRoleBinding(rb)) = &o.resource else {
+            continue;
+        };
+        for s in &rb.subjects {
+            let key = match s.kind.as_str() {
+                "ServiceAccount" => {
+                    let ns = s
+                        .namespace
+                        .clone()
+                        .or_else(|| rb.metadata.namespace.clone())
+                        .unwrap_or_else(|| "default".into());
+                    if matches!(
+                        ns.as_str(),
+                        "kube-system" | "kube-public" | "kube-node-lease"
+                    ) {
+                        continue;
+                    }
+                    ("ServiceAccount".to_string(), format!("{ns}/{}", s.name))
+                }
+                kind => (kind.to_string(), s.name.clone()),
+            };
+            if key.1.starts_with("system:") || known.contains(&key) || !seen.insert(key.clone()) {
+                continue;
+            }
+            out.push(Unmodelled {
+                what: format!("{} {}", key.0, key.1),
+                object: i,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,749 @@
+//! `palisade audit`: what a user's manifests really allow, against the
+//! model (docs/brownfield.md).
+//!
+//! Input: a [`Checked`] model (its access graphs are what the model means)
+//! and [`Manifests`]. Output: a [`Report`].
+//!
+//! 1. **Bind** ([`bind`]): each pod group and in-cluster store to one
+//!    workload of its namespace — by `selector`, else the `palisade.dev/pod`
+//!    label, else `workload`, else a workload named like the group.
+//! 2. **Evaluate** the manifests with the same engine as `check`
+//!    ([`crate::effective::access`], parties placed on their workloads) and
+//!    build their access graph with [`crate::access_graph::build`]: the
+//!    same graph, of other objects.
+//! 3. **Compare** the two graphs edge by edge: access the manifests allow
+//!    beyond the model's graph is *wider*, a declared grant the manifests'
+//!    graph lacks is *unenforced*; every `forbid` is evaluated on the
+//!    manifests' graph. Connections with something the model does not name
+//!    (a workload it does not mention, any pod of a namespace, any pod
+//!    anywhere) come from the same evaluation ([`NetPart::outside`]).
+//!    RBAC rules the manifests give a party beyond what the model's own
+//!    Roles allow are compared with the same RBAC authorizer.
+
+mod bind;
+pub mod report;
+
+pub use bind::{bind, Binding, Bindings, By};
+
+use crate::access_graph::{self, Class, EnvGraph, GNode, Kind, Part, Why};
+use crate::effective::access::{self, Node, Outside, OutsideEdge};
+use crate::effective::network::{self, Cause as NetCause, PortSet, Protocol};
+use crate::effective::rbac::{Attributes, Authorizer, UserInfo};
+use crate::k8s::Resource;
+use crate::manifests::Manifests;
+use crate::model::{Access, Entity, EnvId, Model, Subject};
+use crate::span::Span;
+use crate::Checked;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The layer an item is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    Network,
+    Rbac,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Network => "network",
+            Layer::Rbac => "rbac",
+        }
+    }
+}
+
+/// A manifest object (an index into [`Manifests::objects`]) and what in it
+/// causes an item (`ingress[0]`, `rule 2`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cause {
+    pub object: Option<usize>,
+    pub detail: String,
+}
+
+/// One difference between the manifests and the model.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub layer: Layer,
+    /// Model names where bound; `ns/Kind/name`, `NS/*`, `*/*`, `internet`
+    /// or a CIDR otherwise.
+    pub subject: String,
+    pub target: String,
+    /// `TCP/8080`, `TCP/1-65535`; an operation (`exec`); `verb resource`;
+    /// a credentials level; `token`.
+    pub access: String,
+    pub causes: Vec<Cause>,
+    /// For an unenforced item: the grant that declares it.
+    pub declared: Option<Span>,
+    /// A sentence for the reader, when the access needs one.
+    pub note: Option<String>,
+}
+
+/// A `forbid` evaluated on the manifests.
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub span: Span,
+    pub holds: bool,
+    pub message: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// A model entity no workload was found for.
+#[derive(Clone, Debug)]
+pub struct Unbound {
+    pub entity: String,
+    pub kind: &'static str,
+    pub span: Span,
+    pub note: &'static str,
+}
+
+/// A workload or RBAC subject of the manifests the model does not mention.
+#[derive(Clone, Debug)]
+pub struct Unmodelled {
+    /// `ns/Kind/name` for a workload, `User alice` / `Group g` /
+    /// `ServiceAccount ns/name` for a subject.
+    pub what: String,
+    pub object: usize,
+}
+
+/// What `palisade audit` found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub env: Option<EnvId>,
+    pub bindings: Vec<Binding>,
+    pub unbound: Vec<Unbound>,
+    pub unmodelled: Vec<Unmodelled>,
+    pub wider: Vec<Item>,
+    pub unenforced: Vec<Item>,
+    pub invariants: Vec<Invariant>,
+}
+
+impl Report {
+    /// Nothing wider, unenforced or violated: `audit` exits 0.
+    pub fn clean(&self) -> bool {
+        self.wider.is_empty()
+            && self.unenforced.is_empty()
+            && self.invariants.iter().all(|i| i.holds)
+    }
+}
+
+/// Audits `manifests` against `checked`'s model in environment `env` (one
+/// of the model's, or `None` for a model without environments).
+pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Report {
+    let model = &checked.comp.model;
+    let bindings = bind(model, manifests);
+    // Objects a controller made (a Deployment's ReplicaSets and Pods in a
+    // `kubectl get` dump) are their owner's pods: evaluated once, as it.
+    let live: Vec<usize> = (0..manifests.objects.len())
+        .filter(|&i| !manifests.objects[i].owned)
+        .collect();
+    let resources: Vec<Resource> = live
+        .iter()
+        .map(|&i| manifests.objects[i].resource.clone())
+        .collect();
+    let mut net = access::network_placed(model, &resources, &bindings.placement);
+    let outside = std::mem::take(&mut net.outside);
+    let ip_grants = std::mem::take(&mut net.ip_grants);
+    let evaluated = access::evaluate_placed(model, env, &resources, None, net, &bindings.placement);
+    let addresses = access_graph::Addresses::new(model);
+    let theirs = access_graph::build(model, &addresses, evaluated);
+    let ours = checked
+        .graphs
+        .iter()
+        .find(|g| g.env() == env)
+        .expect("the model's graph of the environment");
+    // NetworkPolicy k of the evaluation is the k-th among `resources`.
+    let policy_objects: Vec<usize> = (live.iter().copied())
+        .filter(|&i| matches!(manifests.objects[i].resource, Resource::NetworkPolicy(_)))
+        .collect();
+    let cx = Cx {
+        model,
+        manifests,
+        bindings: &bindings,
+        policy_objects,
+        theirs: &theirs,
+    };
+    let mut report = Report {
+        env,
+        ..Report::default()
+    };
+    network_wider(&cx, ours, &ip_grants, &mut report);
+    held_wider(&cx, ours, &mut report);
+    outside_wider(&cx, &outside, &mut report);
+    unenforced(&cx, checked, env, &mut report);
+    rbac_wider(&cx, checked, env, &resources, &mut report);
+    for f in crate::lints::invariants(model, std::slice::from_ref(&theirs)) {
+        report.invariants.push(Invariant {
+            span: f.span,
+            holds: false,
+            message: Some(f.message),
+            notes: f.notes,
+        });
+    }
+    let failing: BTreeSet<Span> = report.invariants.iter().map(|i| i.span).collect();
+    for f in &model.forbids {
+        let applies = match (&f.envs, env) {
+            (Some(list), Some(e)) => list.contains(&e),
+            _ => true,
+        };
+        if applies && !failing.contains(&f.span) {
+            report.invariants.push(Invariant {
+                span: f.span,
+                holds: true,
+                message: None,
+                notes: Vec::new(),
+            });
+        }
+    }
+    report.invariants.sort_by_key(|i| i.span.start);
+    report.unbound = bindings.unbound.clone();
+    report.unmodelled = bindings.unmodelled.clone();
+    report.bindings = bindings.list.clone();
+    for list in [&mut report.wider, &mut report.unenforced] {
+        list.sort_by(|a, b| {
+            (a.layer, &a.subject, &a.target, &a.access)
+                .cmp(&(b.layer, &b.subject, &b.target, &b.access))
+        });
+    }
+    report
+}
+
+struct Cx<'a> {
+    model: &'a Model,
+    manifests: &'a Manifests,
+    bindings: &'a Bindings,
+    policy_objects: Vec<usize>,
+    theirs: &'a EnvGraph,
+}
+
+impl Cx<'_> {
+    fn name(&self, n: GNode) -> String {
+        access_graph::name(self.model, n)
+    }
+
+    /// The object and rule behind a NetworkPolicy cause; `not isolated`
+    /// points at the workload that nothing isolates.
+    fn net_cause(&self, c: NetCause, direction: &str, pod_of: Option<usize>) -> Cause {
+        match c {
+            NetCause::Rule(r) => Cause {
+                object: self.policy_objects.get(r.policy.0).copied(),
+                detail: format!("{direction}[{}]", r.index),
+            },
+            NetCause::NotIsolated => Cause {
+                object: pod_of,
+                detail: format!("no NetworkPolicy restricts its {direction}"),
+            },
+        }
+    }
+
+    /// A node as reports name it: a pod group by its first app (every app
+    /// of it has its access), a store by its name.
+    fn node_name(&self, n: Node) -> String {
+        match n {
+            Node::Group(g) => {
+                let pod = &self.model.pods[g.index()];
+                pod.apps.first().map_or(pod.name.clone(), |a| {
+                    self.model.apps[a.index()].name.clone()
+                })
+            }
+            Node::Store(s) => self.model.stores[s.index()].name.clone(),
+            Node::Ingress => "ingress".into(),
+            Node::Dns => "dns".into(),
+        }
+    }
+
+    /// The workload object a model node is bound to.
+    fn object_of(&self, n: Node) -> Option<usize> {
+        match n {
+            Node::Group(g) => self.bindings.groups[g.index()],
+            Node::Store(s) => self.bindings.stores[s.index()],
+            _ => None,
+        }
+    }
+
+    fn outside_name(&self, p: &Outside) -> String {
+        match p {
+            Outside::Node(n) => self.node_name(*n),
+            Outside::Pod(ns, name) => self
+                .bindings
+                .workload_id(self.manifests, ns, name)
+                .unwrap_or_else(|| format!("{ns}/Pod/{name}")),
+            Outside::AnyIn(ns) => format!("{ns}/*"),
+            Outside::Anywhere => "*/*".into(),
+        }
+    }
+}
+
+/// The union of an edge's network ports over its direct parts (exec and
+/// then a connection is the exec's finding, not the network's).
+fn direct_ports(g: &EnvGraph, e: &access_graph::Edge) -> PortSet {
+    let mut out = PortSet::empty();
+    for &why in g.parts(e) {
+        if !access_graph::is_direct(&g.access, why) {
+            continue;
+        }
+        if let Part::Ports(p) = g.part(why) {
+            out = out.union(p);
+        }
+    }
+    out
+}
+
+/// `TCP/8080`, `TCP/1-65535`, one per range.
+pub fn port_texts(ports: &PortSet) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in Protocol::ALL {
+        for &(lo, hi) in ports.ports(p).ranges() {
+            out.push(if lo == hi {
+                format!("{p}/{lo}")
+            } else {
+                format!("{p}/{lo}-{hi}")
+            });
+        }
+    }
+    if ports.other_protocols() {
+        out.push("other protocols".into());
+    }
+    out
+}
+
+/// Network edges between model parties: the manifests' ports beyond the
+/// model's.
+fn network_wider(
+    cx: &Cx<'_>,
+    ours: &EnvGraph,
+    ip_grants: &[(crate::model::PodId, network::IpGrant)],
+    report: &mut Report,
+) {
+    let g = cx.theirs;
+    for (from, to, e) in g.edges() {
+        if e.class != Class::Net {
+            continue;
+        }
+        let theirs = direct_ports(g, e);
+        let declared = ours
+            .edge(from, to, Class::Net)
+            .map_or_else(PortSet::empty, |d| direct_ports(ours, d));
+        let wider = theirs.difference(&declared);
+        if wider.is_empty() {
+            continue;
+        }
+        let mut causes = BTreeSet::new();
+        for &why in g.parts(e) {
+            match why {
+                Why::Net(i) | Why::Ingress(i) => {
+                    let n = &g.access.net[i];
+                    if n.ports.intersection(&wider).is_empty() {
+                        continue;
+                    }
+                    for &c in &n.egress {
+                        causes.insert(cx.net_cause(c, "egress", cx.object_of(n.from)));
+                    }
+                    for &c in &n.ingress {
+                        causes.insert(cx.net_cause(c, "ingress", cx.object_of(n.to)));
+                    }
+                }
+                Why::Ip(i) => {
+                    let ip = &g.access.ip[i];
+                    for (group, grant) in ip_grants.iter().filter(|(p, _)| *p == ip.from) {
+                        let meets = !grant.ips.intersection(&ip.addresses).is_empty()
+                            && !grant.ports.intersection(&wider).is_empty();
+                        if meets {
+                            causes.insert(cx.net_cause(
+                                grant.cause,
+                                "egress",
+                                cx.bindings.groups[group.index()],
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for access in port_texts(&wider) {
+            report.wider.push(Item {
+                layer: Layer::Network,
+                subject: cx.name(from),
+                target: cx.name(to),
+                access,
+                causes: causes.iter().cloned().collect(),
+                declared: None,
+                note: None,
+            });
+        }
+    }
+}
+
+/// Connections between a model party and what the model does not name.
+fn outside_wider(cx: &Cx<'_>, outside: &[OutsideEdge], report: &mut Report) {
+    // One item per (from, to, port range), causes merged.
+    let mut merged: BTreeMap<(String, String, String), BTreeSet<Cause>> = BTreeMap::new();
+    for e in outside {
+        let (from, to) = (cx.outside_name(&e.from), cx.outside_name(&e.to));
+        let pod_object = |p: &Outside| match p {
+            Outside::Node(n) => cx.object_of(*n),
+            Outside::Pod(ns, name) => cx.bindings.object_named(cx.manifests, ns, name),
+            _ => None,
+        };
+        let mut causes = BTreeSet::new();
+        for &c in &e.egress {
+            causes.insert(cx.net_cause(c, "egress", pod_object(&e.from)));
+        }
+        for &c in &e.ingress {
+            causes.insert(cx.net_cause(c, "ingress", pod_object(&e.to)));
+        }
+        for access in port_texts(&e.ports) {
+            merged
+                .entry((from.clone(), to.clone(), access))
+                .or_default()
+                .extend(causes.iter().cloned());
+        }
+    }
+    for ((subject, target, access), causes) in merged {
+        report.wider.push(Item {
+            layer: Layer::Network,
+            subject,
+            target,
+            access,
+            causes: causes.into_iter().collect(),
+            declared: None,
+            note: Some("the model does not name one end of this connection".into()),
+        });
+    }
+}
+
+/// Declared grants the manifests' graph lacks.
+fn unenforced(cx: &Cx<'_>, checked: &Checked, env: Option<EnvId>, report: &mut Report) {
+    let model = cx.model;
+    let g = cx.theirs;
+    let mut kube: Option<Authorizer> = None;
+    for grant in model
+        .grants
+        .iter()
+        .filter(|gr| model.grant_applies(gr, env))
+    {
+        let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
+        let missing = match &grant.access {
+            Access::Port {
+                number, protocol, ..
+            } => {
+                let proto = network::Protocol::from(*protocol);
+                !g.edge(from, to, Class::Net)
+                    .is_some_and(|e| direct_ports(g, e).contains(proto, *number))
+            }
+            Access::Data(_) => match grant.subject {
+                // An app's data grant is also its connection to the store.
+                Entity::App(_) => {
+                    let port = match grant.target {
+                        Entity::Store(s) => model.stores[s.index()].port,
+                        _ => continue,
+                    };
+                    !g.edge(from, to, Class::Net)
+                        .is_some_and(|e| direct_ports(g, e).contains(Protocol::Tcp, port))
+                }
+                // Credentials Secrets are the user's own: not compared.
+                _ => continue,
+            },
+            Access::Op(op) => g.edge(from, to, Class::Op(*op)).is_none(),
+            Access::Kube(rule) => {
+                let Entity::App(app) = grant.subject else {
+                    continue;
+                };
+                let pod = model.pod_of(app);
+                let ns = &model.namespaces[pod.namespace.index()].name;
+                let authorizer = kube.get_or_insert_with(|| {
+                    let resources: Vec<Resource> = cx
+                        .manifests
+                        .objects
+                        .iter()
+                        .map(|o| o.resource.clone())
+                        .collect();
+                    Authorizer::new(&resources)
+                });
+                let user = UserInfo::service_account(ns, pod.service_account());
+                let mut attrs = Attributes::resource(&rule.verb, &rule.group, &rule.resource, ns);
+                if let Some(sub) = &rule.subresource {
+                    attrs = attrs.with_subresource(sub.clone());
+                }
+                !authorizer.authorize(&user, &attrs).is_allowed()
+            }
+        };
+        if !missing {
+            continue;
+        }
+        let _ = checked;
+        report.unenforced.push(Item {
+            layer: match grant.access {
+                Access::Op(_) | Access::Kube(_) => Layer::Rbac,
+                _ => Layer::Network,
+            },
+            subject: model.name_of(grant.subject).to_string(),
+            target: model.name_of(grant.target).to_string(),
+            access: match &grant.access {
+                Access::Port {
+                    number, protocol, ..
+                } => format!("{}/{number}", network::Protocol::from(*protocol)),
+                Access::Data(level) => format!(
+                    "{} (TCP/{})",
+                    level.as_str(),
+                    match grant.target {
+                        Entity::Store(s) => model.stores[s.index()].port,
+                        _ => 0,
+                    }
+                ),
+                a => a.to_string(),
+            },
+            causes: Vec::new(),
+            declared: Some(grant.span),
+            note: unbound_note(cx, grant.subject, grant.target),
+        });
+    }
+}
+
+/// Why a declared grant cannot hold: one end has no workload.
+fn unbound_note(cx: &Cx<'_>, a: Entity, b: Entity) -> Option<String> {
+    for e in [a, b] {
+        let name = cx.model.name_of(e);
+        if cx
+            .bindings
+            .unbound
+            .iter()
+            .any(|u| u.entity == name && u.kind != "store")
+        {
+            return Some(format!("`{name}` is bound to no workload of the manifests"));
+        }
+    }
+    None
+}
+
+/// RBAC rules the manifests give personas and apps' ServiceAccounts beyond
+/// what the model's own Roles allow.
+fn rbac_wider(
+    cx: &Cx<'_>,
+    checked: &Checked,
+    env: Option<EnvId>,
+    resources: &[Resource],
+    report: &mut Report,
+) {
+    let model = cx.model;
+    let _ = checked;
+    let theirs = Authorizer::new(resources);
+    let generated = crate::generate::map_env(
+        model,
+        &crate::generate::Options { workloads: true },
+        env,
+        &|r| r,
+    );
+    let ours = Authorizer::new(&generated);
+    // (party name, user, namespaces to look in)
+    let mut parties: Vec<(String, UserInfo)> = Vec::new();
+    for p in model.personas.iter().filter(|p| !p.external) {
+        for s in &p.subjects {
+            let user = match s {
+                Subject::Group(g) => UserInfo::group_member("", [g.clone()]),
+                Subject::User(u) => UserInfo::user(u.clone()),
+                Subject::ServiceAccount { namespace, name } => {
+                    UserInfo::service_account(namespace, name)
+                }
+            };
+            parties.push((p.name.clone(), user));
+        }
+    }
+    for (i, pod) in model.pods.iter().enumerate() {
+        let Some(&first) = pod.apps.first() else {
+            continue;
+        };
+        if cx.bindings.groups[i].is_none() {
+            continue;
+        }
+        let ns = &model.namespaces[pod.namespace.index()].name;
+        parties.push((
+            model.apps[first.index()].name.clone(),
+            UserInfo::service_account(ns, pod.service_account()),
+        ));
+    }
+    let namespaces: Vec<String> = {
+        let mut set: BTreeSet<String> = model.namespaces.iter().map(|n| n.name.clone()).collect();
+        for o in &cx.manifests.objects {
+            if let Some(ns) = &o.resource.metadata().namespace {
+                set.insert(ns.clone());
+            }
+        }
+        set.into_iter().collect()
+    };
+    let mut seen = BTreeSet::new();
+    for (party, user) in &parties {
+        for ns in &namespaces {
+            for (rule, cause) in theirs.rules_for(user, ns) {
+                let groups = if rule.api_groups.is_empty() {
+                    vec![String::new()]
+                } else {
+                    rule.api_groups.clone()
+                };
+                for verb in &rule.verbs {
+                    for group in &groups {
+                        for resource in &rule.resources {
+                            let (res, sub) = match resource.split_once('/') {
+                                Some((r, s)) => (r, Some(s)),
+                                None => (resource.as_str(), None),
+                            };
+                            let names: Vec<Option<&String>> = if rule.resource_names.is_empty() {
+                                vec![None]
+                            } else {
+                                rule.resource_names.iter().map(Some).collect()
+                            };
+                            for name in names {
+                                let mut attrs = Attributes::resource(verb, group, res, ns);
+                                if let Some(s) = sub {
+                                    attrs = attrs.with_subresource(s);
+                                }
+                                if let Some(n) = name {
+                                    attrs = attrs.with_name(n.clone());
+                                }
+                                if ours.authorize(user, &attrs).is_allowed() {
+                                    continue;
+                                }
+                                let what = match group.as_str() {
+                                    "" => resource.clone(),
+                                    g => format!("{resource}.{g}"),
+                                };
+                                let access = match name {
+                                    Some(n) => format!("{verb} {what} {n}"),
+                                    None => format!("{verb} {what}"),
+                                };
+                                // A ClusterRoleBinding grants in every
+                                // namespace: report it once.
+                                let scope = match cause.binding_namespace {
+                                    Some(_) => ns.clone(),
+                                    None => "*".to_string(),
+                                };
+                                if !seen.insert((party.clone(), scope.clone(), access.clone())) {
+                                    continue;
+                                }
+                                let binding = cx.bindings.rbac_object(
+                                    cx.manifests,
+                                    cause.binding_kind.as_str(),
+                                    cause.binding_namespace,
+                                    cause.binding_name,
+                                );
+                                let role = cx.bindings.rbac_object(
+                                    cx.manifests,
+                                    cause.role_kind.as_str(),
+                                    cause.role_namespace,
+                                    cause.role_name,
+                                );
+                                let mut causes = vec![Cause {
+                                    object: binding,
+                                    detail: format!(
+                                        "binds {} {}",
+                                        cause.role_kind.as_str(),
+                                        cause.role_name
+                                    ),
+                                }];
+                                causes.push(Cause {
+                                    object: role,
+                                    detail: format!("rule {}", cause.rule_index),
+                                });
+                                report.wider.push(Item {
+                                    layer: Layer::Rbac,
+                                    subject: party.clone(),
+                                    target: if scope == "*" {
+                                        "every namespace".into()
+                                    } else {
+                                        format!("namespace {scope}")
+                                    },
+                                    access,
+                                    causes,
+                                    declared: None,
+                                    note: dangerous(verb, res, sub),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Credentials and ServiceAccount tokens the manifests give beyond the
+/// model's graph.
+fn held_wider(cx: &Cx<'_>, ours: &EnvGraph, report: &mut Report) {
+    let g = cx.theirs;
+    for (from, to, e) in g.edges() {
+        let (access, note) = match (&e.access, e.class) {
+            (Kind::Token, Class::Kube) => {
+                if ours.edge(from, to, Class::Kube).is_some() {
+                    continue;
+                }
+                (
+                    "token".to_string(),
+                    "the pods mount a ServiceAccount token (automountServiceAccountToken is not false), and the model grants the app no `kube` access",
+                )
+            }
+            (Kind::Data(level), Class::Data) => {
+                let declared = ours
+                    .edge(from, to, Class::Data)
+                    .and_then(|d| match d.access {
+                        Kind::Data(l) => Some(l),
+                        _ => None,
+                    });
+                if declared.is_some_and(|d| d >= *level) {
+                    continue;
+                }
+                (
+                    level.as_str().to_string(),
+                    "holds the store's credentials Secret beyond the model's grant",
+                )
+            }
+            _ => continue,
+        };
+        let object = match from {
+            GNode::E(Entity::App(a)) => cx.bindings.groups[cx.model.apps[a.index()].pod.index()],
+            _ => None,
+        };
+        report.wider.push(Item {
+            layer: Layer::Rbac,
+            subject: cx.name(from),
+            target: cx.name(to),
+            access,
+            causes: vec![Cause {
+                object,
+                detail: "its pod template".into(),
+            }],
+            declared: None,
+            note: Some(note.into()),
+        });
+    }
+}
+
+/// Why an RBAC permission is more than it looks.
+fn dangerous(verb: &str, resource: &str, sub: Option<&str>) -> Option<String> {
+    let any = |v: &str| verb == v || verb == "*";
+    Some(match (resource, sub) {
+        ("*", _) => "every resource: this is cluster administration".into(),
+        ("secrets", None) if any("get") || any("list") || any("watch") => {
+            "reads Secrets: every credential of the namespace".into()
+        }
+        ("pods", Some("exec")) if any("create") => {
+            "exec: acts as the pod, with its network access, credentials and token".into()
+        }
+        ("pods", None) if any("create") => {
+            "creates pods: runs as any ServiceAccount of the namespace, with its Secrets".into()
+        }
+        ("roles" | "clusterroles" | "rolebindings" | "clusterrolebindings", _)
+            if any("create") || any("update") || any("patch") || any("bind") || any("escalate") =>
+        {
+            "changes RBAC: grants itself anything".into()
+        }
+        ("serviceaccounts", Some("token")) if any("create") => {
+            "mints ServiceAccount tokens: acts as any ServiceAccount".into()
+        }
+        (_, _) if verb == "impersonate" => "impersonates other users".into(),
+        ("networkpolicies", _)
+            if any("create") || any("update") || any("patch") || any("delete") =>
+        {
+            "changes NetworkPolicies: opens any connection".into()
+        }
+        _ => return None,
+    })
+}
