@@ -4,7 +4,12 @@
 //! rendered chart), and an optional `args` file holds further arguments
 //! (`-n boutique`). Each case must import (exit 0), its draft is
 //! snapshotted, and the draft must be in `palisade fmt` layout, check with
-//! no errors and build.
+//! no errors and build. Then `palisade audit` of the draft against the same
+//! manifests must find nothing wider between the draft's parties but what
+//! the language cannot name (port ranges, every port, other protocols —
+//! the draft lists those at its top) and the lines of an optional
+//! `audit-wider` file of the case (`SUBJECT -> TARGET ACCESS`, `#`
+//! comments), which records known departures with their reason.
 
 mod support;
 
@@ -59,6 +64,33 @@ fn drafts_check_and_build() {
             "{name}: the draft does not check:\n{}",
             text(&out.stderr)
         );
+        let mut audit: Vec<&str> = vec!["audit"];
+        audit.extend(extra.split_whitespace());
+        audit.extend(["-m", draft_arg, name, "--format", "json"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(&audit)
+            .current_dir(&root)
+            .output()
+            .expect("palisade runs");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{name}: audit failed:\n{}",
+            text(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected: std::collections::BTreeSet<String> =
+            std::fs::read_to_string(case.join("audit-wider"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string)
+                .collect();
+        assert_eq!(
+            wider_between_parties(&report),
+            expected,
+            "{name}: audit of the draft finds access between its parties that the draft does not state"
+        );
         let deploy = tmp.path().join("deploy");
         let out = palisade(&["build", draft_arg, "-o", deploy.to_str().unwrap()]);
         assert_eq!(
@@ -68,6 +100,33 @@ fn drafts_check_and_build() {
             text(&out.stderr)
         );
     });
+}
+
+/// `SUBJECT -> TARGET ACCESS` of each wider item between two parties of the
+/// model (not `internet`, the ingress, `kube`, a namespace or a workload
+/// the model does not name) whose access the language can name: a single
+/// port, or an RBAC verb and resource.
+fn wider_between_parties(report: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let outside = |p: &str| {
+        p.contains('/') || p.contains(' ') || matches!(p, "internet" | "ingress" | "kube" | "dns")
+    };
+    let nameable = |a: &str| {
+        let port = a.split_once('/').map_or(a, |(_, p)| p);
+        !a.contains("other protocols") && !port.contains('-')
+    };
+    report["wider"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| {
+            let (s, t, a) = (
+                w["subject"].as_str()?,
+                w["target"].as_str()?,
+                w["access"].as_str()?,
+            );
+            (!outside(s) && !outside(t) && nameable(a)).then(|| format!("{s} -> {t} {a}"))
+        })
+        .collect()
 }
 
 /// The draft on standard output is the one `-o` writes.

@@ -6,9 +6,7 @@
 
 use super::names::Kind;
 use super::{Draft, Persona, Subject};
-use crate::effective::rbac::{
-    compact_string, Attributes, Authorizer, BindingKind, Cause, ResourceNames, UserInfo,
-};
+use crate::effective::rbac::{Attributes, Authorizer, BindingKind, Cause, ResourceNames, UserInfo};
 use crate::k8s::{PolicyRule, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -326,7 +324,7 @@ fn unexplained_rules(d: &mut Draft<'_>, rbac: &Authorizer, persona: &str, user: 
             }
             let line = format!(
                 "persona `{persona}` holds `{}` by {}: not an operation the language names",
-                compact_string(rule),
+                rule_text(rule),
                 cause_origin(d, &cause)
             );
             if seen.insert(line.clone()) {
@@ -384,7 +382,7 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
             };
             notes.push(format!(
                 "{who} holds `{}` by {origin}: {what}",
-                compact_string(rule)
+                rule_text(rule)
             ));
         }
         if !ok.is_empty() && !origins.contains(&origin) {
@@ -408,6 +406,7 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
     }
     d.notes.extend(notes);
     if items.is_empty() {
+        tokens_without_rights(d, ns, sa, groups);
         return;
     }
     if sa == "default" {
@@ -426,16 +425,68 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
             ));
             continue;
         }
-        let subject = d.groups[g].subject().to_string();
+        // The token is mounted into every container of the pod: each app
+        // holds the rights.
+        let subjects = d.groups[g].members();
         d.platform.api_server = true;
         d.allows.push(super::Allow {
-            subjects: vec![subject],
+            subjects,
             target: "kube".into(),
             items: items.clone(),
             origins: origins.clone(),
             notes: Vec::new(),
         });
     }
+}
+
+/// Notes the workloads that get a ServiceAccount token although their
+/// account holds no rights: the model mounts a token only with a `kube`
+/// grant (the token still authenticates, as every account is in
+/// `system:authenticated` and `system:serviceaccounts`).
+fn tokens_without_rights(d: &mut Draft<'_>, ns: &str, sa: &str, groups: &[usize]) {
+    let account_mounts = d.manifests.objects.iter().find_map(|o| match &o.resource {
+        Resource::ServiceAccount(a)
+            if a.metadata.name == sa && a.metadata.namespace.as_deref() == Some(ns) =>
+        {
+            a.automount_service_account_token
+        }
+        _ => None,
+    });
+    for &g in groups {
+        let pod_mounts = match &d.manifests.objects[d.groups[g].obj].resource {
+            Resource::Deployment(w)
+            | Resource::StatefulSet(w)
+            | Resource::DaemonSet(w)
+            | Resource::ReplicaSet(w) => w.spec.template.spec.automount_service_account_token,
+            Resource::Pod(p) => p.spec.automount_service_account_token,
+            _ => Some(false),
+        };
+        if pod_mounts.or(account_mounts).unwrap_or(true) {
+            let who = d.groups[g].subject().to_string();
+            d.note_for(
+                &who,
+                "a ServiceAccount token is mounted into the pods of {who} (`automountServiceAccountToken` is not false), though the model mounts one only with a `kube` grant: set it to false".to_string(),
+            );
+        }
+    }
+}
+
+/// A rule as `VERB RESOURCE` items (`get secrets`, `get /metrics`), with
+/// its `resourceNames`.
+fn rule_text(rule: &PolicyRule) -> String {
+    let (ok, bad) = rule_items(rule);
+    let mut items: Vec<String> = ok.into_iter().chain(bad).collect();
+    for url in &rule.non_resource_urls {
+        items.retain(|i| i != url);
+        for v in &rule.verbs {
+            items.push(format!("{v} {url}"));
+        }
+    }
+    let mut text = items.join(", ");
+    if !rule.resource_names.is_empty() {
+        text.push_str(&format!(" (only {})", rule.resource_names.join(", ")));
+    }
+    text
 }
 
 /// A rule's `VERB RESOURCE` items, and whether some part cannot be one

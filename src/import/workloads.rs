@@ -136,7 +136,7 @@ pub(super) fn collect(d: &mut Draft<'_>) {
         let Some((template_labels, spec)) = workload(&o.resource) else {
             continue;
         };
-        if made_by_controller(o.kind, &o.resource) {
+        if o.owned || made_by_controller(o.kind, &o.resource) {
             owned += 1;
             continue;
         }
@@ -184,7 +184,8 @@ pub(super) fn collect(d: &mut Draft<'_>) {
     distinct_selectors(d);
 }
 
-/// A ReplicaSet or Pod that a controller made: its labels carry the
+/// A ReplicaSet or Pod that a controller made, when its `ownerReferences`
+/// were stripped (`kubectl neat`): its labels carry the
 /// controller's hash (a dump of a cluster lists them beside their
 /// Deployment, StatefulSet, DaemonSet or Job).
 fn made_by_controller(kind: &str, r: &Resource) -> bool {
