@@ -176,6 +176,20 @@ pub(super) fn collect(d: &mut Draft<'_>) {
             "{s}: not imported — the language refuses `default` and `kube-*` namespaces (and names that are not DNS-1035 labels); move the workload to a namespace of its own"
         ));
     }
+    for (i, o) in objects.iter().enumerate() {
+        let Resource::Service(svc) = &o.resource else {
+            continue;
+        };
+        let kind = svc.spec.type_.as_deref().unwrap_or("ClusterIP");
+        if matches!(kind, "LoadBalancer" | "NodePort") {
+            let ports: Vec<String> = svc.spec.ports.iter().map(|p| p.port.to_string()).collect();
+            d.notes.push(format!(
+                "{} (type {kind}) exposes its pods outside the cluster on {}: the model admits outside traffic only through `platform.ingress`",
+                d.origin(i),
+                ports.join(", ")
+            ));
+        }
+    }
     if owned > 0 {
         d.notes.push(format!(
             "{owned} ReplicaSets and Pods that a Deployment, StatefulSet, DaemonSet or Job made (a `kubectl get` dump lists them) are not imported: their workload is"
