@@ -97,6 +97,12 @@ pub struct Names {
 }
 
 impl Names {
+    /// `name` itself, if it is a valid name of `kind` that is free.
+    pub fn claim_exact(&mut self, name: &str, kind: Kind) -> Option<String> {
+        let valid = label(name, kind) == name && !kind.reserved(name);
+        (valid && self.taken.insert(name.to_string())).then(|| name.to_string())
+    }
+
     /// A fresh valid name for `wanted` (already a label or not): the label
     /// itself, else with the `alternative` suffix (a namespace, say), else
     /// numbered.

@@ -399,11 +399,27 @@ fn connection(d: &mut Draft<'_>, src: Source, dst: usize, ports: &PortSet, origi
             }
             Source::Group(_) => {
                 if ports.contains(Protocol::Tcp, store_port) {
-                    d.allow(&subject, &store_name, vec!["read".into()], origins);
-                    if let Some(a) = d.allows.iter_mut().find(|a| a.target == store_name) {
-                        let note = "the level is a guess: the manifests show a connection, not which credentials it uses".to_string();
-                        if !a.notes.contains(&note) {
-                            a.notes.push(note);
+                    let Source::Group(g) = src else { return };
+                    let mounts = mounted_levels(d, g, &store_name);
+                    match mounts.is_empty() {
+                        false => {
+                            // The app whose container mounts the credentials.
+                            for (container, level) in mounts {
+                                let app = (d.groups[g].apps.get(container))
+                                    .map_or(subject.clone(), |a| a.name.clone());
+                                d.allow(&app, &store_name, vec![level.into()], origins.clone());
+                            }
+                        }
+                        true => {
+                            d.allow(&subject, &store_name, vec!["read".into()], origins);
+                            let note = "the level is a guess: the manifests show a connection, not which credentials it uses".to_string();
+                            if let Some(a) = (d.allows.iter_mut())
+                                .find(|a| a.target == store_name && a.items == ["read"])
+                            {
+                                if !a.notes.contains(&note) {
+                                    a.notes.push(note);
+                                }
+                            }
                         }
                     }
                 }
@@ -479,6 +495,38 @@ fn connection(d: &mut Draft<'_>, src: Source, dst: usize, ports: &PortSet, origi
         let app = d.groups[dst].apps[ai].name.clone();
         d.allow(&subject, &app, items, origins.clone());
     }
+}
+
+/// The credentials of `store` that group `g`'s containers mount, by
+/// container: a Secret volume named `<store>-read`, `-write` or `-admin`
+/// (the names `palisade build` gives them, docs/kubernetes.md), the
+/// highest level each container mounts.
+fn mounted_levels(d: &Draft<'_>, g: usize, store: &str) -> Vec<(usize, &'static str)> {
+    const LEVELS: [&str; 3] = ["read", "write", "admin"];
+    let spec = match &d.manifests.objects[d.groups[g].obj].resource {
+        Resource::Deployment(w)
+        | Resource::StatefulSet(w)
+        | Resource::DaemonSet(w)
+        | Resource::ReplicaSet(w) => &w.spec.template.spec,
+        Resource::Pod(p) => &p.spec,
+        _ => return Vec::new(),
+    };
+    let level_of = |volume: &str| {
+        let v = spec.volumes.iter().find(|v| v.name == volume)?;
+        let name = &v.secret.as_ref()?.secret_name;
+        let level = name.strip_prefix(store)?.strip_prefix('-')?;
+        LEVELS.iter().position(|l| *l == level)
+    };
+    (spec.containers.iter().enumerate())
+        .filter_map(|(i, c)| {
+            let best = c
+                .volume_mounts
+                .iter()
+                .filter_map(|m| level_of(&m.name))
+                .max()?;
+            Some((i, LEVELS[best]))
+        })
+        .collect()
 }
 
 /// Egress from group `gi` to `ips` on `ports`: `internet`, externals.

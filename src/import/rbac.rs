@@ -269,6 +269,23 @@ fn persona(d: &mut Draft<'_>, rbac: &Authorizer, subject: Subject, bindings: &[u
             }
         }
     }
+    // Store credentials: `get` on the Secret `<store>-<level>` (the names
+    // `palisade build` gives them), in any namespace of the model.
+    let mut credentials: BTreeMap<String, &str> = BTreeMap::new();
+    for g in &d.groups {
+        let Some(store) = &g.store else { continue };
+        'levels: for level in ["admin", "write", "read"] {
+            for ns in d.namespaces.keys() {
+                let attrs = Attributes::resource("get", "", "secrets", ns.clone());
+                let names = rbac.allowed_names(&user, &attrs);
+                if let Some(cause) = names.allows(&format!("{}-{level}", store.name)) {
+                    origins.insert(cause_origin(d, cause));
+                    credentials.insert(store.name.clone(), level);
+                    break 'levels;
+                }
+            }
+        }
+    }
     for (store, list) in store_ops {
         d.notes.push(format!(
             "persona `{name}` has {} on store `{store}`'s pods: a persona reaches a store only through its credentials (read, write, admin) in the model",
@@ -292,6 +309,15 @@ fn persona(d: &mut Draft<'_>, rbac: &Authorizer, subject: Subject, bindings: &[u
             .extend(d.groups[gi].members());
     }
     let origins: Vec<String> = origins.into_iter().collect();
+    for (store, level) in credentials {
+        d.allows.push(super::Allow {
+            subjects: vec![name.clone()],
+            target: store,
+            items: vec![level.to_string()],
+            origins: origins.clone(),
+            notes: Vec::new(),
+        });
+    }
     for (set, targets) in by_ops {
         let items: Vec<String> = set.iter().map(|&i| OPERATIONS[i].0.to_string()).collect();
         d.allows.push(super::Allow {
@@ -314,12 +340,16 @@ fn unexplained_rules(d: &mut Draft<'_>, rbac: &Authorizer, persona: &str, user: 
     namespaces.extend(d.namespaces.keys().cloned());
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut cluster_wide: BTreeSet<String> = BTreeSet::new();
+    let stores: BTreeSet<String> = (d.groups.iter())
+        .filter_map(|g| g.store.as_ref())
+        .flat_map(|s| ["read", "write", "admin"].map(|l| format!("{}-{l}", s.name)))
+        .collect();
     for ns in &namespaces {
         for (rule, cause) in rbac.rules_for(user, ns) {
             if cause.binding_kind == BindingKind::ClusterRoleBinding {
                 cluster_wide.insert(cause_origin(d, &cause));
             }
-            if explained(rule) {
+            if explained(rule, &stores) {
                 continue;
             }
             let line = format!(
@@ -340,10 +370,19 @@ fn unexplained_rules(d: &mut Draft<'_>, rbac: &Authorizer, persona: &str, user: 
 }
 
 /// Whether every (group, resource, verb) of `rule` is among
-/// [`OPERATION_RULES`].
-fn explained(rule: &PolicyRule) -> bool {
+/// [`OPERATION_RULES`], or the rule reads only store credentials (`get`
+/// on Secrets named `<store>-<level>`, among `credentials`).
+fn explained(rule: &PolicyRule, credentials: &BTreeSet<String>) -> bool {
     if !rule.non_resource_urls.is_empty() {
         return false;
+    }
+    let secrets = rule.api_groups.iter().all(String::is_empty)
+        && rule.resources.iter().all(|r| r == "secrets")
+        && rule.verbs.iter().all(|v| v == "get")
+        && !rule.resource_names.is_empty()
+        && rule.resource_names.iter().all(|n| credentials.contains(n));
+    if secrets {
+        return true;
     }
     rule.api_groups.iter().all(|g| {
         rule.resources.iter().all(|r| {

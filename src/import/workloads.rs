@@ -325,14 +325,20 @@ fn group(
     let mut used_ports: BTreeSet<String> = BTreeSet::new();
     let mut used_numbers: BTreeSet<(u16, Protocol)> = BTreeSet::new();
     for c in &spec.containers {
+        // Pod-mates are named after their containers where that name is
+        // free (what runs in a container is what its name says), else
+        // after the workload and the container.
         let name = if single {
             group_name.clone()
         } else {
-            d.names.claim(
-                &format!("{workload_name}-{}", c.name),
-                Some(&namespace),
-                Kind::App,
-            )
+            match d.names.claim_exact(&c.name, Kind::App) {
+                Some(name) => name,
+                None => d.names.claim(
+                    &format!("{workload_name}-{}", c.name),
+                    Some(&namespace),
+                    Kind::App,
+                ),
+            }
         };
         let mut ports = Vec::new();
         for p in &c.ports {
