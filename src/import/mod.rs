@@ -93,6 +93,8 @@ struct Draft<'m> {
     /// The same, said of several subjects at once: the text with `{who}`
     /// in it → the subjects.
     grouped: BTreeMap<String, Vec<String>>,
+    /// RBAC objects by (kind, namespace, name), for causes' places.
+    rbac_objects: std::collections::HashMap<(String, String, String), usize>,
 }
 
 #[derive(Default)]
@@ -234,6 +236,7 @@ impl<'m> Draft<'m> {
             allows: Vec::new(),
             notes: Vec::new(),
             grouped: BTreeMap::new(),
+            rbac_objects: Default::default(),
         }
     }
 

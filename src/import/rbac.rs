@@ -8,7 +8,7 @@ use super::names::Kind;
 use super::{Draft, Persona, Subject};
 use crate::effective::rbac::{Attributes, Authorizer, BindingKind, Cause, ResourceNames, UserInfo};
 use crate::k8s::{PolicyRule, Resource};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// (operation, verb, API group, resource, subresource, names the workload)
 type OperationRequest = (
@@ -98,6 +98,7 @@ const KUBE_VERBS: &[&str] = &[
 pub(super) fn collect(d: &mut Draft<'_>) {
     let resources = d.manifests.resources();
     let rbac = Authorizer::new(&resources);
+    d.rbac_objects = rbac_objects(d);
     let subjects = subjects(d);
     let mut app_accounts: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (gi, g) in d
@@ -205,10 +206,12 @@ fn user_of(s: &Subject) -> UserInfo {
 /// `RoleBinding shop/devs (rbac.yaml:3) of ClusterRole view (rbac.yaml:20)`.
 fn cause_origin(d: &Draft<'_>, c: &Cause<'_>) -> String {
     let find = |kind: &str, ns: Option<&str>, name: &str| {
-        d.manifests.objects.iter().position(|o| {
-            let m = o.resource.metadata();
-            o.kind == kind && m.name == name && (ns.is_none() || m.namespace.as_deref() == ns)
-        })
+        let key = (
+            kind.to_string(),
+            ns.unwrap_or_default().to_string(),
+            name.to_string(),
+        );
+        d.rbac_objects.get(&key).copied()
     };
     let binding = find(c.binding_kind.as_str(), c.binding_namespace, c.binding_name).map_or_else(
         || format!("{} {}", c.binding_kind.as_str(), c.binding_name),
@@ -223,6 +226,27 @@ fn cause_origin(d: &Draft<'_>, c: &Cause<'_>) -> String {
         s.push_str(&format!(" (aggregated from ClusterRole {from})"));
     }
     s
+}
+
+/// RBAC objects by (kind, namespace or `""`, name); of two with one key
+/// the last, as the authorizer keeps it (the last applied wins).
+fn rbac_objects(d: &Draft<'_>) -> HashMap<(String, String, String), usize> {
+    let mut out = HashMap::new();
+    for (i, o) in d.manifests.objects.iter().enumerate() {
+        let namespaced = match &o.resource {
+            Resource::Role(_) | Resource::RoleBinding(_) => true,
+            Resource::ClusterRole(_) | Resource::ClusterRoleBinding(_) => false,
+            _ => continue,
+        };
+        let m = o.resource.metadata();
+        let ns = if namespaced {
+            m.namespace.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        out.insert((o.kind.to_string(), ns, m.name.clone()), i);
+    }
+    out
 }
 
 fn persona(d: &mut Draft<'_>, rbac: &Authorizer, subject: Subject, bindings: &[usize]) {
