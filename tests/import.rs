@@ -290,3 +290,38 @@ fn build_output_round_trips() {
         }
     }
 }
+
+/// `-` reads the manifests from standard input (`helm template … |
+/// palisade import -`); a syntax error there is located in `<stdin>`.
+#[test]
+fn standard_input() {
+    use std::io::Write;
+    let run = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["import", "-"])
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let yaml = std::fs::read(support::repo().join("tests/import/helm-shop/rendered.yaml")).unwrap();
+    let out = run(&yaml);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let draft = text(&out.stdout);
+    assert!(draft.contains("from standard input"), "{draft}");
+    assert!(
+        draft.contains("\nsystem shop "),
+        "the chart names the system: {draft}"
+    );
+    let out = run(b"kind: [\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--> <stdin>:2:1"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// Manifest files or directories (YAML or JSON; directories are read recursively)
+    /// Manifest files or directories (YAML or JSON; directories are read recursively); `-` for standard input
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The namespace of objects that name none, as `kubectl apply -n` would use
@@ -40,8 +40,27 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Exit {
         }
     }
     let mut files = SourceMap::new();
-    if let Err(e) = crate::source::load_manifests(&args.paths, &mut files) {
-        return load_error(&e, color);
+    // `-`: the manifests on standard input (`helm template … | palisade
+    // import -`), read first; the other paths as files and directories.
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        args.paths.iter().partition(|p| p.as_os_str() == "-");
+    if !stdin.is_empty() {
+        match read_stdin() {
+            Ok(text) => {
+                files.add(crate::source::SourceFile::new(
+                    "<stdin>",
+                    PathBuf::from("-"),
+                    text,
+                ));
+            }
+            Err(e) => return usage_error(&format!("cannot read standard input: {e}"), None, color),
+        }
+    }
+    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+    if !paths.is_empty() {
+        if let Err(e) = crate::source::load_manifests(&paths, &mut files) {
+            return load_error(&e, color);
+        }
     }
     let mut diags = Diagnostics::new();
     let namespace = args.namespace.as_deref().unwrap_or("");
@@ -51,7 +70,12 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Exit {
         eprint!("{}", render::render(&list, &files, color));
         return Exit::Usage;
     }
-    let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+    let shown: Vec<String> = (args.paths.iter())
+        .map(|p| match p.as_os_str() == "-" {
+            true => "standard input".to_string(),
+            false => p.display().to_string(),
+        })
+        .collect();
     if manifests.objects.is_empty() {
         let skipped: Vec<String> = (manifests.skipped.iter())
             .map(|(k, n)| format!("{k} ({n})"))
@@ -141,6 +165,21 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Exit {
     Exit::Ok
 }
 
+/// Standard input as text, at most the model reader's limit.
+fn read_stdin() -> Result<String, String> {
+    use std::io::Read;
+    let limit = crate::source::MAX_MODEL_BYTES;
+    let mut bytes = Vec::new();
+    (std::io::stdin().lock().take(limit + 1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("more than {} MiB", limit >> 20));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+}
+
 fn dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -173,7 +212,7 @@ const GENERIC: &[&str] = &[
 /// The system's name when no Helm chart gives one: the first path's
 /// directory name, or its file name without extension.
 fn name_hint(paths: &[PathBuf]) -> String {
-    let Some(first) = paths.first() else {
+    let Some(first) = paths.iter().find(|p| p.as_os_str() != "-") else {
         return String::new();
     };
     let path = std::fs::canonicalize(first).unwrap_or_else(|_| first.clone());

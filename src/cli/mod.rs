@@ -127,7 +127,7 @@ pub enum Command {
     Init(init::InitArgs),
     /// A draft model from existing manifests: workloads, NetworkPolicy connections, RBAC
     #[command(
-        after_help = "Every statement names the objects it came from; what the language cannot express is listed at the top.\n\nExamples:\n  helm template shop ./chart | palisade import -n shop /dev/stdin\n  palisade import -n shop manifests/ -o shop.sec && palisade check shop.sec"
+        after_help = "Every statement names the objects it came from; what the language cannot express is listed at the top.\n\nExamples:\n  helm template shop ./chart -n shop | palisade import - -o shop.sec\n  palisade import -n shop manifests/ -o shop.sec && palisade check shop.sec"
     )]
     Import(import::ImportArgs),
     /// A language server on standard input and output, for editors (docs/editors.md)
