@@ -19,6 +19,9 @@
 //! (`palisade::view::access_view`) on its result;
 //! `PALISADE_BENCH_GRAPH_ONLY=1` times only the graph outputs: DOT,
 //! Mermaid, JSON and a `--focus` neighbourhood.
+//! `PALISADE_BENCH_AUDIT_ONLY=1` times `palisade audit` of the model's own
+//! generated objects (first environment) against the model, after check:
+//! binding, evaluation, graph and comparison.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -104,6 +107,35 @@ fn main() {
             println!(
                 "{n:>10} access view {} ({edges} edges, {widened} widened)",
                 fmt(start.elapsed())
+            );
+            continue;
+        }
+        if std::env::var_os("PALISADE_BENCH_AUDIT_ONLY").is_some() {
+            let checked = palisade::check(palisade::compile_str("synthetic.sec", &text));
+            let m = &checked.comp.model;
+            let env = m.environments.first().map(|_| palisade::model::EnvId(0));
+            let opts = palisade::generate::Options { workloads: true };
+            let objects = palisade::generate::map_env(m, &opts, env, &|r| r);
+            let manifests = palisade::manifests::Manifests {
+                objects: (objects.into_iter())
+                    .map(|r| palisade::manifests::Object {
+                        kind: r.kind(),
+                        resource: r,
+                        span: palisade::span::Span::new(palisade::span::FileId(0), 0, 0),
+                        source: None,
+                        owned: false,
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let start = Instant::now();
+            let report = palisade::audit::audit(&checked, env, &manifests);
+            println!(
+                "{n:>10} audit {} ({} objects, {} bound, clean: {})",
+                fmt(start.elapsed()),
+                manifests.objects.len(),
+                report.bindings.len(),
+                report.clean()
             );
             continue;
         }

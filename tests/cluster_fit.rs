@@ -153,3 +153,175 @@ fn allow_dns_admits_the_dns_pods_ports() {
         BTreeSet::from([("TCP".into(), 5353), ("UDP".into(), 5353)])
     );
 }
+
+/// The Deployment named `name`.
+fn deployment<'a>(objects: &'a [Resource], name: &str) -> &'a palisade::k8s::Deployment {
+    objects
+        .iter()
+        .find_map(|r| match r {
+            Resource::Deployment(d) if d.metadata.name == name => Some(d),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no Deployment {name}"))
+}
+
+const RUNTIME: &str = r#"
+system shop
+namespace web
+app api in web {
+  image     = "ghcr.io/acme/api:1"
+  ports     = { http = 8080 }
+  replicas  = 3
+  env       = { GREETING = "costs $5 at $(HOME)" }
+  resources = { cpu = "250m", memory = "256Mi", limits = { memory = "512Mi" } }
+  health    = { http = "/healthz", startup = { failures = 60 } }
+}
+app worker in web {
+  image     = "ghcr.io/acme/worker:1"
+  resources = { limits = { cpu = "1", memory = "1Gi" } }
+  health    = { exec = ["/bin/ok"] }
+}
+allow worker -> api: http
+"#;
+
+/// More than one replica: a PodDisruptionBudget that lets a drain take one
+/// pod at a time, and replicas spread over nodes, both selecting by the pod
+/// label; one replica gets neither.
+#[test]
+fn replicas_get_a_budget_and_a_spread() {
+    let objects = objects(RUNTIME);
+    let budgets: Vec<_> = objects
+        .iter()
+        .filter_map(|r| match r {
+            Resource::PodDisruptionBudget(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(budgets.len(), 1, "only api has replicas > 1");
+    let pdb = budgets[0];
+    assert_eq!(pdb.metadata.name, "api");
+    assert_eq!(
+        pdb.spec.max_unavailable,
+        Some(palisade::k8s::IntOrString::Int(1))
+    );
+    let api = deployment(&objects, "api");
+    assert_eq!(pdb.spec.selector, api.spec.selector);
+    let spread = &api.spec.template.spec.topology_spread_constraints;
+    assert_eq!(spread.len(), 1);
+    assert_eq!(spread[0].topology_key, "kubernetes.io/hostname");
+    assert_eq!(spread[0].when_unsatisfiable, "ScheduleAnyway");
+    assert_eq!(spread[0].label_selector.as_ref(), Some(&api.spec.selector));
+    let worker = deployment(&objects, "worker");
+    assert!(worker
+        .spec
+        .template
+        .spec
+        .topology_spread_constraints
+        .is_empty());
+}
+
+/// Every pod carries the five `app.kubernetes.io` labels.
+#[test]
+fn pods_carry_the_recommended_labels() {
+    let objects = objects(RUNTIME);
+    let labels = &deployment(&objects, "api").spec.template.metadata.labels;
+    for (k, v) in [
+        ("name", "api"),
+        ("instance", "api"),
+        ("component", "web"),
+        ("part-of", "shop"),
+        ("managed-by", "palisade"),
+    ] {
+        assert_eq!(
+            labels
+                .get(&format!("app.kubernetes.io/{k}"))
+                .map(String::as_str),
+            Some(v),
+            "{k}"
+        );
+    }
+}
+
+/// Literal `env` values survive Kubernetes' `$(VAR)` expansion; limits
+/// given apart are exactly those; a startup probe gets its own threshold.
+#[test]
+fn containers_run_as_the_model_says() {
+    let objects = objects(RUNTIME);
+    let api = &deployment(&objects, "api").spec.template.spec.containers[0];
+    assert_eq!(api.env[0].value.as_deref(), Some("costs $$5 at $$(HOME)"));
+    let r = api.resources.as_ref().unwrap();
+    assert_eq!(r.requests.get("cpu").map(String::as_str), Some("250m"));
+    assert_eq!(r.limits.get("cpu"), None, "no cpu limit given");
+    assert_eq!(r.limits.get("memory").map(String::as_str), Some("512Mi"));
+    let startup = api.startup_probe.as_ref().unwrap();
+    assert_eq!(startup.failure_threshold, Some(60));
+    assert_eq!(
+        api.liveness_probe.as_ref().unwrap().failure_threshold,
+        Some(3)
+    );
+    let worker = &deployment(&objects, "worker").spec.template.spec.containers[0];
+    let r = worker.resources.as_ref().unwrap();
+    assert_eq!(
+        r.requests.get("cpu").map(String::as_str),
+        Some("1"),
+        "a limit alone is also the request"
+    );
+    assert!(worker.startup_probe.is_none());
+}
+
+/// The `app.kubernetes.io` labels select nothing: the effective access of
+/// every example is the same with them stripped from every object.
+#[test]
+fn recommended_labels_change_no_selection() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for model in [
+        "examples/marketing.sec",
+        "examples/platform",
+        "tests/oracles/models/workloads.sec",
+    ] {
+        let comp = palisade::compile_path(&root.join(model)).unwrap();
+        assert!(!comp.has_errors(), "{model}");
+        let m = &comp.model;
+        for out in generate(m, &Options { workloads: true }, None) {
+            let env = out
+                .env
+                .as_ref()
+                .and_then(|e| m.environments.iter().position(|x| &x.name == e))
+                .map(|i| palisade::model::EnvId(i as u32));
+            let mut stripped = out.objects.clone();
+            for r in &mut stripped {
+                if let Resource::Deployment(d) = r {
+                    for labels in [&mut d.metadata.labels, &mut d.spec.template.metadata.labels] {
+                        for k in ["name", "instance", "component"] {
+                            labels.remove(&format!("app.kubernetes.io/{k}"));
+                        }
+                    }
+                }
+            }
+            let with = palisade::effective::access::evaluate(m, env, &out.objects);
+            let without = palisade::effective::access::evaluate(m, env, &stripped);
+            assert_eq!(format!("{with:?}"), format!("{without:?}"), "{model}");
+            assert!(with.problems.is_empty(), "{model}: {:?}", with.problems);
+        }
+    }
+}
+
+/// `app.kubernetes.io/instance` names the environment, and stays a valid
+/// label value (at most 63 characters) when the names are long.
+#[test]
+fn the_instance_label_fits_a_label_value() {
+    let group = "a".repeat(59);
+    let env = "e".repeat(20);
+    let text = format!(
+        "system s\nenvironment {env}\nenvironment qa\nnamespace web\napp {group} in web {{ image = \"x\" }}\n"
+    );
+    let comp = palisade::compile_str("m.sec", &text);
+    assert!(!comp.has_errors(), "{:?}", comp.diagnostics);
+    let outs = generate(&comp.model, &Options { workloads: true }, None);
+    let instance = |i: usize| {
+        let d = deployment(&outs[i].objects, &group);
+        d.spec.template.metadata.labels[&"app.kubernetes.io/instance".to_string()].clone()
+    };
+    assert_eq!(instance(0), group, "too long with the environment");
+    assert_eq!(instance(1), format!("{group}-qa"));
+}

@@ -110,9 +110,15 @@ fn wider_between_parties(report: &serde_json::Value) -> std::collections::BTreeS
     let outside = |p: &str| {
         p.contains('/') || p.contains(' ') || matches!(p, "internet" | "ingress" | "kube" | "dns")
     };
+    // `TCP/8080` (every part a single port) or an RBAC item; not a
+    // range, `*/*` (every port) or `other protocols`.
     let nameable = |a: &str| {
-        let port = a.split_once('/').map_or(a, |(_, p)| p);
-        !a.contains("other protocols") && !port.contains('-')
+        a.split(", ").all(|part| match part.split_once('/') {
+            Some((proto, port)) if proto.chars().all(|c| c.is_ascii_uppercase()) => {
+                !port.is_empty() && port.chars().all(|c| c.is_ascii_digit())
+            }
+            _ => !part.contains("other protocols") && part != "*/*",
+        })
     };
     report["wider"]
         .as_array()

@@ -126,22 +126,53 @@ fn versions(model: &Model) -> Vec<String> {
     v.into_iter().map(|(a, b)| format!("{a}.{b}")).collect()
 }
 
-/// Why checkov cannot pass on this model's output, if it cannot.
+/// Why checkov cannot pass on this model's output, if it cannot: images
+/// not pinned by digest (CKV_K8S_43), an app without `health` (a TCP probe
+/// only where it has a port) or whose `health` leaves out readiness or
+/// liveness (CKV_K8S_8, CKV_K8S_9), `limits` that leave out cpu or memory
+/// (CKV_K8S_11, CKV_K8S_13), Secrets as environment variables (CKV_K8S_35).
 fn checkov_disqualified(model: &Model) -> Option<String> {
     let n = model.apps.len();
-    let unpinned = model
-        .apps
+    let count =
+        |f: &dyn Fn(&palisade::model::App) -> bool| model.apps.iter().filter(|a| f(a)).count();
+    let reasons: [(usize, &str); 5] = [
+        (
+            count(&|a| !a.image.contains("@sha256:")),
+            "images not digest-pinned",
+        ),
+        (count(&|a| a.health.is_none()), "apps without `health`"),
+        (
+            count(&|a| {
+                a.health
+                    .as_ref()
+                    .is_some_and(|h| h.readiness.is_none() || h.liveness.is_none())
+            }),
+            "apps without a readiness or a liveness probe",
+        ),
+        (
+            count(&|a| {
+                a.resources
+                    .as_ref()
+                    .and_then(|r| r.limits.as_ref())
+                    .is_some_and(|l| l.cpu.is_none() || l.memory.is_none())
+            }),
+            "apps without a cpu or a memory limit",
+        ),
+        (
+            count(&|a| {
+                a.run
+                    .env_from
+                    .iter()
+                    .any(|s| s.kind == palisade::model::EnvSourceKind::Secret)
+            }),
+            "apps with Secrets as environment variables",
+        ),
+    ];
+    let why: Vec<String> = reasons
         .iter()
-        .filter(|a| !a.image.contains("@sha256:"))
-        .count();
-    let no_health = model.apps.iter().filter(|a| a.health.is_none()).count();
-    let mut why = Vec::new();
-    if unpinned > 0 {
-        why.push(format!("{unpinned} of {n} images not digest-pinned"));
-    }
-    if no_health > 0 {
-        why.push(format!("{no_health} of {n} apps without `health`"));
-    }
+        .filter(|(k, _)| *k > 0)
+        .map(|(k, what)| format!("{k} of {n} {what}"))
+        .collect();
     (!why.is_empty()).then(|| why.join(", "))
 }
 
@@ -633,4 +664,100 @@ fn check_case(o: &Oracles, exe: &str, case: &Case) -> (String, bool) {
         text += &format!("(output kept in {})\n", kept.join("out").display());
     }
     (text, ok)
+}
+
+// ---------------------------------------------------------------------------
+// A kustomize overlay over the generated tree (docs/kubernetes.md).
+
+/// `examples/deploy-repo/overlays/prod` layered by `kubectl kustomize` over
+/// `prod` of `examples/marketing.sec`: it changes what it patches (replicas,
+/// an image, resources, a label), the result is schema-valid, and the
+/// connectivity network-config-analyzer finds in it is still exactly the
+/// model's.
+#[test]
+fn a_kustomize_overlay_layers_over_the_generated_tree() {
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let o = oracles();
+    let model_path = repo().join("examples/marketing.sec");
+    let comp = compile(&model_path);
+    let model = &comp.model;
+    let scratch = scratch_dir("kustomize-overlay");
+    let deploy = scratch.path();
+    let build = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .arg("build")
+        .arg(&model_path)
+        .arg("-o")
+        .arg(deploy.join("manifests"))
+        .arg("-q")
+        .output()
+        .expect("palisade runs");
+    assert!(build.status.success(), "{build:?}");
+    tools::copy_tree(
+        &repo().join("examples/deploy-repo/overlays"),
+        &deploy.join("overlays"),
+    );
+    let out = Command::new(&kubectl)
+        .arg("kustomize")
+        .arg(deploy.join("overlays/prod"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("`kubectl kustomize` is the oracle of the overlay example; install kubectl (or set KUBECTL): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "kubectl kustomize overlays/prod failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rendered = String::from_utf8(out.stdout).unwrap();
+    let built = deploy.join("kustomized");
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::write(built.join("all.yaml"), &rendered).unwrap();
+
+    // What the overlay says.
+    let objects = palisade::k8s::parse_manifests(&rendered).expect("kustomize output parses");
+    let deployment = |name: &str| {
+        objects
+            .iter()
+            .find_map(|r| match r {
+                palisade::k8s::Resource::Deployment(d) if d.metadata.name == name => Some(d),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no Deployment {name} in the overlay's output"))
+    };
+    assert_eq!(deployment("web").spec.replicas, Some(6));
+    let api = &deployment("api").spec.template.spec.containers[0];
+    assert_eq!(api.image, "ghcr.io/acme/api:2.0.2");
+    let resources = api.resources.as_ref().unwrap();
+    assert_eq!(
+        resources.limits.get("memory").map(String::as_str),
+        Some("1Gi")
+    );
+    assert_eq!(
+        resources.requests.get("memory").map(String::as_str),
+        Some("512Mi")
+    );
+    // The generated ConfigMap `api` reads, under its hashed name.
+    let from = &api.env_from[0].config_map_ref.as_ref().unwrap().name;
+    assert!(from.starts_with("api-config-"), "{from}");
+    assert!(rendered.contains(&format!("name: {from}\n")));
+    // The label went on objects, not into selectors.
+    let web = deployment("web");
+    assert!(web.metadata.labels.contains_key("example.com/cost-center"));
+    assert!(!web
+        .spec
+        .selector
+        .match_labels
+        .contains_key("example.com/cost-center"));
+
+    // What it must not change.
+    let versions = versions(model);
+    if let Err(e) = o.validate(&[built.join("all.yaml")], &versions) {
+        panic!("the overlay's output is not schema-valid:\n{e}");
+    }
+    let env = model.environments.iter().position(|e| e.name == "prod");
+    let env = env.map(|i| EnvId(i as u32));
+    let actual = actual_rows(o, model, &built, deploy).expect("network-config-analyzer runs");
+    if let Some(diff) = compare(&expected_rows(model, env), &actual) {
+        panic!("the overlay changed who reaches whom:\n{diff}");
+    }
 }

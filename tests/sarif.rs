@@ -357,3 +357,54 @@ fn output_is_deterministic_and_fingerprints_survive_edits_above() {
         "same fingerprints, lines moved by 3"
     );
 }
+
+/// `palisade audit --format sarif` of every audit case (tests/audit/):
+/// valid for the Multitool, results pointing into the manifests' YAML and
+/// the model, exit codes as in human form.
+#[test]
+fn audit_gives_valid_sarif() {
+    let mut logs = Vec::new();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/audit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let mut yaml_results = 0;
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let rel = |f: &str| format!("tests/audit/{name}/{f}");
+        let extra = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let (model, manifests) = (rel("model.sec"), rel("manifests"));
+        let mut args = vec!["audit", "-m", &model, &manifests, "--format", "sarif"];
+        args.extend(extra.split_whitespace());
+        let out = palisade_in(repo(), &args);
+        if out.status.code() == Some(2) {
+            assert!(
+                out.stdout.is_empty(),
+                "{name}: unreadable input prints no log"
+            );
+            continue;
+        }
+        let log = text(&out.stdout);
+        let v: Value = serde_json::from_str(&log)
+            .unwrap_or_else(|e| panic!("{name}: no SARIF ({e}): {}", text(&out.stderr)));
+        let errors = results(&v).iter().filter(|r| r["level"] == "error").count();
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(errors > 0)),
+            "{name}\n{log}"
+        );
+        yaml_results += results(&v)
+            .iter()
+            .filter(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(".yaml") || u.ends_with(".json"))
+            })
+            .count();
+        logs.push((format!("audit-{name}"), log));
+    }
+    assert!(yaml_results > 0, "no result points into a manifest");
+    validate(&logs);
+}

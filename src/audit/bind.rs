@@ -125,12 +125,37 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
             .or_insert(i);
     }
     let pod_label = format!("{}/pod", model.platform.label_domain);
+    // Workloads by (namespace, pod label, value) and by (namespace, name),
+    // in file order: each lookup is one probe, however many workloads.
+    let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (&ns, list) in &workloads {
+        for &i in list {
+            let labels = pod_labels(&m.objects[i].resource).expect("a workload");
+            for (k, v) in labels.iter() {
+                by_label.entry((ns, k, v)).or_default().push(i);
+            }
+            by_name
+                .entry((ns, m.objects[i].resource.metadata().name.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let find = |ns: &str, name: &str, b: &ModelBinding, used: &BTreeSet<usize>| {
-        let candidates = workloads.get(ns).map(Vec::as_slice).unwrap_or(&[]);
-        let free = || candidates.iter().copied().filter(|i| !used.contains(i));
-        if !b.selector.is_empty() {
-            let hit = free().find(|&i| {
+        let free = |list: Option<&Vec<usize>>| {
+            list.into_iter()
+                .flatten()
+                .copied()
+                .filter(|i| !used.contains(i))
+                .collect::<Vec<usize>>()
+        };
+        // The selector's rarest label: the fewest candidates to try.
+        let rarest = (b.selector.iter())
+            .map(|(k, v)| by_label.get(&(ns, k.as_str(), v.as_str())))
+            .min_by_key(|list| list.map_or(0, Vec::len));
+        if let Some(list) = rarest {
+            let hit = free(list).into_iter().find(|&i| {
                 let labels = pod_labels(&m.objects[i].resource).expect("a workload");
                 b.selector
                     .iter()
@@ -140,25 +165,20 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
                 return Some((i, By::Selector));
             }
         }
-        let hit = free().find(|&i| {
-            let labels = pod_labels(&m.objects[i].resource).expect("a workload");
-            labels.get(&pod_label).is_some_and(|x| x == name)
-        });
-        if let Some(i) = hit {
+        if let Some(&i) = free(by_label.get(&(ns, pod_label.as_str(), name))).first() {
             return Some((i, By::PodLabel));
         }
         if let Some(w) = &b.workload {
-            let hit = free().find(|&i| {
-                let o = &m.objects[i];
-                kind_matches(w.kind, o.kind) && o.resource.metadata().name == w.name
-            });
+            let hit = free(by_name.get(&(ns, w.name.as_str())))
+                .into_iter()
+                .find(|&i| kind_matches(w.kind, m.objects[i].kind));
             if let Some(i) = hit {
                 return Some((i, By::Workload));
             }
         }
-        free()
-            .find(|&i| m.objects[i].resource.metadata().name == name)
-            .map(|i| (i, By::Name))
+        free(by_name.get(&(ns, name)))
+            .first()
+            .map(|&i| (i, By::Name))
     };
     for (g, pod) in model.pods.iter().enumerate() {
         if pod.apps.is_empty() {

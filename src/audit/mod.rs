@@ -222,7 +222,7 @@ impl Cx<'_> {
 
     /// The object and rule behind a NetworkPolicy cause; `not isolated`
     /// points at the workload that nothing isolates.
-    fn net_cause(&self, c: NetCause, direction: &str, pod_of: Option<usize>) -> Cause {
+    fn net_cause(&self, c: NetCause, direction: &str, who: &str, pod_of: Option<usize>) -> Cause {
         match c {
             NetCause::Rule(r) => Cause {
                 object: self.policy_objects.get(r.policy.0).copied(),
@@ -230,7 +230,7 @@ impl Cx<'_> {
             },
             NetCause::NotIsolated => Cause {
                 object: pod_of,
-                detail: format!("no NetworkPolicy restricts its {direction}"),
+                detail: format!("no NetworkPolicy restricts the {direction} of `{who}`"),
             },
         }
     }
@@ -288,8 +288,12 @@ fn direct_ports(g: &EnvGraph, e: &access_graph::Edge) -> PortSet {
     out
 }
 
-/// `TCP/8080`, `TCP/1-65535`, one per range.
+/// `TCP/8080`, `TCP/1-65535`, one per range (an item lists them joined
+/// by `, `); every port of every protocol is one `*/*`.
 pub fn port_texts(ports: &PortSet) -> Vec<String> {
+    if ports.is_all() {
+        return vec!["*/*".into()];
+    }
     let mut out = Vec::new();
     for p in Protocol::ALL {
         for &(lo, hi) in ports.ports(p).ranges() {
@@ -336,10 +340,12 @@ fn network_wider(
                         continue;
                     }
                     for &c in &n.egress {
-                        causes.insert(cx.net_cause(c, "egress", cx.object_of(n.from)));
+                        let who = cx.node_name(n.from);
+                        causes.insert(cx.net_cause(c, "egress", &who, cx.object_of(n.from)));
                     }
                     for &c in &n.ingress {
-                        causes.insert(cx.net_cause(c, "ingress", cx.object_of(n.to)));
+                        let who = cx.node_name(n.to);
+                        causes.insert(cx.net_cause(c, "ingress", &who, cx.object_of(n.to)));
                     }
                 }
                 Why::Ip(i) => {
@@ -351,6 +357,7 @@ fn network_wider(
                             causes.insert(cx.net_cause(
                                 grant.cause,
                                 "egress",
+                                &cx.name(from),
                                 cx.bindings.groups[group.index()],
                             ));
                         }
@@ -359,25 +366,49 @@ fn network_wider(
                 _ => {}
             }
         }
-        for access in port_texts(&wider) {
-            report.wider.push(Item {
-                layer: Layer::Network,
-                subject: cx.name(from),
-                target: cx.name(to),
-                access,
-                causes: causes.iter().cloned().collect(),
-                declared: None,
-                note: None,
-            });
-        }
+        report.wider.push(Item {
+            layer: Layer::Network,
+            subject: cx.name(from),
+            target: cx.name(to),
+            access: port_texts(&wider).join(", "),
+            causes: causes.into_iter().collect(),
+            declared: None,
+            note: None,
+        });
     }
 }
 
 /// Connections between a model party and what the model does not name.
 fn outside_wider(cx: &Cx<'_>, outside: &[OutsideEdge], report: &mut Report) {
+    // What any pod anywhere may do with each model party: any pod of one
+    // namespace may do no less, and is not reported again.
+    let mut anywhere: BTreeMap<(bool, Outside), PortSet> = BTreeMap::new();
+    for e in outside {
+        if e.from == Outside::Anywhere {
+            let ports = anywhere
+                .entry((true, e.to.clone()))
+                .or_insert_with(PortSet::empty);
+            *ports = ports.union(&e.ports);
+        }
+        if e.to == Outside::Anywhere {
+            let ports = anywhere
+                .entry((false, e.from.clone()))
+                .or_insert_with(PortSet::empty);
+            *ports = ports.union(&e.ports);
+        }
+    }
+    let implied = |e: &OutsideEdge| match (&e.from, &e.to) {
+        (Outside::AnyIn(_), to) => anywhere
+            .get(&(true, to.clone()))
+            .is_some_and(|p| e.ports.is_subset(p)),
+        (from, Outside::AnyIn(_)) => anywhere
+            .get(&(false, from.clone()))
+            .is_some_and(|p| e.ports.is_subset(p)),
+        _ => false,
+    };
     // One item per (from, to, port range), causes merged.
     let mut merged: BTreeMap<(String, String, String), BTreeSet<Cause>> = BTreeMap::new();
-    for e in outside {
+    for e in outside.iter().filter(|e| !implied(e)) {
         let (from, to) = (cx.outside_name(&e.from), cx.outside_name(&e.to));
         let pod_object = |p: &Outside| match p {
             Outside::Node(n) => cx.object_of(*n),
@@ -386,17 +417,15 @@ fn outside_wider(cx: &Cx<'_>, outside: &[OutsideEdge], report: &mut Report) {
         };
         let mut causes = BTreeSet::new();
         for &c in &e.egress {
-            causes.insert(cx.net_cause(c, "egress", pod_object(&e.from)));
+            causes.insert(cx.net_cause(c, "egress", &from, pod_object(&e.from)));
         }
         for &c in &e.ingress {
-            causes.insert(cx.net_cause(c, "ingress", pod_object(&e.to)));
+            causes.insert(cx.net_cause(c, "ingress", &to, pod_object(&e.to)));
         }
-        for access in port_texts(&e.ports) {
-            merged
-                .entry((from.clone(), to.clone(), access))
-                .or_default()
-                .extend(causes.iter().cloned());
-        }
+        merged
+            .entry((from, to, port_texts(&e.ports).join(", ")))
+            .or_default()
+            .extend(causes);
     }
     for ((subject, target, access), causes) in merged {
         report.wider.push(Item {
@@ -570,7 +599,9 @@ fn rbac_wider(
         }
         set.into_iter().collect()
     };
-    let mut seen = BTreeSet::new();
+    // (party, scope, resource, name) → verbs, causes, note: one item per
+    // resource with its verbs, as `kubectl describe role` shows them.
+    let mut found: RbacFound = BTreeMap::new();
     for (party, user) in &parties {
         for ns in &namespaces {
             for (rule, cause) in theirs.rules_for(user, ns) {
@@ -606,19 +637,12 @@ fn rbac_wider(
                                     "" => resource.clone(),
                                     g => format!("{resource}.{g}"),
                                 };
-                                let access = match name {
-                                    Some(n) => format!("{verb} {what} {n}"),
-                                    None => format!("{verb} {what}"),
-                                };
                                 // A ClusterRoleBinding grants in every
                                 // namespace: report it once.
                                 let scope = match cause.binding_namespace {
                                     Some(_) => ns.clone(),
                                     None => "*".to_string(),
                                 };
-                                if !seen.insert((party.clone(), scope.clone(), access.clone())) {
-                                    continue;
-                                }
                                 let binding = cx.bindings.rbac_object(
                                     cx.manifests,
                                     cause.binding_kind.as_str(),
@@ -631,31 +655,39 @@ fn rbac_wider(
                                     cause.role_namespace,
                                     cause.role_name,
                                 );
-                                let mut causes = vec![Cause {
+                                let entry = found
+                                    .entry((party.clone(), scope, what, name.cloned()))
+                                    .or_default();
+                                entry.0.insert(verb.clone());
+                                entry.1.insert(Cause {
                                     object: binding,
                                     detail: format!(
                                         "binds {} {}",
                                         cause.role_kind.as_str(),
                                         cause.role_name
                                     ),
-                                }];
-                                causes.push(Cause {
+                                });
+                                // An aggregated ClusterRole's rule is
+                                // written in the ClusterRole it comes from.
+                                let (role, rule) = match cause.aggregated_from {
+                                    Some((from, index)) => (
+                                        cx.bindings.rbac_object(
+                                            cx.manifests,
+                                            "ClusterRole",
+                                            None,
+                                            from,
+                                        ),
+                                        index,
+                                    ),
+                                    None => (role, cause.rule_index),
+                                };
+                                entry.1.insert(Cause {
                                     object: role,
-                                    detail: format!("rule {}", cause.rule_index),
+                                    detail: format!("rule {rule}"),
                                 });
-                                report.wider.push(Item {
-                                    layer: Layer::Rbac,
-                                    subject: party.clone(),
-                                    target: if scope == "*" {
-                                        "every namespace".into()
-                                    } else {
-                                        format!("namespace {scope}")
-                                    },
-                                    access,
-                                    causes,
-                                    declared: None,
-                                    note: dangerous(verb, res, sub),
-                                });
+                                if entry.2.is_none() {
+                                    entry.2 = dangerous(verb, res, sub);
+                                }
                             }
                         }
                     }
@@ -663,6 +695,7 @@ fn rbac_wider(
             }
         }
     }
+    rbac_items(found, report);
 }
 
 /// Credentials and ServiceAccount tokens the manifests give beyond the
@@ -670,6 +703,14 @@ fn rbac_wider(
 fn held_wider(cx: &Cx<'_>, ours: &EnvGraph, report: &mut Report) {
     let g = cx.theirs;
     for (from, to, e) in g.edges() {
+        // Exec and what it leads to is the exec's finding.
+        if !g
+            .parts(e)
+            .iter()
+            .any(|&w| access_graph::is_direct(&g.access, w))
+        {
+            continue;
+        }
         let (access, note) = match (&e.access, e.class) {
             (Kind::Token, Class::Kube) => {
                 if ours.edge(from, to, Class::Kube).is_some() {
@@ -712,6 +753,37 @@ fn held_wider(cx: &Cx<'_>, ours: &EnvGraph, report: &mut Report) {
             }],
             declared: None,
             note: Some(note.into()),
+        });
+    }
+}
+
+/// (party, scope, resource, name) → verbs, causes, why it is dangerous.
+type RbacFound = BTreeMap<
+    (String, String, String, Option<String>),
+    (BTreeSet<String>, BTreeSet<Cause>, Option<String>),
+>;
+
+/// The RBAC items of [`rbac_wider`], verbs joined.
+fn rbac_items(found: RbacFound, report: &mut Report) {
+    for ((party, scope, what, name), (verbs, causes, note)) in found {
+        let verbs: Vec<String> = verbs.into_iter().collect();
+        let mut access = format!("{} {what}", verbs.join(","));
+        if let Some(n) = name {
+            access.push(' ');
+            access.push_str(&n);
+        }
+        report.wider.push(Item {
+            layer: Layer::Rbac,
+            subject: party,
+            target: if scope == "*" {
+                "every namespace".into()
+            } else {
+                format!("namespace {scope}")
+            },
+            access,
+            causes: causes.into_iter().collect(),
+            declared: None,
+            note,
         });
     }
 }

@@ -623,9 +623,21 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
                 c.ingress.iter().map(|a| a.cause).collect(),
             );
         }
-        for &s in &conn.open_sources {
-            for &d in &conn.open_destinations {
-                if s != d {
+        // Neither side isolated: a model party with any pod anywhere (and of
+        // each namespace). A workload the model does not name is one of
+        // those pods: naming each would make the rectangle quadratic.
+        let keep = |id: &NetPod| nodes.contains_key(id) || anonymous.contains_key(id);
+        let sources: Vec<NetPod> = conn.open_sources.iter().copied().filter(keep).collect();
+        let destinations: Vec<NetPod> = conn
+            .open_destinations
+            .iter()
+            .copied()
+            .filter(keep)
+            .collect();
+        for &s in &sources {
+            for &d in &destinations {
+                let one_anonymous = anonymous.contains_key(&s) != anonymous.contains_key(&d);
+                if s != d && one_anonymous {
                     let open = vec![network::Cause::NotIsolated];
                     push(s, d, PortSet::all(), open.clone(), open);
                 }

@@ -6,17 +6,21 @@
 use super::flows::{app_group, Flows};
 use super::Cx;
 use crate::k8s::{self, IntOrString, LabelSelector, Labels, Resource};
-use crate::model::{App, AppId, DataLevel, PodGroup, Probe, StoreId};
+use crate::model::{
+    App, AppId, DataLevel, EnvSourceKind, PodGroup, Probe, ProbeSpec, ProbeTiming, RunAs, StoreId,
+    DEFAULT_RUN_AS,
+};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// The user (and group) every container runs as: non-root, ≥ 10000.
-pub const RUN_AS: u32 = 10001;
+/// The user (and group) a container runs as unless its app says `run_as`.
+pub const RUN_AS: u32 = DEFAULT_RUN_AS;
 /// Requests and limits of an app that declares no `resources`.
 const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
 
-/// Per app pod group, in parallel: ServiceAccount, Deployment, Service.
+/// Per app pod group, in parallel: ServiceAccount, Deployment, Service and,
+/// for more than one replica, a PodDisruptionBudget.
 pub fn objects<'a>(
     cx: &'a Cx<'_>,
     flows: &'a Flows,
@@ -35,6 +39,7 @@ pub fn objects<'a>(
                 Some(sa),
                 Some(deployment(cx, pod, flows)),
                 service(cx, pod, flows),
+                disruption_budget(cx, pod),
             ]
             .into_iter()
             .flatten()
@@ -54,7 +59,9 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
     let ns = cx.ns_name(pod.namespace);
     let selector = cx.selector(&pod.name);
     let mut pod_labels = cx.common_labels();
+    pod_labels.extend(recommended_labels(cx, pod));
     pod_labels.insert(cx.pod_label.clone(), pod.name.clone());
+    // Last: a bound selector's labels are what selects the pods.
     pod_labels.extend(selector.clone());
     let kube_apps: Vec<AppId> = pod
         .apps
@@ -97,13 +104,11 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
     if !kube_apps.is_empty() {
         volumes.push(token_volume());
     }
-    let replicas = pod
-        .apps
-        .iter()
-        .map(|a| cx.model.apps[a.index()].replicas)
-        .max()
-        .unwrap_or(1);
-    let run_as = Some(i64::from(RUN_AS));
+    let replicas = replicas(cx, pod);
+    // The pod's own user, group and fsGroup (the group that owns mounted
+    // Secrets) are its first app's; each container also says its own.
+    let first = pod.apps.first().map(|a| &cx.model.apps[a.index()]);
+    let ids = first.map_or(default_run_as(), run_as);
     let spec = k8s::DeploymentSpec {
         replicas: Some(replicas),
         selector: LabelSelector::labels(selector),
@@ -118,23 +123,23 @@ fn deployment(cx: &Cx<'_>, pod: &PodGroup, flows: &Flows) -> Resource {
                 enable_service_links: Some(false),
                 security_context: Some(k8s::PodSecurityContext {
                     run_as_non_root: Some(true),
-                    run_as_user: run_as,
-                    run_as_group: run_as,
-                    fs_group: run_as,
+                    run_as_user: Some(i64::from(ids.user)),
+                    run_as_group: Some(i64::from(ids.group)),
+                    fs_group: Some(i64::from(ids.group)),
                     seccomp_profile: seccomp(),
                 }),
                 containers,
+                topology_spread_constraints: spread(cx, pod, replicas),
                 volumes,
             },
         },
     };
-    Resource::Deployment(k8s::Deployment {
-        // A group bound to another kind of workload is refused by `build`
-        // unless it writes no workloads (`--no-workloads`); `check` reads
-        // this Deployment for the pods' labels and mounts.
-        metadata: cx.metadata(&pod.workload().name, ns, &[(&cx.pod_label, &pod.name)]),
-        spec,
-    })
+    // A group bound to another kind of workload is refused by `build`
+    // unless it writes no workloads (`--no-workloads`); `check` reads this
+    // Deployment for the pods' labels and mounts.
+    let mut metadata = cx.metadata(&pod.workload().name, ns, &[(&cx.pod_label, &pod.name)]);
+    metadata.labels.extend(recommended_labels(cx, pod));
+    Resource::Deployment(k8s::Deployment { metadata, spec })
 }
 
 /// `<store>-<level>`: the Secret the user's secret tooling provisions.
@@ -180,8 +185,8 @@ fn container(
             read_only: true,
         });
     }
-    let run_as = Some(i64::from(RUN_AS));
-    let probe = probe(app);
+    let ids = run_as(app);
+    let health = probes(app);
     k8s::Container {
         name: app.name.clone(),
         image: app.image.clone(),
@@ -195,73 +200,239 @@ fn container(
             }
             .into(),
         ),
+        command: app.run.command.clone(),
+        args: app.run.args.clone(),
         ports,
+        env_from: env_from(app),
+        env: env(app),
         security_context: Some(k8s::SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
-            run_as_user: run_as,
-            run_as_group: run_as,
+            run_as_user: Some(i64::from(ids.user)),
+            run_as_group: Some(i64::from(ids.group)),
             capabilities: Some(k8s::Capabilities {
                 drop: vec!["ALL".into()],
             }),
             seccomp_profile: seccomp(),
         }),
         resources: Some(resources(app)),
-        liveness_probe: probe.clone(),
-        readiness_probe: probe,
+        liveness_probe: health.liveness,
+        readiness_probe: health.readiness,
+        startup_probe: health.startup,
         volume_mounts,
     }
 }
 
+// ------------------------------------------------ how each container runs
+
+/// Requests from `resources` (100m and 128Mi where it gives none); limits
+/// the same, or, when the app gives `limits`, exactly those.
 fn resources(app: &App) -> k8s::ResourceRequirements {
     let r = app.resources.clone().unwrap_or_default();
-    let cpu = r.cpu.unwrap_or_else(|| DEFAULT_CPU.into());
-    let memory = r.memory.unwrap_or_else(|| DEFAULT_MEMORY.into());
-    let values = Labels::from_iter([("cpu".into(), cpu), ("memory".into(), memory)]);
-    k8s::ResourceRequirements {
-        requests: values.clone(),
-        limits: values,
+    let cpu = r.requests.cpu.unwrap_or_else(|| DEFAULT_CPU.into());
+    let memory = r.requests.memory.unwrap_or_else(|| DEFAULT_MEMORY.into());
+    let requests = Labels::from_iter([("cpu".into(), cpu), ("memory".into(), memory)]);
+    let limits = match r.limits {
+        None => requests.clone(),
+        Some(l) => [("cpu", l.cpu), ("memory", l.memory)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_string(), v?)))
+            .collect(),
+    };
+    k8s::ResourceRequirements { requests, limits }
+}
+
+/// A container's probes.
+struct Probes {
+    readiness: Option<k8s::Probe>,
+    liveness: Option<k8s::Probe>,
+    startup: Option<k8s::Probe>,
+}
+
+/// From `health`, or else readiness and liveness as a TCP probe on the first
+/// TCP port; none without either.
+fn probes(app: &App) -> Probes {
+    let Some(h) = &app.health else {
+        let fallback = app
+            .ports
+            .iter()
+            .find(|p| p.protocol == crate::model::Protocol::Tcp)
+            .map(|p| ProbeSpec {
+                probe: Probe::Tcp { port: p.number },
+                timing: ProbeTiming::default(),
+            });
+        let p = fallback.as_ref().map(|s| probe(s, 3));
+        return Probes {
+            readiness: p.clone(),
+            liveness: p,
+            startup: None,
+        };
+    };
+    Probes {
+        readiness: h.readiness.as_ref().map(|s| probe(s, 3)),
+        liveness: h.liveness.as_ref().map(|s| probe(s, 3)),
+        // 30 failures 10 s apart: five minutes to start before the kubelet
+        // gives up, while liveness waits for the startup probe to pass.
+        startup: h.startup.as_ref().map(|s| probe(s, 30)),
     }
 }
 
-/// From `health`, or else a TCP probe on the first port; none without either.
-fn probe(app: &App) -> Option<k8s::Probe> {
+/// One probe; every 10 s, 2 s to answer, `failures` in a row unless the
+/// model says otherwise.
+fn probe(spec: &ProbeSpec, failures: u32) -> k8s::Probe {
+    let t = &spec.timing;
     let mut p = k8s::Probe {
-        period_seconds: Some(10),
-        timeout_seconds: Some(2),
-        failure_threshold: Some(3),
+        initial_delay_seconds: t.delay,
+        period_seconds: Some(t.period.unwrap_or(10)),
+        timeout_seconds: Some(t.timeout.unwrap_or(2)),
+        failure_threshold: Some(t.failures.unwrap_or(failures)),
         ..Default::default()
     };
-    match &app.health {
-        Some(Probe::Http { path, port }) => {
+    match &spec.probe {
+        Probe::Http { path, port } => {
             p.http_get = Some(k8s::HttpGetAction {
                 path: path.clone(),
                 port: IntOrString::Int(i32::from(*port)),
             });
         }
-        Some(Probe::Tcp { port }) => {
+        Probe::Tcp { port } => {
             p.tcp_socket = Some(k8s::TcpSocketAction {
                 port: IntOrString::Int(i32::from(*port)),
             });
         }
-        Some(Probe::Exec { command }) => {
+        Probe::Exec { command } => {
             p.exec = Some(k8s::ExecAction {
                 command: command.clone(),
             });
         }
-        None => {
-            let port = app
-                .ports
-                .iter()
-                .find(|p| p.protocol == crate::model::Protocol::Tcp)?;
-            p.tcp_socket = Some(k8s::TcpSocketAction {
-                port: IntOrString::Int(i32::from(port.number)),
-            });
-        }
     }
-    Some(p)
+    p
+}
+
+fn default_run_as() -> RunAs {
+    RunAs {
+        user: RUN_AS,
+        group: RUN_AS,
+    }
+}
+
+fn run_as(app: &App) -> RunAs {
+    app.run.run_as.unwrap_or_else(default_run_as)
+}
+
+/// `env`: literal values. Kubernetes expands `$(NAME)` in a value and
+/// reads `$$` as `$`, so every `$` is doubled to keep the value as written.
+fn env(app: &App) -> Vec<k8s::EnvVar> {
+    app.run
+        .env
+        .iter()
+        .map(|v| k8s::EnvVar {
+            name: v.name.clone(),
+            value: Some(v.value.replace('$', "$$")),
+        })
+        .collect()
+}
+
+/// `env_from`: ConfigMaps, then Secrets (a later source wins a key both have).
+fn env_from(app: &App) -> Vec<k8s::EnvFromSource> {
+    app.run
+        .env_from
+        .iter()
+        .map(|src| {
+            let r = Some(k8s::NameRef {
+                name: src.name.clone(),
+            });
+            match src.kind {
+                EnvSourceKind::ConfigMap => k8s::EnvFromSource {
+                    config_map_ref: r,
+                    secret_ref: None,
+                },
+                EnvSourceKind::Secret => k8s::EnvFromSource {
+                    config_map_ref: None,
+                    secret_ref: r,
+                },
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------ pods that survive a node
+
+/// The pod group's replicas: the most any of its apps asks for.
+fn replicas(cx: &Cx<'_>, pod: &PodGroup) -> u32 {
+    pod.apps
+        .iter()
+        .map(|a| cx.model.apps[a.index()].replicas)
+        .max()
+        .unwrap_or(1)
+}
+
+/// `app.kubernetes.io/name` (the pod group), `instance` (the group, and the
+/// environment when the model has environments and the two fit in a label) and `component` (its
+/// namespace), beside [`Cx::common_labels`]' `part-of` and `managed-by`.
+/// Nothing selects on them: policies and Services select the pod label.
+fn recommended_labels(cx: &Cx<'_>, pod: &PodGroup) -> Labels {
+    // A label value has at most 63 characters: a long group and
+    // environment name leave the environment out.
+    let instance = match cx.env {
+        Some(e) => format!("{}-{}", pod.name, cx.model.environments[e.index()].name),
+        None => pod.name.clone(),
+    };
+    let instance = if instance.len() <= 63 {
+        instance
+    } else {
+        pod.name.clone()
+    };
+    Labels::from_iter([
+        ("app.kubernetes.io/name".into(), pod.name.clone()),
+        ("app.kubernetes.io/instance".into(), instance),
+        (
+            "app.kubernetes.io/component".into(),
+            cx.ns_name(pod.namespace).to_string(),
+        ),
+    ])
+}
+
+/// More than one replica: spread them over nodes, preferably
+/// (`ScheduleAnyway`: a cluster with fewer nodes than replicas still runs
+/// them all).
+fn spread(cx: &Cx<'_>, pod: &PodGroup, replicas: u32) -> Vec<k8s::TopologySpreadConstraint> {
+    if replicas < 2 {
+        return Vec::new();
+    }
+    vec![k8s::TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: "kubernetes.io/hostname".into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(LabelSelector::labels(Labels::from_iter([(
+            cx.pod_label.clone(),
+            pod.name.clone(),
+        )]))),
+    }]
+}
+
+/// More than one replica: a drain takes at most one of them at a time.
+/// `maxUnavailable` (not `minAvailable`) never blocks a drain when an
+/// overlay scales the group down to one.
+fn disruption_budget(cx: &Cx<'_>, pod: &PodGroup) -> Option<Resource> {
+    if pod.apps.is_empty() || replicas(cx, pod) < 2 {
+        return None;
+    }
+    let ns = cx.ns_name(pod.namespace);
+    let mut metadata = cx.metadata(&pod.name, ns, &[(&cx.pod_label, &pod.name)]);
+    metadata.labels.extend(recommended_labels(cx, pod));
+    Some(Resource::PodDisruptionBudget(k8s::PodDisruptionBudget {
+        metadata,
+        spec: k8s::PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: LabelSelector::labels(Labels::from_iter([(
+                cx.pod_label.clone(),
+                pod.name.clone(),
+            )])),
+        },
+    }))
 }
 
 /// A short-lived token, the cluster CA and the namespace, for the one

@@ -74,6 +74,7 @@ pub enum Resource {
     ClusterRole(Role),
     RoleBinding(RoleBinding),
     ClusterRoleBinding(RoleBinding),
+    PodDisruptionBudget(PodDisruptionBudget),
 }
 
 impl Resource {
@@ -94,6 +95,7 @@ impl Resource {
             Resource::ClusterRole(_) => "ClusterRole",
             Resource::RoleBinding(_) => "RoleBinding",
             Resource::ClusterRoleBinding(_) => "ClusterRoleBinding",
+            Resource::PodDisruptionBudget(_) => "PodDisruptionBudget",
         }
     }
 
@@ -115,6 +117,7 @@ impl Resource {
             | Resource::ClusterRole(_)
             | Resource::RoleBinding(_)
             | Resource::ClusterRoleBinding(_) => "rbac.authorization.k8s.io/v1",
+            Resource::PodDisruptionBudget(_) => "policy/v1",
         }
     }
 
@@ -133,6 +136,7 @@ impl Resource {
             Resource::Service(o) => &o.metadata,
             Resource::Role(o) | Resource::ClusterRole(o) => &o.metadata,
             Resource::RoleBinding(o) | Resource::ClusterRoleBinding(o) => &o.metadata,
+            Resource::PodDisruptionBudget(o) => &o.metadata,
         }
     }
 }
@@ -175,6 +179,7 @@ impl Serialize for Resource {
             Resource::RoleBinding(body) | Resource::ClusterRoleBinding(body) => {
                 tagged(self, body, s)
             }
+            Resource::PodDisruptionBudget(body) => tagged(self, body, s),
         }
     }
 }
@@ -403,7 +408,23 @@ pub struct PodSpec {
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub volumes: Vec<Volume>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraint {
+    pub max_skew: u32,
+    pub topology_key: String,
+    pub when_unsatisfiable: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<LabelSelector>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -435,12 +456,28 @@ pub struct Container {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub ports: Vec<ContainerPort>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub env_from: Vec<EnvFromSource>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub env: Vec<EnvVar>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<SecurityContext>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -449,12 +486,38 @@ pub struct Container {
     pub liveness_probe: Option<Probe>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// A literal environment variable (`value`; palisade writes no `valueFrom`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Every key of a ConfigMap or a Secret as environment variables.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvFromSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_ref: Option<NameRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<NameRef>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NameRef {
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -523,6 +586,8 @@ pub struct Probe {
     pub tcp_socket: Option<TcpSocketAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec: Option<ExecAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -866,6 +931,28 @@ pub struct RoleRef {
     /// `Role` or `ClusterRole`.
     pub kind: String,
     pub name: String,
+}
+
+// ---------------------------------------------------------------- policy/v1
+
+/// How many of a workload's pods a voluntary disruption (a node drain) may
+/// take at once. Palisade writes these; the engine does not read them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDisruptionBudget {
+    #[serde(default, deserialize_with = "nullable")]
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "nullable")]
+    pub spec: PodDisruptionBudgetSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDisruptionBudgetSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<IntOrString>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub selector: LabelSelector,
 }
 
 #[cfg(test)]

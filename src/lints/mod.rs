@@ -63,6 +63,7 @@ registry! {
     workload_rewrite,
     unsafe_address,
     private_address,
+    secret_in_env,
 }
 
 pub use shared_rbac_subject::shared as shared_rbac_subjects;

@@ -210,12 +210,21 @@ fn read_document(
     let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
     if kind == "List" {
         let items = value.get("items").and_then(|i| i.as_sequence());
+        // Each item at its own `kind` line, found in order after the
+        // previous item's (an owner reference's `kind` comes after its
+        // object's own).
+        let mut cursor = span.end as usize;
         for item in items.into_iter().flatten() {
+            let item_span =
+                kind_line(&kind_of(item), text, cursor, doc.end).map_or(span, |(start, end)| {
+                    cursor = end;
+                    Span::new(file, start, end)
+                });
             match object(item.clone(), namespace) {
                 Ok(Some((resource, kind))) => out.objects.push(Object {
                     resource,
                     kind,
-                    span,
+                    span: item_span,
                     source: source.clone(),
                     owned: owned(item),
                 }),
@@ -241,21 +250,32 @@ fn read_document(
             owned: owned(&value),
         }),
         Ok(None) => *out.skipped.entry(kind_of(&value)).or_default() += 1,
-        Err(_) => {
-            // Again from the text, for the position of the bad field.
-            let e = match serde_yaml::from_str::<Resource>(body) {
-                Err(e) => e,
-                Ok(_) => unreachable_error(),
-            };
+        Err(message) => {
+            // Again from the text, as the kind's own type (a tagged enum
+            // buffers its input and loses positions), for the position of
+            // the bad field.
+            let e = located_error(kind, body).unwrap_or_else(|| serde::de::Error::custom(message));
             diags.push(yaml_error(file, doc.start, body, &e, Code::ManifestObject));
         }
     }
 }
 
-/// A deserialization from text that fails where the one from the value
-/// did cannot succeed; this stands in if it ever does.
-fn unreachable_error() -> serde_yaml::Error {
-    serde::de::Error::custom("the object does not have the fields its kind requires")
+/// The error of reading `body` as the type of `kind`, with its position.
+fn located_error(kind: &str, body: &str) -> Option<serde_yaml::Error> {
+    fn err<T: serde::de::DeserializeOwned>(body: &str) -> Option<serde_yaml::Error> {
+        serde_yaml::from_str::<T>(body).err()
+    }
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => err::<k8s::Deployment>(body),
+        "Pod" => err::<k8s::Pod>(body),
+        "NetworkPolicy" => err::<k8s::NetworkPolicy>(body),
+        "Role" | "ClusterRole" => err::<k8s::Role>(body),
+        "RoleBinding" | "ClusterRoleBinding" => err::<k8s::RoleBinding>(body),
+        "ServiceAccount" => err::<k8s::ServiceAccount>(body),
+        "Service" => err::<k8s::Service>(body),
+        "Namespace" => err::<k8s::Namespace>(body),
+        _ => None,
+    }
 }
 
 /// Whether a controller owns the object.
@@ -263,6 +283,24 @@ fn owned(v: &serde_yaml::Value) -> bool {
     let refs = v.get("metadata").and_then(|m| m.get("ownerReferences"));
     (refs.and_then(|r| r.as_sequence()).into_iter().flatten())
         .any(|r| r.get("controller").and_then(|c| c.as_bool()) == Some(true))
+}
+
+/// The first line in `text[from..to]` that says `kind: K` (YAML) or
+/// `"kind": "K"` (JSON): its byte range.
+fn kind_line(kind: &str, text: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+    let yaml = format!("kind: {kind}");
+    let json = format!("\"kind\": \"{kind}\"");
+    let mut at = from;
+    for line in text.get(from..to)?.split_inclusive('\n') {
+        let t = line.trim().trim_end_matches(',').trim_start_matches("- ");
+        let t = t.trim_start_matches('{').trim();
+        if t == yaml || t == json || t.starts_with(&format!("{json},")) {
+            let start = at + (line.len() - line.trim_start().len());
+            return Some((start, at + line.trim_end().len()));
+        }
+        at += line.len();
+    }
+    None
 }
 
 fn kind_of(v: &serde_yaml::Value) -> String {

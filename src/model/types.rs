@@ -276,8 +276,10 @@ pub struct App {
     pub image_span: Span,
     pub ports: Vec<Port>,
     pub replicas: u32,
-    pub resources: Option<Resources>,
-    pub health: Option<Probe>,
+    pub resources: Option<AppResources>,
+    pub health: Option<Health>,
+    /// Environment, command and user of its container.
+    pub run: Run,
     /// `selector`, `workload`, `service_account` on the app: they bind the
     /// app's own pod group (an app in an explicit `pod` may not have them).
     pub binding: Binding,
@@ -364,6 +366,95 @@ impl App {
     pub fn port(&self, name: &str) -> Option<&Port> {
         self.ports.iter().find(|p| p.name == name)
     }
+}
+
+// ------------------------------------------------ how an app's container runs
+
+/// An app's requests and limits: `resources = { cpu, memory }` means
+/// requests = limits; with `limits = { ... }` they are given apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppResources {
+    /// A key left `None`: the generator's default.
+    pub requests: Resources,
+    /// `None`: the same as the requests (the form without `limits`). A key
+    /// left `None` in `Some(limits)`: no limit.
+    pub limits: Option<Resources>,
+    /// Where `limits` is given.
+    pub limits_span: Option<Span>,
+}
+
+/// When a probe runs and how many failures it takes (`None`: the
+/// generator's default for that probe).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeTiming {
+    /// Seconds before the first probe (`initialDelaySeconds`).
+    pub delay: Option<u32>,
+    pub period: Option<u32>,
+    pub timeout: Option<u32>,
+    /// Consecutive failures before the probe counts as failed.
+    pub failures: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeSpec {
+    pub probe: Probe,
+    pub timing: ProbeTiming,
+}
+
+/// `health`: each probe the container gets (none of them: no probe of that kind).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    pub readiness: Option<ProbeSpec>,
+    pub liveness: Option<ProbeSpec>,
+    pub startup: Option<ProbeSpec>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvSourceKind {
+    ConfigMap,
+    Secret,
+}
+
+/// A literal environment variable (`env = { NAME = "value" }`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    /// The name in the model.
+    pub span: Span,
+}
+
+/// A ConfigMap or Secret whose every key becomes an environment variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvSource {
+    pub kind: EnvSourceKind,
+    pub name: String,
+    pub span: Span,
+}
+
+/// The user and group a container runs as unless its app says `run_as`:
+/// not root, and ≥ 10000, clear of the users a node's own accounts use.
+pub const DEFAULT_RUN_AS: u32 = 10001;
+
+/// The uid and gid the container runs as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunAs {
+    pub user: u32,
+    pub group: u32,
+}
+
+/// `env`, `env_from`, `command`, `args`, `run_as`.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// Literal variables, in the model's order.
+    pub env: Vec<EnvVar>,
+    /// ConfigMaps first, then Secrets, each in the model's order.
+    pub env_from: Vec<EnvSource>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    /// `None`: [`DEFAULT_RUN_AS`] for user and group.
+    pub run_as: Option<RunAs>,
+    pub run_as_span: Option<Span>,
 }
 
 /// Apps that share one pod (network identity). An app in no `pod` is a group of its own.

@@ -350,7 +350,7 @@ fn resources(key: &str, v: &ast::Value, diags: &mut Diagnostics) -> Option<Resou
     Some(r)
 }
 
-fn empty_block_check(key: &str, map: &ast::Map, diags: &mut Diagnostics) {
+pub(super) fn empty_block_check(key: &str, map: &ast::Map, diags: &mut Diagnostics) {
     if map.entries.is_empty() {
         diags.push(
             Diagnostic::error(Code::MissingProperty, map.span, format!("`{key}` is empty"))
@@ -667,18 +667,13 @@ fn workload_ref(v: &ast::Value, diags: &mut Diagnostics) -> Option<WorkloadRef> 
 }
 
 pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
-    const KEYS: &[&str] = &[
-        "image",
-        "ports",
-        "replicas",
-        "resources",
-        "health",
-        "selector",
-        "workload",
-        "service_account",
-    ];
+    const KEYS: &[&str] = &["image", "ports", "replicas", "resources", "health"];
+    let keys: Vec<&'static str> = (KEYS.iter().chain(super::run::KEYS))
+        .chain(BINDING_KEYS)
+        .copied()
+        .collect();
     let what = format!("app `{}`", d.name.name);
-    let props = Props::new(d.props.as_ref(), KEYS, &what, diags);
+    let props = Props::new(d.props.as_ref(), &keys, &what, diags);
     let image = props.value("image", "\"registry/name:tag\"", diags);
     let image_text = image.and_then(|v| image_ref(v, diags));
     if !props.has("image") {
@@ -702,10 +697,11 @@ pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
         .map_or(1, |n| n as u32);
     let resources = props
         .value("resources", "{ cpu = \"250m\", memory = \"256Mi\" }", diags)
-        .and_then(|v| self::resources("resources", v, diags));
+        .and_then(|v| super::run::resources(v, diags));
     let health = props
         .value("health", "{ http = \"/healthz\", port = http }", diags)
-        .and_then(|v| probe(v, &ports, diags));
+        .and_then(|v| super::run::health(v, &ports, diags));
+    let run = super::run::run(&props, diags);
     App {
         name: d.name.name.clone(),
         description: desc(d),
@@ -716,6 +712,7 @@ pub fn app(d: &Decl, namespace: NsId, diags: &mut Diagnostics) -> App {
         replicas,
         resources,
         health,
+        run,
         binding: binding(&props, diags),
         pod: PodId(u32::MAX),
         span: d.name.span,
@@ -738,49 +735,7 @@ fn image_ref(v: &ast::Value, diags: &mut Diagnostics) -> Option<String> {
     Some(s.to_string())
 }
 
-fn probe(v: &ast::Value, ports: &[Port], diags: &mut Diagnostics) -> Option<Probe> {
-    let map = props::map("health", v, "{ http = \"/healthz\", port = http }", diags)?;
-    let props = Props::new(
-        Some(map),
-        &["http", "tcp", "exec", "port"],
-        "`health`",
-        diags,
-    );
-    let kinds: Vec<_> = ["http", "tcp", "exec"]
-        .into_iter()
-        .filter_map(|k| props.get(k))
-        .collect();
-    match kinds.as_slice() {
-        [] => {
-            diags.push(
-                Diagnostic::error(
-                    Code::MissingProperty,
-                    map.span,
-                    "`health` needs one of `http`, `tcp` or `exec`",
-                )
-                .label("no probe")
-                .help("e.g. `health = { http = \"/healthz\", port = http }`"),
-            );
-            None
-        }
-        [one] => probe_of(one, &props, ports, diags),
-        [first, second, ..] => {
-            diags.push(
-                Diagnostic::error(
-                    Code::ConflictingProperties,
-                    second.key.span,
-                    "`health` takes one probe",
-                )
-                .label(format!("`{}` given too", second.key.name))
-                .secondary(first.key.span, "first probe")
-                .help("keep one of `http`, `tcp` and `exec`"),
-            );
-            None
-        }
-    }
-}
-
-fn probe_of(
+pub(super) fn probe_of(
     entry: &ast::Entry,
     props: &Props<'_>,
     ports: &[Port],

@@ -9,6 +9,7 @@ mod decls;
 pub mod identities;
 pub mod names;
 mod props;
+mod run;
 mod statements;
 
 pub use props::parse_cidr;
@@ -66,6 +67,8 @@ pub fn resolve(
     let items: Vec<&Item> = files.iter().flat_map(|(_, f)| f.items.iter()).collect();
     r.singletons(&items, sources);
     r.declarations(&items);
+    run::credentials_in_env_from(&r.model, r.diags);
+    run::limits_for_quotas(&r.model, r.diags);
     r.pods(&items);
     r.platform_namespaces();
     for (name, (sym, _)) in &r.symbols {
