@@ -110,11 +110,7 @@ fn header(d: &Draft<'_>, opts: &Options, out: &mut String) {
         let kinds: Vec<String> = (d.manifests.skipped.iter())
             .map(|(k, n)| format!("{k} ({n})"))
             .collect();
-        let _ = writeln!(
-            out,
-            "#\n# Read and not modelled (they grant no network or API access): {}",
-            kinds.join(", ")
-        );
+        let _ = writeln!(out, "#\n# Read and skipped, by kind: {}", kinds.join(", "));
     }
     out.push('\n');
 }

@@ -190,12 +190,54 @@ pub(super) fn collect(d: &mut Draft<'_>) {
             ));
         }
     }
+    skipped_kinds(d);
     if owned > 0 {
         d.notes.push(format!(
             "{owned} ReplicaSets and Pods that a Deployment, StatefulSet, DaemonSet or Job made (a `kubectl get` dump lists them) are not imported: their workload is"
         ));
     }
     distinct_selectors(d);
+}
+
+/// Kinds read and skipped that say something about access the language
+/// cannot: Ingress routes, Gateway API routes, CRDs and custom resources.
+fn skipped_kinds(d: &mut Draft<'_>) {
+    /// Built-in kinds that grant no network or API access.
+    const INERT: &[&str] = &[
+        "ConfigMap",
+        "Secret",
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "StorageClass",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "Endpoints",
+        "EndpointSlice",
+        "PriorityClass",
+        "Kustomization",
+        "(no kind)",
+    ];
+    let mut custom = Vec::new();
+    for (kind, n) in &d.manifests.skipped {
+        match kind.as_str() {
+            "Ingress" | "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute" | "Gateway" => {
+                d.notes.push(format!(
+                    "{n} {kind} object(s) route outside traffic to Services: the draft's `allow internet -> …` come from the NetworkPolicies that admit the ingress controller; compare them with these routes"
+                ));
+            }
+            "CustomResourceDefinition" => d.notes.push(format!(
+                "{n} CustomResourceDefinition(s): their custom resources, and the operators that act on them, can grant access no NetworkPolicy or Role of the manifests shows"
+            )),
+            k if INERT.contains(&k) => {}
+            k => custom.push(format!("{k} ({n})")),
+        }
+    }
+    if !custom.is_empty() {
+        d.notes.push(format!(
+            "kinds the language does not model, read and skipped: {} — a custom resource may grant access through its operator",
+            custom.join(", ")
+        ));
+    }
 }
 
 /// A ReplicaSet or Pod that a controller made, when its `ownerReferences`
