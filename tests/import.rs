@@ -331,3 +331,32 @@ fn standard_input() {
         text(&out.stderr)
     );
 }
+
+/// The draft does not depend on the order of documents (a chart rendered
+/// again, a dump sorted otherwise): reversed, the same declarations and
+/// statements come out; only the comments' places differ.
+#[test]
+fn document_order_does_not_matter() {
+    let original = support::repo().join("tests/import/helm-shop/rendered.yaml");
+    let text_in = std::fs::read_to_string(&original).unwrap();
+    let docs: Vec<&str> = text_in
+        .split("\n---\n")
+        .map(|d| d.strip_prefix("---\n").unwrap_or(d))
+        .filter(|d| !d.trim().is_empty())
+        .collect();
+    assert!(docs.len() > 20);
+    let tmp = tempfile::tempdir().unwrap();
+    let reversed = tmp.path().join("rendered.yaml");
+    let body: Vec<&str> = docs.into_iter().rev().collect();
+    std::fs::write(&reversed, format!("---\n{}\n", body.join("\n---\n"))).unwrap();
+    let code = |path: &Path| {
+        let out = palisade(&["import", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.starts_with("system "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(code(&original), code(&reversed));
+}
