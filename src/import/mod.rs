@@ -93,6 +93,11 @@ struct Draft<'m> {
     /// The same, said of several subjects at once: the text with `{who}`
     /// in it → the subjects.
     grouped: BTreeMap<String, Vec<String>>,
+    /// The Services of each namespace (object indexes), for port names.
+    services: std::collections::HashMap<String, Vec<usize>>,
+    /// The `allow`s [`Draft::allow`] made, by (target, items), to merge
+    /// their subjects.
+    allow_index: std::collections::HashMap<(String, Vec<String>), usize>,
     /// RBAC objects by (kind, namespace, name), for causes' places.
     rbac_objects: std::collections::HashMap<(String, String, String), usize>,
 }
@@ -236,6 +241,8 @@ impl<'m> Draft<'m> {
             allows: Vec::new(),
             notes: Vec::new(),
             grouped: BTreeMap::new(),
+            services: Default::default(),
+            allow_index: Default::default(),
             rbac_objects: Default::default(),
         }
     }
@@ -269,13 +276,14 @@ impl<'m> Draft<'m> {
         origin(self.files, &self.manifests.objects[index])
     }
 
-    /// Adds `allow`, merged into an earlier one with the same target and
-    /// items.
+    /// Adds a network `allow`, merged into an earlier one with the same
+    /// target and items.
     fn allow(&mut self, subject: &str, target: &str, items: Vec<String>, origins: Vec<String>) {
         if items.is_empty() {
             return;
         }
-        if let Some(a) = (self.allows.iter_mut()).find(|a| a.target == target && a.items == items) {
+        let key = (target.to_string(), items.clone());
+        if let Some(a) = (self.allow_index.get(&key)).and_then(|&i| self.allows.get_mut(i)) {
             if !a.subjects.iter().any(|s| s == subject) {
                 a.subjects.push(subject.to_string());
             }
@@ -286,6 +294,7 @@ impl<'m> Draft<'m> {
             }
             return;
         }
+        self.allow_index.insert(key, self.allows.len());
         self.allows.push(Allow {
             subjects: vec![subject.to_string()],
             target: target.to_string(),

@@ -112,8 +112,9 @@ pub(super) fn collect(d: &mut Draft<'_>) {
             .or_default()
             .push(gi);
     }
+    let accounts = accounts(d);
     for ((ns, sa), groups) in &app_accounts {
-        kube_grants(d, &rbac, ns, sa, groups);
+        kube_grants(d, &rbac, &accounts, ns, sa, groups);
     }
     for (subject, bindings) in subjects {
         if let Subject::ServiceAccount { namespace, name } = &subject {
@@ -421,7 +422,33 @@ fn explained(rule: &PolicyRule, credentials: &BTreeSet<String>) -> bool {
 
 /// `allow APP -> kube: VERB RESOURCE, …` for the groups running as
 /// ServiceAccount `ns`/`sa`.
-fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups: &[usize]) {
+/// Each ServiceAccount's `automountServiceAccountToken`, by (namespace,
+/// name); the last of one name wins, as the last applied does.
+type Accounts = HashMap<(String, String), Option<bool>>;
+
+fn accounts(d: &Draft<'_>) -> Accounts {
+    (d.manifests.objects.iter())
+        .filter_map(|o| match &o.resource {
+            Resource::ServiceAccount(a) => Some((
+                (
+                    a.metadata.namespace.clone().unwrap_or_default(),
+                    a.metadata.name.clone(),
+                ),
+                a.automount_service_account_token,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn kube_grants(
+    d: &mut Draft<'_>,
+    rbac: &Authorizer,
+    accounts: &Accounts,
+    ns: &str,
+    sa: &str,
+    groups: &[usize],
+) {
     let user = UserInfo::service_account(ns, sa);
     let mut items: BTreeSet<String> = BTreeSet::new();
     let mut origins: Vec<String> = Vec::new();
@@ -469,7 +496,7 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
     }
     d.notes.extend(notes);
     if items.is_empty() {
-        tokens_without_rights(d, ns, sa, groups);
+        tokens_without_rights(d, accounts, ns, sa, groups);
         return;
     }
     if sa == "default" {
@@ -506,15 +533,17 @@ fn kube_grants(d: &mut Draft<'_>, rbac: &Authorizer, ns: &str, sa: &str, groups:
 /// account holds no rights: the model mounts a token only with a `kube`
 /// grant (the token still authenticates, as every account is in
 /// `system:authenticated` and `system:serviceaccounts`).
-fn tokens_without_rights(d: &mut Draft<'_>, ns: &str, sa: &str, groups: &[usize]) {
-    let account_mounts = d.manifests.objects.iter().find_map(|o| match &o.resource {
-        Resource::ServiceAccount(a)
-            if a.metadata.name == sa && a.metadata.namespace.as_deref() == Some(ns) =>
-        {
-            a.automount_service_account_token
-        }
-        _ => None,
-    });
+fn tokens_without_rights(
+    d: &mut Draft<'_>,
+    accounts: &Accounts,
+    ns: &str,
+    sa: &str,
+    groups: &[usize],
+) {
+    let account_mounts = accounts
+        .get(&(ns.to_string(), sa.to_string()))
+        .copied()
+        .flatten();
     for &g in groups {
         let pod_mounts = match &d.manifests.objects[d.groups[g].obj].resource {
             Resource::Deployment(w)

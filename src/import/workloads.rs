@@ -120,6 +120,12 @@ pub(super) fn collect(d: &mut Draft<'_>) {
                 .cloned();
         }
     }
+    for (i, o) in objects.iter().enumerate() {
+        if let Resource::Service(s) = &o.resource {
+            let ns = s.metadata.namespace.clone().unwrap_or_default();
+            d.services.entry(ns).or_default().push(i);
+        }
+    }
     // Workloads in name order, so that the draft does not depend on the
     // order of files and documents.
     let mut order: Vec<usize> = (0..objects.len())
@@ -459,12 +465,12 @@ fn service_port_name(
     number: u16,
     protocol: Protocol,
 ) -> Option<String> {
-    d.manifests.objects.iter().find_map(|o| {
-        let Resource::Service(s) = &o.resource else {
+    let services = d.services.get(namespace)?;
+    services.iter().find_map(|&i| {
+        let Resource::Service(s) = &d.manifests.objects[i].resource else {
             return None;
         };
-        if s.metadata.namespace.as_deref() != Some(namespace)
-            || s.spec.selector.is_empty()
+        if s.spec.selector.is_empty()
             || !(s.spec.selector.iter()).all(|(k, v)| labels.get(k) == Some(v))
         {
             return None;
@@ -538,10 +544,20 @@ fn store_engine(image: &str) -> Option<(&'static str, u16)> {
 /// pods' other labels, and where that is not enough bind by workload only.
 fn distinct_selectors(d: &mut Draft<'_>) {
     let subset = |a: &Labels, b: &Labels| a.iter().all(|(k, v)| b.get(k) == Some(v));
-    let n = d.groups.len();
-    for i in 0..n {
-        for j in 0..n {
-            if i == j || d.groups[i].namespace != d.groups[j].namespace {
+    // Pairs within a namespace only (the groups are in namespace order).
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, g) in d.groups.iter().enumerate() {
+        match ranges.last_mut() {
+            Some(r) if d.groups[r.start].namespace == g.namespace => r.end = i + 1,
+            _ => ranges.push(i..i + 1),
+        }
+    }
+    for (i, j) in ranges
+        .into_iter()
+        .flat_map(|r| r.clone().flat_map(move |i| r.clone().map(move |j| (i, j))))
+    {
+        {
+            if i == j {
                 continue;
             }
             let (a, b) = (&d.groups[i].selector, &d.groups[j].selector);
