@@ -473,3 +473,14 @@ pub fn map<'v>(key: &str, v: &'v Value, example: &str, diags: &mut Diagnostics) 
         }
     }
 }
+
+/// A block given with nothing in it (`quota = {}`).
+pub fn empty_block_check(key: &str, map: &Map, diags: &mut Diagnostics) {
+    if map.entries.is_empty() {
+        diags.push(
+            Diagnostic::error(Code::MissingProperty, map.span, format!("`{key}` is empty"))
+                .label("nothing here")
+                .help(format!("give `{key}` its values or remove it")),
+        );
+    }
+}

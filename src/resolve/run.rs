@@ -3,9 +3,9 @@
 //! liveness and startup probes), read from the app's block; and the check
 //! that no `env_from` hands an app a store's credentials.
 
-use super::decls::{empty_block_check, probe_of};
 use super::names;
 use super::props::{self, Props, QuantityKind};
+use super::props::{backticked, empty_block_check};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::span::Span;
@@ -650,6 +650,131 @@ pub fn credentials_in_env_from(model: &Model, diags: &mut Diagnostics) {
                 ))
                 .note("as environment variables, without a grant, the app would hold credentials the model does not give it, and `check` would not see them"),
             );
+        }
+    }
+}
+
+fn probe_of(
+    entry: &ast::Entry,
+    props: &Props<'_>,
+    ports: &[Port],
+    diags: &mut Diagnostics,
+) -> Option<Probe> {
+    let port_ref = |v: &ast::Value, diags: &mut Diagnostics| -> Option<u16> {
+        match &v.kind {
+            ValueKind::Word(w) => match ports.iter().find(|p| &p.name == w) {
+                Some(p) => Some(p.number),
+                None => {
+                    let mut d = Diagnostic::error(
+                        Code::Undeclared,
+                        v.span,
+                        format!("the app has no port named `{}`", names::shorten(w)),
+                    )
+                    .label("not one of the app's ports");
+                    d = match crate::suggest::closest(w, ports.iter().map(|p| p.name.as_str())) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None if ports.is_empty() => d.help("declare it in `ports = { ... }`"),
+                        None => d.help(format!(
+                            "its ports: {}",
+                            backticked(&ports.iter().map(|p| &p.name).collect::<Vec<_>>())
+                        )),
+                    };
+                    diags.push(d);
+                    None
+                }
+            },
+            _ => props::port_number("port", v, diags).map(|(n, _)| n),
+        }
+    };
+    let default_port = |diags: &mut Diagnostics| -> Option<u16> {
+        match ports.first() {
+            Some(p) => Some(p.number),
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        Code::MissingProperty,
+                        entry.key.span,
+                        "this probe needs a `port`, and the app declares none",
+                    )
+                    .label("no port to probe")
+                    .help("add `port = NAME` or declare the app's `ports`"),
+                );
+                None
+            }
+        }
+    };
+    let value = entry.value.as_ref();
+    let key = entry.key.name.as_str();
+    if value.is_none() && key != "tcp" {
+        let example = if key == "http" {
+            "http = \"/healthz\""
+        } else {
+            "exec = [\"/bin/check\"]"
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::WrongType,
+                entry.key.span,
+                format!("`{key}` needs a value"),
+            )
+            .label(format!("expected `{example}`")),
+        );
+        return None;
+    }
+    if key != "http" {
+        if let Some(p) = props.get("port") {
+            diags.push(
+                Diagnostic::error(
+                    Code::ConflictingProperties,
+                    p.key.span,
+                    format!("`port` belongs to `http` probes, not `{key}`"),
+                )
+                .label("not used by this probe")
+                .help(if key == "tcp" {
+                    "write the port as `tcp = PORT`"
+                } else {
+                    "remove `port`"
+                }),
+            );
+            return None;
+        }
+    }
+    match key {
+        "http" => {
+            let path = props::string("http", value?, diags)?;
+            if !path.starts_with('/') {
+                diags.push(
+                    props::invalid("http", value?.span, "an HTTP probe path starts with `/`")
+                        .help("e.g. `http = \"/healthz\"`"),
+                );
+                return None;
+            }
+            let port = match props.get("port").and_then(|e| e.value.as_ref()) {
+                Some(v) => port_ref(v, diags)?,
+                None => default_port(diags)?,
+            };
+            Some(Probe::Http {
+                path: path.to_string(),
+                port,
+            })
+        }
+        "tcp" => {
+            let port = match value {
+                Some(v) => port_ref(v, diags)?,
+                None => default_port(diags)?,
+            };
+            Some(Probe::Tcp { port })
+        }
+        _ => {
+            let command = props::string_list("exec", value?, diags)?;
+            if command.is_empty() {
+                diags.push(
+                    props::invalid("exec", value?.span, "an exec probe needs a command")
+                        .help("e.g. `exec = [\"/bin/healthcheck\"]`"),
+                );
+                return None;
+            }
+            Some(Probe::Exec { command })
         }
     }
 }
