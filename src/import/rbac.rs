@@ -181,6 +181,21 @@ fn subjects(d: &mut Draft<'_>) -> BTreeMap<Subject, Vec<usize>> {
                 }
                 _ => continue,
             };
+            if let Subject::ServiceAccount { namespace, name } = &subject {
+                let valid_ns = super::names::label(namespace, Kind::Namespace) == *namespace;
+                let valid_name = !name.is_empty()
+                    && name.len() <= 253
+                    && name.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
+                if !valid_ns || !valid_name {
+                    reserved
+                        .entry(format!("ServiceAccount `{namespace}/{name}`"))
+                        .or_default()
+                        .push(d.origin(i));
+                    continue;
+                }
+            }
             let list = out.entry(subject).or_default();
             if !list.contains(&i) {
                 list.push(i);
@@ -189,7 +204,7 @@ fn subjects(d: &mut Draft<'_>) -> BTreeMap<Subject, Vec<usize>> {
     }
     for (who, origins) in reserved {
         d.notes.push(format!(
-            "{who} is bound by {}: Kubernetes reserves `system:` identities and the language refuses them (docs/language.md, persona)",
+            "{who} is bound by {}: the language refuses it as a persona's subject (`system:` identities are Kubernetes' own; a ServiceAccount needs a DNS-1035 namespace; docs/language.md, persona)",
             origins.join(", ")
         ));
     }
