@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod effective;
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod k8s;
 pub mod lints;
 pub mod lsp;

@@ -8,6 +8,7 @@ mod diff;
 mod explain;
 mod fmt;
 mod graph;
+mod import;
 mod init;
 mod query;
 mod review;
@@ -124,6 +125,11 @@ pub enum Command {
         after_help = "Refuses a directory that already holds a .sec file.\n\nExamples:\n  palisade init payments && palisade check payments\n  palisade init   (in the current directory)"
     )]
     Init(init::InitArgs),
+    /// A draft model from existing manifests: workloads, NetworkPolicy connections, RBAC
+    #[command(
+        after_help = "Every statement names the objects it came from; what the language cannot express is listed at the top.\n\nExamples:\n  helm template shop ./chart -n shop | palisade import - -o shop.sec\n  palisade import -n shop manifests/ -o shop.sec && palisade check shop.sec"
+    )]
+    Import(import::ImportArgs),
     /// A language server on standard input and output, for editors (docs/editors.md)
     #[command(
         after_help = "Diagnostics exactly as `palisade check` reports them, go to definition, references, hover (with effective access), document symbols and formatting.\n\nExample (Helix, ~/.config/helix/languages.toml):\n  [language-server.palisade]\n  command = \"palisade\"\n  args = [\"lsp\"]"
@@ -178,6 +184,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&cli, args),
         Command::Fmt(args) => fmt::run(&cli, args),
         Command::Init(args) => init::run(&cli, args),
+        Command::Import(args) => import::run(&cli, args),
         Command::Audit(args) => audit::run(&cli, args),
         Command::Lsp => match crate::lsp::run() {
             Ok(()) => Exit::Ok,
