@@ -60,13 +60,21 @@ pub const IMPOSTOR_SA: &str = "impostor";
 /// in its namespace with its pod label, running as ServiceAccount
 /// `impostor`. NetworkPolicies would admit it; the mesh must not.
 pub fn mesh_standins(model: &Model) -> String {
-    let pod_label = format!("{}/pod", model.platform.label_domain);
     let mut text = standins(model);
     for (ns, name) in crate::connectivity::model_pods(model)
         .iter()
         .filter_map(|p| p.split_once('/'))
     {
-        let l = Labels::from_iter([(pod_label.clone(), name.to_string())]);
+        // The labels that select the group or store: its selector, or
+        // palisade's pod label.
+        let selector = match model.pods.iter().position(|g| g.name == name) {
+            Some(i) => model.group_selector(palisade::model::PodId(i as u32)),
+            None => match model.stores.iter().position(|s| s.name == name) {
+                Some(i) => model.store_selector(palisade::model::StoreId(i as u32)),
+                None => vec![(format!("{}/pod", model.platform.label_domain), name.to_string())],
+            },
+        };
+        let l = Labels::from_iter(selector);
         let c = container("impostor", vec![port(80, "TCP")]);
         let p = pod_as(
             &format!("{IMPOSTOR}{name}"),
@@ -136,10 +144,11 @@ pub fn standins(model: &Model) -> String {
             let mut l = Labels::from_iter(model.store_selector(palisade::model::StoreId(i as u32)));
             l.insert("app.kubernetes.io/name".to_string(), store.name.clone());
             let c = container(&store.name, vec![port(store.port, "TCP")]);
+            let sa = store.binding.service_account.as_deref().unwrap_or(&store.name);
             docs.push(pod_as(
                 &store.name,
                 &model.namespace(ns).name,
-                &store.name,
+                sa,
                 labels(&l),
                 vec![c],
             ));
@@ -165,7 +174,8 @@ pub fn standins(model: &Model) -> String {
                 })
                 .collect();
             let ns = &model.namespace(group.namespace).name;
-            docs.push(pod_as(&group.name, ns, &group.name, labels(&l), containers));
+            let sa = group.service_account();
+            docs.push(pod_as(&group.name, ns, sa, labels(&l), containers));
         }
     }
 
