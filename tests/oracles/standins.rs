@@ -71,7 +71,10 @@ pub fn mesh_standins(model: &Model) -> String {
             Some(i) => model.group_selector(palisade::model::PodId(i as u32)),
             None => match model.stores.iter().position(|s| s.name == name) {
                 Some(i) => model.store_selector(palisade::model::StoreId(i as u32)),
-                None => vec![(format!("{}/pod", model.platform.label_domain), name.to_string())],
+                None => vec![(
+                    format!("{}/pod", model.platform.label_domain),
+                    name.to_string(),
+                )],
             },
         };
         let l = Labels::from_iter(selector);
@@ -144,7 +147,11 @@ pub fn standins(model: &Model) -> String {
             let mut l = Labels::from_iter(model.store_selector(palisade::model::StoreId(i as u32)));
             l.insert("app.kubernetes.io/name".to_string(), store.name.clone());
             let c = container(&store.name, vec![port(store.port, "TCP")]);
-            let sa = store.binding.service_account.as_deref().unwrap_or(&store.name);
+            let sa = store
+                .binding
+                .service_account
+                .as_deref()
+                .unwrap_or(&store.name);
             docs.push(pod_as(
                 &store.name,
                 &model.namespace(ns).name,
