@@ -76,25 +76,6 @@ const OPERATION_RULES: &[(&str, &str, &[&str])] = &[
     ("apps", "statefulsets/scale", &["get", "patch", "update"]),
 ];
 
-/// Verbs a `kube` grant may name (docs/language.md, section 4).
-const KUBE_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-    "bind",
-    "escalate",
-    "impersonate",
-    "use",
-    "approve",
-    "sign",
-    "*",
-];
-
 pub(super) fn collect(d: &mut Draft<'_>) {
     let resources = d.manifests.resources();
     let rbac = Authorizer::new(&resources);
@@ -620,7 +601,7 @@ fn rule_items(rule: &PolicyRule) -> (Vec<String>, Vec<String>) {
                     resource.push('/');
                     resource.push_str(sub);
                 }
-                let valid = KUBE_VERBS.contains(&v.as_str())
+                let valid = crate::model::KUBE_VERBS.contains(&v.as_str())
                     && !res.is_empty()
                     && !sub.is_some_and(|s| s.is_empty() || s.contains('/'))
                     && resource.chars().all(|c| {

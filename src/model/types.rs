@@ -664,6 +664,25 @@ impl Operation {
     }
 }
 
+/// The verbs a `kube` grant may name (docs/language.md, section 4).
+pub const KUBE_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "bind",
+    "escalate",
+    "impersonate",
+    "use",
+    "approve",
+    "sign",
+    "*",
+];
+
 /// One `VERB RESOURCE` of an app → kube grant.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KubeRule {

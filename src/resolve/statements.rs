@@ -401,7 +401,7 @@ pub fn access_words(m: &Model, s: Entity, t: Entity) -> Vec<String> {
         resource: ident("pods"),
     };
     out.extend(
-        (VERBS.iter())
+        (KUBE_VERBS.iter())
             .filter(|v| interpret(m, s, t, &kube(v)).is_ok())
             .map(|v| v.to_string()),
     );
@@ -620,26 +620,8 @@ fn invalid_access(m: &Model, s: Entity, t: Entity, item: &AccessItem) -> Diagnos
     ))
 }
 
-const VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-    "bind",
-    "escalate",
-    "impersonate",
-    "use",
-    "approve",
-    "sign",
-    "*",
-];
-
 fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Box<Diagnostic>> {
-    if !VERBS.contains(&verb.name.as_str()) {
+    if !KUBE_VERBS.contains(&verb.name.as_str()) {
         let mut d = Diagnostic::error(
             Code::InvalidAccess,
             verb.span,
@@ -649,9 +631,9 @@ fn kube_rule(verb: &ast::Ident, resource: &ast::Ident) -> Result<KubeRule, Box<D
             ),
         )
         .label("unknown verb");
-        d = match crate::suggest::closest(&verb.name, VERBS.iter().copied()) {
+        d = match crate::suggest::closest(&verb.name, KUBE_VERBS.iter().copied()) {
             Some(s) => d.did_you_mean(s),
-            None => d.help(format!("verbs: {}", backticked(VERBS))),
+            None => d.help(format!("verbs: {}", backticked(KUBE_VERBS))),
         };
         return err(d);
     }
