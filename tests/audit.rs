@@ -121,15 +121,38 @@ fn every_case_reports_what_its_snapshot_says() {
     }
 }
 
-/// Examples and their environments, as `build` lays them out.
+/// Examples and oracle models with their environments, as `build` lays
+/// them out.
 fn example_builds() -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for model in [
+    let mut models: Vec<String> = [
         "examples/marketing.sec",
         "examples/webshop.sec",
         "examples/platform",
-    ] {
+    ]
+    .map(String::from)
+    .to_vec();
+    // The oracle models too: shared pods, self-grants, no workloads, …
+    let mut oracle_models: Vec<String> = std::fs::read_dir(repo().join("tests/oracles/models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sec"))
+        .map(|p| {
+            format!(
+                "tests/oracles/models/{}",
+                p.file_name().unwrap().to_string_lossy()
+            )
+        })
+        .collect();
+    oracle_models.sort();
+    models.extend(oracle_models);
+    for model in &models {
         let comp = palisade::compile_path(&repo().join(model)).unwrap();
+        // Without workloads, `build`'s output has nothing to bind: the
+        // user's own workloads complete it (the brownfield test below).
+        if !comp.model.platform.workloads {
+            continue;
+        }
         if comp.model.environments.is_empty() {
             out.push((model.to_string(), None));
         }

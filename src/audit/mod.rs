@@ -169,8 +169,18 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
     network_wider(&cx, ours, &ip_grants, &mut report);
     held_wider(&cx, ours, &mut report);
     outside_wider(&cx, &outside, &mut report);
-    unenforced(&cx, checked, env, &mut report);
-    rbac_wider(&cx, checked, env, &resources, &mut report);
+    // The model's own Roles (what `build` writes for this environment) and
+    // the manifests', each indexed once.
+    let generated = crate::generate::map_env(
+        model,
+        &crate::generate::Options { workloads: true },
+        env,
+        &|r| r,
+    );
+    let our_rbac = Authorizer::new(&generated);
+    let their_rbac = Authorizer::new(&resources);
+    unenforced(&cx, (ours, &our_rbac), &their_rbac, env, &mut report);
+    rbac_wider(&cx, &our_rbac, &their_rbac, &mut report);
     for f in crate::lints::invariants(model, std::slice::from_ref(&theirs)) {
         report.invariants.push(Invariant {
             span: f.span,
@@ -453,65 +463,33 @@ fn outside_wider(cx: &Cx<'_>, outside: &[OutsideEdge], report: &mut Report) {
 }
 
 /// Declared grants the manifests' graph lacks.
-fn unenforced(cx: &Cx<'_>, checked: &Checked, env: Option<EnvId>, report: &mut Report) {
+fn unenforced(
+    cx: &Cx<'_>,
+    ours: (&EnvGraph, &Authorizer),
+    theirs: &Authorizer,
+    env: Option<EnvId>,
+    report: &mut Report,
+) {
     let model = cx.model;
-    let g = cx.theirs;
-    let mut kube: Option<Authorizer> = None;
     for grant in model
         .grants
         .iter()
         .filter(|gr| model.grant_applies(gr, env))
     {
-        let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
-        let missing = match &grant.access {
-            Access::Port {
-                number, protocol, ..
-            } => {
-                let proto = network::Protocol::from(*protocol);
-                !g.edge(from, to, Class::Net)
-                    .is_some_and(|e| direct_ports(g, e).contains(proto, *number))
-            }
-            Access::Data(_) => match grant.subject {
-                // An app's data grant is also its connection to the store.
-                Entity::App(_) => {
-                    let port = match grant.target {
-                        Entity::Store(s) => model.stores[s.index()].port,
-                        _ => continue,
-                    };
-                    !g.edge(from, to, Class::Net)
-                        .is_some_and(|e| direct_ports(g, e).contains(Protocol::Tcp, port))
-                }
-                // Credentials Secrets are the user's own: not compared.
-                _ => continue,
-            },
-            Access::Op(op) => g.edge(from, to, Class::Op(*op)).is_none(),
-            Access::Kube(rule) => {
-                let Entity::App(app) = grant.subject else {
-                    continue;
-                };
-                let pod = model.pod_of(app);
-                let ns = &model.namespaces[pod.namespace.index()].name;
-                let authorizer = kube.get_or_insert_with(|| {
-                    let resources: Vec<Resource> = cx
-                        .manifests
-                        .objects
-                        .iter()
-                        .map(|o| o.resource.clone())
-                        .collect();
-                    Authorizer::new(&resources)
-                });
-                let user = UserInfo::service_account(ns, pod.service_account());
-                let mut attrs = Attributes::resource(&rule.verb, &rule.group, &rule.resource, ns);
-                if let Some(sub) = &rule.subresource {
-                    attrs = attrs.with_subresource(sub.clone());
-                }
-                !authorizer.authorize(&user, &attrs).is_allowed()
-            }
+        // Unenforced: what the model's own objects give and the manifests'
+        // do not. A grant Kubernetes cannot enforce on its own (pod-mates
+        // talk over localhost; a replica to itself) is `check`'s finding,
+        // not a difference between the two.
+        let (Some(wanted), Some(got)) = (
+            held(model, ours.0, ours.1, grant),
+            held(model, cx.theirs, theirs, grant),
+        ) else {
+            continue;
         };
+        let missing = wanted && !got;
         if !missing {
             continue;
         }
-        let _ = checked;
         report.unenforced.push(Item {
             layer: match grant.access {
                 Access::Op(_) | Access::Kube(_) => Layer::Rbac,
@@ -535,9 +513,69 @@ fn unenforced(cx: &Cx<'_>, checked: &Checked, env: Option<EnvId>, report: &mut R
             },
             causes: Vec::new(),
             declared: Some(grant.span),
-            note: unbound_note(cx, grant.subject, grant.target),
+            note: unbound_note(cx, grant.subject, grant.target)
+                .or_else(|| named_only(model, theirs, grant)),
         });
     }
+}
+
+/// For a `kube` grant the manifests allow only on objects they name
+/// (`resourceNames`): a note that says so.
+fn named_only(model: &Model, rbac: &Authorizer, grant: &crate::model::Grant) -> Option<String> {
+    let (Entity::App(app), Access::Kube(rule)) = (grant.subject, &grant.access) else {
+        return None;
+    };
+    let pod = model.pod_of(app);
+    let ns = &model.namespaces[pod.namespace.index()].name;
+    let user = UserInfo::service_account(ns, pod.service_account());
+    let mut attrs = Attributes::resource(&rule.verb, &rule.group, &rule.resource, ns);
+    if let Some(sub) = &rule.subresource {
+        attrs = attrs.with_subresource(sub.clone());
+    }
+    (!rbac.allowed_names(&user, &attrs).is_empty()).then(|| {
+        "the manifests allow it only on objects they name (`resourceNames`); the model grants it on every object of the kind".to_string()
+    })
+}
+
+/// Whether `graph` (and `rbac`, for `kube` grants) gives what `grant`
+/// declares; `None` for what the audit does not compare (who may read a
+/// store's credentials Secret: the user's own Secrets).
+fn held(
+    model: &Model,
+    graph: &EnvGraph,
+    rbac: &Authorizer,
+    grant: &crate::model::Grant,
+) -> Option<bool> {
+    let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
+    let net = |proto: Protocol, port: u16| {
+        graph
+            .edge(from, to, Class::Net)
+            .is_some_and(|e| direct_ports(graph, e).contains(proto, port))
+    };
+    Some(match &grant.access {
+        Access::Port {
+            number, protocol, ..
+        } => net(network::Protocol::from(*protocol), *number),
+        // An app's data grant is also its connection to the store.
+        Access::Data(_) => match (grant.subject, grant.target) {
+            (Entity::App(_), Entity::Store(s)) => net(Protocol::Tcp, model.stores[s.index()].port),
+            _ => return None,
+        },
+        Access::Op(op) => graph.edge(from, to, Class::Op(*op)).is_some(),
+        Access::Kube(rule) => {
+            let Entity::App(app) = grant.subject else {
+                return None;
+            };
+            let pod = model.pod_of(app);
+            let ns = &model.namespaces[pod.namespace.index()].name;
+            let user = UserInfo::service_account(ns, pod.service_account());
+            let mut attrs = Attributes::resource(&rule.verb, &rule.group, &rule.resource, ns);
+            if let Some(sub) = &rule.subresource {
+                attrs = attrs.with_subresource(sub.clone());
+            }
+            rbac.authorize(&user, &attrs).is_allowed()
+        }
+    })
 }
 
 /// Why a declared grant cannot hold: one end has no workload.
@@ -558,23 +596,8 @@ fn unbound_note(cx: &Cx<'_>, a: Entity, b: Entity) -> Option<String> {
 
 /// RBAC rules the manifests give personas and apps' ServiceAccounts beyond
 /// what the model's own Roles allow.
-fn rbac_wider(
-    cx: &Cx<'_>,
-    checked: &Checked,
-    env: Option<EnvId>,
-    resources: &[Resource],
-    report: &mut Report,
-) {
+fn rbac_wider(cx: &Cx<'_>, ours: &Authorizer, theirs: &Authorizer, report: &mut Report) {
     let model = cx.model;
-    let _ = checked;
-    let theirs = Authorizer::new(resources);
-    let generated = crate::generate::map_env(
-        model,
-        &crate::generate::Options { workloads: true },
-        env,
-        &|r| r,
-    );
-    let ours = Authorizer::new(&generated);
     // (party name, user, namespaces to look in)
     let mut parties: Vec<(String, UserInfo)> = Vec::new();
     for p in model.personas.iter().filter(|p| !p.external) {
