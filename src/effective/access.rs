@@ -654,7 +654,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
     }
     // Every layer must allow a connection: the mesh's AuthorizationPolicies
     // (effective/mesh.rs) and Calico's guardrails (effective/calico.rs) too.
-    super::mesh::restrict(model, objects, &mut net);
+    super::mesh::restrict(model, objects, placement, &mut net);
     for (&group, &id) in &group_pod {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
             ip.push(IpEdge {
@@ -664,7 +664,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
             });
         }
     }
-    super::calico::restrict(model, objects, &mut net, &mut ip);
+    super::calico::restrict(model, objects, placement, &mut net, &mut ip);
     ip.sort_by_key(|e| e.from);
     out.net = Arc::new(net);
     out.ip = Arc::new(ip);

@@ -14,7 +14,7 @@
 //! What Calico allows before the NetworkPolicies (an `Allow` ordered before
 //! 1000 that a NetworkPolicy would deny) is not added.
 
-use super::access::{IpEdge, NetEdge, Node};
+use super::access::{IpEdge, NetEdge, Node, Placement};
 use super::network::{IpSet, PortRanges, PortSet, Protocol};
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
@@ -237,7 +237,13 @@ fn denied(
 
 /// The hook of `access::network`: narrow each connection to what the
 /// guardrails leave open (nothing to do without any).
-pub fn restrict(model: &Model, objects: &[Resource], net: &mut Vec<NetEdge>, ip: &mut Vec<IpEdge>) {
+pub fn restrict(
+    model: &Model,
+    objects: &[Resource],
+    placement: &Placement,
+    net: &mut Vec<NetEdge>,
+    ip: &mut Vec<IpEdge>,
+) {
     let policies = ordered(objects);
     if policies.is_empty() {
         return;
@@ -253,7 +259,7 @@ pub fn restrict(model: &Model, objects: &[Resource], net: &mut Vec<NetEdge>, ip:
         cache
             .entry(n)
             .or_insert_with(|| {
-                let (ns, labels, _) = super::mesh::node_identity(model, objects, n)?;
+                let (ns, labels, _) = super::mesh::node_identity(model, objects, placement, n)?;
                 let mut nl = ns_labels.get(&ns).cloned().unwrap_or_default();
                 nl.insert("kubernetes.io/metadata.name".into(), ns.clone());
                 nl.insert("projectcalico.org/name".into(), ns.clone());

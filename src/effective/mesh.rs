@@ -284,7 +284,7 @@ fn source_matches(s: &Source, src: &Workload<'_>, principal: &str) -> Match {
 
 // ---- The hook of `access::network`: the model's nodes as workloads.
 
-use super::access::{NetEdge, Node};
+use super::access::{NetEdge, Node, Placement};
 use crate::model::{Model, StoreLocation};
 
 /// Labels and ServiceAccount of a node: a pod group's from its workload
@@ -295,30 +295,46 @@ use crate::model::{Model, StoreLocation};
 pub(crate) fn node_identity(
     model: &Model,
     objects: &[Resource],
+    placement: &Placement,
     node: Node,
 ) -> Option<(String, Labels, String)> {
+    // The pod template of the workload `(ns, name)` (a bare Pod's own).
+    let template = |ns: &str, name: &str| {
+        objects.iter().find_map(|r| {
+            let (meta, t) = match r {
+                Resource::Deployment(d)
+                | Resource::StatefulSet(d)
+                | Resource::DaemonSet(d)
+                | Resource::ReplicaSet(d) => (
+                    &d.metadata,
+                    (&d.spec.template.metadata, &d.spec.template.spec),
+                ),
+                Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
+                _ => return None,
+            };
+            (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
+        })
+    };
+    let identity = |ns: &str, (meta, spec): (&crate::k8s::ObjectMeta, &crate::k8s::PodSpec)| {
+        (
+            ns.to_string(),
+            meta.labels.clone(),
+            (spec.service_account_name.clone()).unwrap_or_else(|| "default".into()),
+        )
+    };
     match node {
         Node::Group(id) => {
             let g = &model.pods[id.index()];
             let ns = &model.namespaces[g.namespace.index()].name;
-            let template = objects.iter().find_map(|r| match r {
-                Resource::Deployment(d)
-                | Resource::StatefulSet(d)
-                | Resource::DaemonSet(d)
-                | Resource::ReplicaSet(d)
-                    if d.metadata.name == g.workload().name
-                        && d.metadata.namespace.as_deref() == Some(ns.as_str()) =>
-                {
-                    Some(&d.spec.template)
-                }
-                _ => None,
-            });
-            Some(match template {
-                Some(t) => (
-                    ns.clone(),
-                    t.metadata.labels.clone(),
-                    (t.spec.service_account_name.clone()).unwrap_or_else(|| "default".into()),
-                ),
+            // Where the group runs: its placed workload (its own by name,
+            // or the one an audit bound it to).
+            let placed = placement.groups.get(id.index()).and_then(Option::as_ref);
+            let template = match placed {
+                Some((ns, name)) => template(ns, name),
+                None => template(ns, &g.workload().name),
+            };
+            Some(match template.map(|t| identity(ns, t)) {
+                Some(found) => found,
                 None => (
                     ns.clone(),
                     Labels::from_iter(model.group_selector(id)),
@@ -331,6 +347,10 @@ pub(crate) fn node_identity(
             let StoreLocation::InCluster(ns) = s.location else {
                 return None;
             };
+            let placed = placement.stores.get(id.index()).and_then(Option::as_ref);
+            if let Some(t) = placed.and_then(|(ns, name)| template(ns, name)) {
+                return Some(identity(&model.namespaces[ns.index()].name, t));
+            }
             Some((
                 model.namespaces[ns.index()].name.clone(),
                 Labels::from_iter(model.store_selector(id)),
@@ -358,7 +378,12 @@ pub(crate) fn node_identity(
 /// Narrow each connection the NetworkPolicies allow to what the
 /// AuthorizationPolicies of `objects` admit too (nothing to do without
 /// any); connections left with no port are dropped.
-pub fn restrict(model: &Model, objects: &[Resource], net: &mut Vec<NetEdge>) {
+pub fn restrict(
+    model: &Model,
+    objects: &[Resource],
+    placement: &Placement,
+    net: &mut Vec<NetEdge>,
+) {
     let trust_domain =
         (model.platform.mesh.as_ref()).map_or("cluster.local", |m| m.trust_domain.as_str());
     let Some(mesh) = Mesh::from_resources(objects, trust_domain) else {
@@ -368,7 +393,7 @@ pub fn restrict(model: &Model, objects: &[Resource], net: &mut Vec<NetEdge>) {
         std::collections::BTreeMap::new();
     let mut id = |n: Node| {
         ids.entry(n)
-            .or_insert_with(|| node_identity(model, objects, n))
+            .or_insert_with(|| node_identity(model, objects, placement, n))
             .clone()
     };
     net.retain_mut(|e| {
