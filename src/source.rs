@@ -272,20 +272,9 @@ pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
                             .map_err(|e| LoadError::Io(path.to_path_buf(), e))?,
                     ),
                 };
-                let target = match std::fs::canonicalize(&p) {
-                    Ok(target) => target,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Err(LoadError::NotFound(p))
-                    }
-                    Err(e) => return Err(LoadError::Io(p, e)),
-                };
-                if !target.starts_with(root.as_path()) {
-                    return Err(LoadError::LinkOutside { link: p, target });
+                if let Some(target) = link_inside(&p, root)? {
+                    paths.push((p, target));
                 }
-                if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
-                    continue;
-                }
-                paths.push((p, target));
             } else {
                 paths.push((p.clone(), p));
             }
@@ -298,6 +287,36 @@ pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
         paths.push((path.to_path_buf(), path.to_path_buf()));
     }
     let mut map = SourceMap::new();
+    read_all(paths, &mut map)?;
+    Ok(map)
+}
+
+/// Where a symbolic link in a directory whose real path is `root` leads:
+/// a file inside it (`Some`), a directory inside it (`None`: skipped), or
+/// an error for a link that dangles or leaves the directory.
+fn link_inside(link: &Path, root: &Path) -> Result<Option<PathBuf>, LoadError> {
+    let target = match std::fs::canonicalize(link) {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LoadError::NotFound(link.to_path_buf()))
+        }
+        Err(e) => return Err(LoadError::Io(link.to_path_buf(), e)),
+    };
+    if !target.starts_with(root) {
+        return Err(LoadError::LinkOutside {
+            link: link.to_path_buf(),
+            target,
+        });
+    }
+    if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+        return Ok(None);
+    }
+    Ok(Some(target))
+}
+
+/// Reads `(shown, open)` paths into `map`: regular files of UTF-8 text,
+/// [`MAX_MODEL_BYTES`] at most together.
+fn read_all(paths: Vec<(PathBuf, PathBuf)>, map: &mut SourceMap) -> Result<(), LoadError> {
     let mut left = MAX_MODEL_BYTES;
     for (shown, open) in paths {
         let bytes = read_regular(&shown, &open, left)?;
@@ -308,7 +327,7 @@ pub fn load(path: &Path) -> Result<SourceMap, LoadError> {
         })?;
         map.add(SourceFile::new(display_name(&shown), shown, text));
     }
-    Ok(map)
+    Ok(())
 }
 
 /// The extensions of manifest files in a directory given to `audit` or
@@ -363,20 +382,9 @@ pub fn load_manifests(paths: &[PathBuf], map: &mut SourceMap) -> Result<(), Load
                     continue;
                 }
                 if kind.is_symlink() {
-                    let target = match std::fs::canonicalize(&p) {
-                        Ok(target) => target,
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                            return Err(LoadError::NotFound(p))
-                        }
-                        Err(e) => return Err(LoadError::Io(p, e)),
-                    };
-                    if !target.starts_with(&root) {
-                        return Err(LoadError::LinkOutside { link: p, target });
+                    if let Some(target) = link_inside(&p, &root)? {
+                        files.push((p, target));
                     }
-                    if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
-                        continue;
-                    }
-                    files.push((p, target));
                 } else {
                     files.push((p.clone(), p));
                 }
@@ -388,17 +396,7 @@ pub fn load_manifests(paths: &[PathBuf], map: &mut SourceMap) -> Result<(), Load
             return Err(LoadError::NoManifests(path.clone()));
         }
     }
-    let mut left = MAX_MODEL_BYTES;
-    for (shown, open) in files {
-        let bytes = read_regular(&shown, &open, left)?;
-        left -= bytes.len() as u64;
-        let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-            path: shown.clone(),
-            valid_up_to: e.utf8_error().valid_up_to(),
-        })?;
-        map.add(SourceFile::new(display_name(&shown), shown, text));
-    }
-    Ok(())
+    read_all(files, map)
 }
 
 /// Reads a regular file, at most `limit` bytes. It is opened without
