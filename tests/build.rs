@@ -1,5 +1,5 @@
-//! `palisade build`: make-style behaviour of the deploy tree (KUBERNETES.md,
-//! CLI.md). Every test works on a temp copy of a model and a temp OUT.
+//! `palisade build`: make-style behaviour of the deploy tree (docs/kubernetes.md,
+//! README.md). Every test works on a temp copy of a model and a temp OUT.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! The checker on the examples: findings a careful reviewer lists by hand.
 //!
 //! The marketing list was written before the checker existed, from reading
-//! examples/marketing.sec against CHECKS.md; the checker must produce
+//! examples/marketing.sec against docs/checks.md; the checker must produce
 //! exactly it — nothing more, nothing less.
 
 use std::collections::BTreeSet;

@@ -17,7 +17,7 @@
 //!   [`NCA_EVERY_MUTANT`], a sample of at most [`NCA_SAMPLE`] of the others;
 //! - **RBAC**: the generated Roles, flattened into (namespace, role,
 //!   apiGroup, resource, resourceName, verb), lose exactly the rules of
-//!   KUBERNETES.md's table that the statement's grants and no remaining grant
+//!   docs/kubernetes.md's table that the statement's grants and no remaining grant
 //!   produce, and gain none; RoleBindings likewise;
 //! - **other files**: nothing else changes but NetworkPolicies, Service
 //!   ports, Deployments' credential volumes, Roles, RoleBindings and the
@@ -582,7 +582,7 @@ impl<'a> ExampleRun<'a> {
             if let Some(d) = base.rbac.diff(&base.generated) {
                 self.fail(
                     &title,
-                    "RBAC (generated Roles/RoleBindings vs KUBERNETES.md's table)",
+                    "RBAC (generated Roles/RoleBindings vs docs/kubernetes.md's table)",
                     d,
                 );
             }
@@ -1153,7 +1153,7 @@ fn run_nca(o: &tools::Oracles, jobs: &[NcaJob]) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------
-// RBAC: KUBERNETES.md's table, and the generated Roles.
+// RBAC: docs/kubernetes.md's table, and the generated Roles.
 
 /// (namespace, role, apiGroup, resource, resourceName or "", verb)
 type RuleT = (String, String, String, String, String, String);
@@ -1166,7 +1166,7 @@ struct Rbac {
     bindings: BTreeSet<BindingT>,
 }
 
-/// KUBERNETES.md, "Persona operations → RBAC rules": (apiGroup, resource,
+/// docs/kubernetes.md, "Persona operations → RBAC rules": (apiGroup, resource,
 /// pinned to the Deployment by resourceNames, verbs).
 fn operation_rules(
     op: Operation,
@@ -1205,7 +1205,7 @@ fn operation_rules(
 }
 
 impl Rbac {
-    /// The Roles and RoleBindings KUBERNETES.md says `model`'s grants make in `env`:
+    /// The Roles and RoleBindings docs/kubernetes.md says `model`'s grants make in `env`:
     /// - persona op on an app → the table's rules, in `Role persona-<persona>`
     ///   of the app's namespace, `resourceNames` = its pod group's Deployment;
     /// - persona data access to a store → `secrets` get `<store>-<level>` in
@@ -1564,7 +1564,7 @@ fn read_yaml(path: &Path) -> Value {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
 }
 
-/// A Deployment without the volumes the grants decide (KUBERNETES.md: a
+/// A Deployment without the volumes the grants decide (docs/kubernetes.md: a
 /// store's credentials `secret`, and the `projected` API token of an app
 /// with `kube` grants) and without their mounts.
 fn without_grant_volumes(mut doc: Value) -> Value {
