@@ -243,7 +243,38 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
         stores: out.stores.iter().map(|o| o.map(name_of)).collect(),
         outside: true,
     };
-    // Workloads the model does not mention.
+    // Workloads the model does not mention, and among them those whose
+    // pods carry a party's selector: its NetworkPolicies select them too.
+    let mut wearing: HashMap<usize, String> = HashMap::new();
+    let parties = (model.pods.iter().enumerate())
+        .filter(|(_, g)| !g.apps.is_empty())
+        .map(|(i, g)| {
+            let sel = model.group_selector(crate::model::PodId(i as u32));
+            (g.namespace, g.name.as_str(), sel)
+        })
+        .chain(
+            (model.stores.iter().enumerate()).filter_map(|(i, s)| match s.location {
+                StoreLocation::InCluster(ns) => Some((
+                    ns,
+                    s.name.as_str(),
+                    model.store_selector(crate::model::StoreId(i as u32)),
+                )),
+                StoreLocation::Outside(_) => None,
+            }),
+        );
+    for (ns, name, selector) in parties {
+        let ns = model.namespaces[ns.index()].name.as_str();
+        let rarest = (selector.iter())
+            .map(|(k, v)| by_label.get(&(ns, k.as_str(), v.as_str())))
+            .min_by_key(|list| list.map_or(0, Vec::len));
+        for &i in rarest.flatten().into_iter().flatten() {
+            let labels = pod_labels(&m.objects[i].resource).expect("a workload");
+            let all = (selector.iter()).all(|(k, v)| labels.get(k).is_some_and(|x| x == v));
+            if all && !used.contains(&i) {
+                wearing.entry(i).or_insert_with(|| name.to_string());
+            }
+        }
+    }
     let mut all: Vec<usize> = workloads.values().flatten().copied().collect();
     all.sort_unstable();
     for i in all {
@@ -251,6 +282,7 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
             out.unmodelled.push(Unmodelled {
                 what: m.objects[i].workload_id(),
                 object: i,
+                shares: wearing.get(&i).cloned(),
             });
         }
     }
@@ -320,6 +352,7 @@ fn unmodelled_subjects(
             out.push(Unmodelled {
                 what: format!("{} {}", key.0, key.1),
                 object: i,
+                shares: None,
             });
         }
     }

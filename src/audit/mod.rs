@@ -103,6 +103,9 @@ pub struct Unmodelled {
     /// `ServiceAccount ns/name` for a subject.
     pub what: String,
     pub object: usize,
+    /// A workload whose pods carry a bound party's selector: the party's
+    /// policies apply to it too.
+    pub shares: Option<String>,
 }
 
 /// What `palisade audit` found.

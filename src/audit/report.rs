@@ -137,19 +137,23 @@ pub fn diagnostics(model: &Model, m: &Manifests, r: &Report) -> Vec<Diagnostic> 
         );
     }
     for u in &r.unmodelled {
-        out.push(
-            Diagnostic::warning(
-                Code::AuditUnmodelled,
-                m.objects[u.object].span,
-                format!("{} is not in the model", u.what),
-            )
-            .label(if u.what.contains(' ') {
-                "a subject of this binding"
-            } else {
-                "this workload"
-            })
-            .help("model it (`palisade import` drafts it), or remove it"),
-        );
+        let mut d = Diagnostic::warning(
+            Code::AuditUnmodelled,
+            m.objects[u.object].span,
+            format!("{} is not in the model", u.what),
+        )
+        .label(if u.what.contains(' ') {
+            "a subject of this binding"
+        } else {
+            "this workload"
+        })
+        .help("model it (`palisade import` drafts it), or remove it");
+        if let Some(party) = &u.shares {
+            d = d.note(format!(
+                "its pods carry the labels that select `{party}`: `{party}`'s NetworkPolicies select them too, and its access is theirs (give `{party}` a `selector` only its pods have)"
+            ));
+        }
+        out.push(d);
     }
     out
 }
@@ -227,6 +231,9 @@ pub fn json(
             let key = if u.what.contains(' ') { "subject" } else { "workload" };
             let mut v = location(sources, m.objects[u.object].span);
             v[key] = json!(u.what);
+            if let Some(party) = &u.shares {
+                v["shares_selector_of"] = json!(party);
+            }
             v
         }).collect::<Vec<_>>(),
         "wider": items(&r.wider),
