@@ -14,8 +14,8 @@
 //! What Calico allows before the NetworkPolicies (an `Allow` ordered before
 //! 1000 that a NetworkPolicy would deny) is not added.
 
-use super::access::{IpEdge, NetEdge, Node, Placement};
 use super::network::{IpSet, PortRanges, PortSet, Protocol};
+use super::parties::{IpEdge, NetEdge, Node, Placement};
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
 use std::collections::BTreeMap;

@@ -284,7 +284,7 @@ fn source_matches(s: &Source, src: &Workload<'_>, principal: &str) -> Match {
 
 // ---- The hook of `access::network`: the model's nodes as workloads.
 
-use super::access::{NetEdge, Node, Placement};
+use super::parties::{NetEdge, Node, Placement};
 use crate::model::{Model, StoreLocation};
 
 /// Labels and ServiceAccount of a node: a pod group's from its workload

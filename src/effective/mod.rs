@@ -12,4 +12,5 @@ pub mod access;
 pub mod calico;
 pub mod mesh;
 pub mod network;
+pub mod parties;
 pub mod rbac;
