@@ -286,21 +286,15 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
             });
         }
     }
-    unmodelled_subjects(model, m, &out, &mut Vec::new())
-        .into_iter()
-        .for_each(|u| out.unmodelled.push(u));
+    let subjects = unmodelled_subjects(model, m, &out);
+    out.unmodelled.extend(subjects);
     out
 }
 
 /// RBAC subjects of the manifests' bindings that are no persona and no
 /// bound group's ServiceAccount. Kubernetes' own (`system:` names, the
 /// control plane's namespaces) are not the model's business.
-fn unmodelled_subjects(
-    model: &Model,
-    m: &Manifests,
-    b: &Bindings,
-    _scratch: &mut Vec<()>,
-) -> Vec<Unmodelled> {
+fn unmodelled_subjects(model: &Model, m: &Manifests, b: &Bindings) -> Vec<Unmodelled> {
     let mut known: BTreeSet<(String, String)> = BTreeSet::new();
     for p in &model.personas {
         for s in &p.subjects {
