@@ -29,6 +29,10 @@ README), the way the API server validates a custom resource on create with
     kind and none for a Cluster one, label keys and values and annotation keys
     in their formats.
 
+With --calico-names, also Calico's own rule on GlobalNetworkPolicy names (at
+most one dot), which calicoctl and the aggregated Calico API server apply and
+the CRD does not; palisade's names break it today (docs/oracles.md).
+
 An object whose API group is a vendored CRD's (or of the same family:
 *.istio.io, *projectcalico.org) but whose apiVersion and kind no vendored CRD
 serves is an error. Objects of other groups (built-in kinds: kubernetes-validate
@@ -55,6 +59,10 @@ LABEL = r'[a-z0-9]([-a-z0-9]*[a-z0-9])?'
 DNS1123_LABEL = re.compile(f'^{LABEL}$')
 DNS1123_SUBDOMAIN = re.compile(f'^{LABEL}(\\.{LABEL})*$')
 QUALIFIED = re.compile(r'^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$')
+# Calico's own validator (libcalico-go lib/validator/v3/validator.go, 3.32.1:
+# globalNetworkPolicyNameRegex), which its client library runs on every write
+# (calicoctl, the aggregated Calico API server) and the CRD does not express.
+CALICO_GNP_NAME = re.compile(f'^({LABEL}\\.)?{LABEL}$')
 FAMILIES = (re.compile(r'(^|\.)istio\.io$'), re.compile(r'(^|\.)projectcalico\.org$'))
 
 # CEL functions (and operators) of the language's standard definitions that
@@ -331,6 +339,8 @@ def main():
     ap.add_argument('paths', nargs='+')
     ap.add_argument('--crds', default=DEFAULT_CRDS, help='directory of CRDs (default: tests/oracles/crds)')
     ap.add_argument('--kubernetes', default='1.34', help="the ObjectMeta schema's Kubernetes version")
+    ap.add_argument('--calico-names', action='store_true',
+                    help="also Calico's own rule on GlobalNetworkPolicy names (calicoctl, Calico's API server)")
     a = ap.parse_args()
     crds = load_crds(a.crds)
     groups = {g for g, _ in crds}
@@ -374,6 +384,10 @@ def main():
         apply_defaults(schema, obj)
         problems = []
         check_metadata(doc.get('metadata'), crd, meta, problems)
+        if a.calico_names and crd.kind == 'GlobalNetworkPolicy' \
+                and not CALICO_GNP_NAME.match(str(md.get('name', ''))):
+            problems.append((['metadata', 'name'], "Calico's validator admits at most one dot "
+                             '(libcalico-go globalNetworkPolicyNameRegex)'))
         for e in validators[key].iter_errors(obj):
             problems.extend(explain(e))
         walk(schema, obj, [], problems)
