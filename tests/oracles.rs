@@ -14,6 +14,11 @@
 //! - **checkov**: no failed check, for models whose images are all
 //!   digest-pinned and whose apps all declare `health`.
 //!
+//! With the mesh and guardrail layers on, NCA judges each layer
+//! (`layers_each_enforce_the_model`) and every Istio and Calico object must
+//! pass the upstream CRD of its kind (`layer_objects_pass_their_crds`,
+//! tests/oracles/crds).
+//!
 //! The harness checks itself first on a hand-written tree
 //! (`tests/oracles/fixtures-tiny/`, the expected output of
 //! `tests/oracles/models/tiny.sec`) and on broken copies of it. The oracles
@@ -209,7 +214,7 @@ fn objects(tree: &Path) -> Vec<PathBuf> {
 
 /// Whether a generated file holds an object of the mesh or guardrail
 /// layers (Istio, Calico): kinds with CRDs, which kubernetes-validate has
-/// no schema for.
+/// no schema for (tests/oracles/bin/crd_validate.py judges them).
 fn layer_kind(file: &Path) -> bool {
     let name = file
         .file_name()
@@ -265,9 +270,8 @@ fn judge(
         fail("layout", e);
     }
     // The mesh's and guardrails' kinds have CRDs, which kubernetes-validate
-    // has no schemas for: network-config-analyzer's parsers, which reject
-    // unknown fields and malformed values, judge them (the network check
-    // below, and `layers_each_enforce_the_model`).
+    // has no schemas for: their upstream CRDs judge them
+    // (`layer_objects_pass_their_crds`, for every model with both layers on).
     let all = objects(tree);
     let files: Vec<PathBuf> = all.iter().filter(|f| !layer_kind(f)).cloned().collect();
     if let Err(e) = o.validate(&files, &versions(model)) {
@@ -1067,4 +1071,212 @@ fn the_istio_run_rejects_a_widened_identity() {
         "NCA does not show {want}:\n{}",
         render(&rows)
     );
+}
+
+// The mesh's and guardrails' kinds against their CRDs (tests/oracles/crds).
+
+/// The Kubernetes version whose ObjectMeta schema judges the metadata of
+/// the layers' objects (it has not changed across `VERSIONS`).
+const CRD_METADATA_VERSION: &str = "1.34";
+
+/// Write the Istio and Calico objects of every environment of `model`
+/// under `to` (one subdirectory per environment); how many files.
+fn write_layer_objects(model: &Model, to: &Path) -> usize {
+    let opts = palisade::generate::Options {
+        workloads: model.platform.workloads,
+    };
+    let files = palisade::output::files(
+        palisade::generate::generate(model, &opts, None),
+        &model.files,
+    );
+    for (_, dir) in environments(model) {
+        let d = dir.as_deref();
+        write_layer(
+            &files,
+            d,
+            &to.join(d.unwrap_or("_")),
+            |b| LAYER_KINDS.contains(&kind_of(b)),
+            &[],
+        );
+    }
+    objects(to).len()
+}
+
+/// How many custom resources the CRD check's summary says it validated.
+fn crds_validated(summary: &str) -> Option<usize> {
+    let (_, rest) = summary.split_once("# crd-validate: ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// Every Istio and Calico object `build` writes, for every model of
+/// `examples/` and `tests/oracles/models/` with both layers on (as in
+/// `layers_each_enforce_the_model`), passes the upstream CRD of its kind
+/// (tests/oracles/crds): its structural schema, strictly (no unknown field),
+/// its CEL rules and the API server's rules on metadata. Every file is
+/// validated, and every kind the layers write is among them.
+#[test]
+fn layer_objects_pass_their_crds() {
+    let o = oracles();
+    let scratch = scratch_dir("crds");
+    let mut trees = Vec::new();
+    let mut written = 0;
+    for case in cases() {
+        let tree = scratch.path().join(case.name.replace('/', "_"));
+        written += write_layer_objects(&with_layers(&case.path), &tree);
+        if tree.exists() {
+            trees.push(tree);
+        }
+    }
+    let summary = match o.crds(&trees, CRD_METADATA_VERSION) {
+        Ok(s) => s,
+        Err(e) => {
+            let kept = scratch.keep();
+            panic!(
+                "the layers' objects do not pass their CRDs:\n{e}(trees kept in {})",
+                kept.display()
+            );
+        }
+    };
+    assert_eq!(
+        crds_validated(&summary),
+        Some(written),
+        "not every file written was validated: {written} files, {summary}"
+    );
+    for kind in [
+        "AuthorizationPolicy",
+        "PeerAuthentication",
+        "GlobalNetworkPolicy",
+    ] {
+        assert!(
+            summary.contains(&format!("{kind} ")),
+            "no {kind} was validated: {summary}"
+        );
+    }
+    note(&summary);
+}
+
+/// The CRD check can fail: copies of layers.sec's objects, each broken one
+/// way, are each rejected at the broken field, and the unbroken tree passes.
+#[test]
+fn the_crd_check_rejects_broken_layer_objects() {
+    let o = oracles();
+    let model = with_layers(&repo().join("tests/oracles/models/layers.sec"));
+    let scratch = scratch_dir("crds-broken");
+    let good = scratch.path().join("good");
+    assert!(write_layer_objects(&model, &good) > 0);
+    let summary = o
+        .crds(std::slice::from_ref(&good), CRD_METADATA_VERSION)
+        .unwrap_or_else(|e| panic!("the unbroken tree fails:\n{e}"));
+    assert!(crds_validated(&summary).is_some_and(|n| n > 0), "{summary}");
+    let ap = "_/core/authorizationpolicy-api.yaml";
+    let pa = "_/core/peerauthentication-default.yaml";
+    let gnp = "_/cluster/globalnetworkpolicy-layers.forbid.frontend.internet.egress.yaml";
+    // (what, file, text replaced, by, the problem reported)
+    let breaks: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "a misspelt action",
+            ap,
+            "action: ALLOW",
+            "action: ALOW",
+            "spec.action: 'ALOW' is not one of ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']",
+        ),
+        (
+            "an unknown field in a rule",
+            ap,
+            "  - from:",
+            "  - fromm:",
+            "spec.rules[0].fromm: unknown field",
+        ),
+        (
+            "a port as a number",
+            ap,
+            "- \"9000\"",
+            "- 9000",
+            "spec.rules[2].to[0].operation.ports[0]: 9000 is not of type 'string'",
+        ),
+        (
+            "an unknown field in metadata",
+            ap,
+            "  namespace: core",
+            "  namespace: core\n  owner: me",
+            "metadata.owner: unknown field",
+        ),
+        (
+            "a misspelt mTLS mode",
+            pa,
+            "mode: STRICT",
+            "mode: STRICTT",
+            "spec.mtls.mode: 'STRICTT' is not one of",
+        ),
+        (
+            "an apiVersion no CRD serves",
+            pa,
+            "security.istio.io/v1\n",
+            "security.istio.io/v2\n",
+            "PeerAuthentication is not served as security.istio.io/v2",
+        ),
+        (
+            "an order as a string",
+            gnp,
+            "order: 100",
+            "order: \"100\"",
+            "spec.order: '100' is not of type 'number'",
+        ),
+        (
+            "a misspelt rule action",
+            gnp,
+            "- action: Deny",
+            "- action: deny",
+            "spec.egress[0].action: 'deny' is not one of ['Allow', 'Deny', 'Log', 'Pass']",
+        ),
+        (
+            "a CEL rule broken (HTTP match on a Deny rule)",
+            gnp,
+            "  - action: Deny\n",
+            "  - action: Deny\n    http: {methods: [GET]}\n",
+            "spec.egress[0]: HTTP match is only valid on Allow rules",
+        ),
+        (
+            "a duplicate in a set",
+            gnp,
+            "  - Egress\n",
+            "  - Egress\n  - Egress\n",
+            "spec.types: ['Egress', 'Egress'] has non-unique elements",
+        ),
+        (
+            "a namespace on a cluster-scoped kind",
+            gnp,
+            "metadata:\n",
+            "metadata:\n  namespace: web\n",
+            "metadata.namespace: not allowed: GlobalNetworkPolicy is cluster-scoped",
+        ),
+    ];
+    let mut trees = Vec::new();
+    for (i, (what, file, from, to, _)) in breaks.iter().enumerate() {
+        let tree = scratch.path().join(format!("broken-{i:02}"));
+        tools::copy_tree(&good, &tree);
+        let path = tree.join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{what}: cannot read {}: {e}", path.display()));
+        assert!(
+            text.contains(from),
+            "{what}: {} has no {from:?}:\n{text}",
+            path.display()
+        );
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        trees.push(tree);
+    }
+    let report = match o.crds(&trees, CRD_METADATA_VERSION) {
+        Ok(s) => panic!("the CRD check passes broken objects: {s}"),
+        Err(e) => e,
+    };
+    let mut missed = String::new();
+    for ((what, file, _, _, want), tree) in breaks.iter().zip(&trees) {
+        let path = tree.join(file).display().to_string();
+        let lines: Vec<&str> = report.lines().filter(|l| l.starts_with(&path)).collect();
+        if !lines.iter().any(|l| l.contains(want)) {
+            missed += &format!("{what}: want {want:?} for {path}, got {lines:#?}\n");
+        }
+    }
+    assert!(missed.is_empty(), "{missed}\nthe whole report:\n{report}");
 }

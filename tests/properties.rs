@@ -761,3 +761,83 @@ fn network_config_analyzer_proves_the_mesh_on_random_models() {
         jobs.len()
     );
 }
+
+/// The layers' objects of random models pass the upstream CRDs of their
+/// kinds (tests/oracles/crds; tests/oracles.rs does the same for every
+/// example): with `mesh = istio` and `guardrails = calico` on, every
+/// AuthorizationPolicy and PeerAuthentication `build` writes for
+/// `PALISADE_NCA_MODELS` (default 20) random models is valid, strictly,
+/// CEL rules included. (Random models have no `forbid`, so no
+/// GlobalNetworkPolicy: the examples cover those.)
+#[test]
+fn the_layer_objects_of_random_models_pass_their_crds() {
+    use palisade::model::{Guardrails, Mesh, MeshKind};
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let oracles = tools::oracles();
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let scratch = tempfile::Builder::new()
+        .prefix("crds-random-")
+        .tempdir_in(tools::target_dir().join("tmp"))
+        .or_else(|_| tempfile::tempdir())
+        .expect("scratch dir");
+    let models = std::env::var("PALISADE_NCA_MODELS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(NCA_MODELS);
+    let mut written = 0;
+    for i in 0..models {
+        let text = random_model::spec()
+            .new_tree(&mut runner)
+            .expect("a model")
+            .current()
+            .render();
+        let mut model = compile(&text).model;
+        model.platform.mesh = Some(Mesh {
+            kind: MeshKind::Istio,
+            trust_domain: "cluster.local".into(),
+        });
+        model.platform.guardrails = Some(Guardrails::Calico);
+        if let Some(ing) = &mut model.platform.ingress {
+            ing.service_account.get_or_insert_with(|| "ingress".into());
+        }
+        let dir = scratch.path().join(format!("model-{i:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("random.sec"), &text).unwrap();
+        let opts = palisade::generate::Options { workloads: true };
+        for (path, bytes) in output::build(&model, &opts, None, &["random.sec".to_owned()]) {
+            let base = path.rsplit('/').next().unwrap_or(&path);
+            if [
+                "authorizationpolicy-",
+                "peerauthentication-",
+                "globalnetworkpolicy-",
+            ]
+            .iter()
+            .any(|k| base.starts_with(k))
+            {
+                let file = dir.join("out").join(&path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, bytes).unwrap();
+                written += 1;
+            }
+        }
+    }
+    let summary = match oracles.crds(&[scratch.path().to_path_buf()], "1.34") {
+        Ok(s) => s,
+        Err(e) => {
+            let kept = scratch.keep();
+            panic!(
+                "the layers' objects of random models fail their CRDs:\n{e}\n(models and trees kept in {})",
+                kept.display()
+            );
+        }
+    };
+    assert!(
+        summary.contains(&format!(": {written} custom resources")),
+        "not every one of the {written} files was validated: {summary}"
+    );
+    eprintln!("{models} random models: {summary}");
+}

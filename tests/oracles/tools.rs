@@ -129,6 +129,27 @@ impl Oracles {
         }
     }
 
+    /// The CRD check (tests/oracles/bin/crd_validate.py): every Istio and
+    /// Calico object under `paths` against the vendored upstream CRD of its
+    /// kind (tests/oracles/crds), strictly, CEL rules included; other kinds
+    /// are skipped. `Ok`: its summary line; `Err`: every problem, or that
+    /// no such object was found (a check of nothing proves nothing).
+    pub fn crds(&self, paths: &[PathBuf], kubernetes: &str) -> Result<String, String> {
+        if paths.is_empty() {
+            return Err("no files for the CRD check".into());
+        }
+        let out = run(self
+            .python()
+            .arg(bin("crd_validate.py"))
+            .args(["--kubernetes", kubernetes])
+            .args(paths))?;
+        if out.status.success() {
+            Ok(text(&out.stderr).trim().to_string())
+        } else {
+            Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+        }
+    }
+
     /// network-config-analyzer's connectivity rows for `dir` plus `extra` topology.
     pub fn connectivity(&self, dir: &Path, extra: &Path) -> Result<BTreeSet<Row>, String> {
         let out = run(self
