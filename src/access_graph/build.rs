@@ -2,7 +2,7 @@
 
 use super::{is_direct, part, Addresses, Class, Edge, EnvGraph, GNode, Kind, Part, Why};
 use crate::effective::access::{EnvAccess, Holder, Node};
-use crate::model::{Access, DataLevel, Entity, Model, Operation, PodId};
+use crate::model::{Access, DataLevel, Entity, Model, Operation};
 use foldhash::{HashMap, HashMapExt};
 use petgraph::graph::NodeIndex;
 
@@ -192,12 +192,12 @@ impl Builder<'_> {
                 }
             }
         }
-        let mut ip_from: HashMap<PodId, Vec<usize>> = HashMap::new();
+        let mut ip_from: HashMap<Node, Vec<usize>> = HashMap::new();
         let mut ip_targets: Vec<Vec<Entity>> = Vec::with_capacity(env.ip.len());
         for (i, ip) in env.ip.iter().enumerate() {
             ip_from.entry(ip.from).or_default().push(i);
             let targets = addresses.targets(&ip.addresses);
-            for f in Self::nodes(m, Node::Group(ip.from)) {
+            for f in Self::nodes(m, ip.from) {
                 for &t in &targets {
                     self.add(f, GNode::E(t), Class::Net, Why::Ip(i));
                 }
@@ -238,7 +238,7 @@ impl Builder<'_> {
                     self.add(who, t, Class::Net, Why::ExecNet { op: i, net: n });
                 }
             }
-            for &n in ip_from.get(&g).into_iter().flatten() {
+            for &n in ip_from.get(&o.target).into_iter().flatten() {
                 for &t in &ip_targets[n] {
                     let why = Why::ExecIp { op: i, ip: n };
                     self.add(who, GNode::E(t), Class::Net, why);

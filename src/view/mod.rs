@@ -593,7 +593,7 @@ impl<'a> Builder<'a> {
                 let ip = &env.ip[i];
                 let internet = to == GNode::E(Entity::Internet);
                 if let GNode::E(t) = to {
-                    let out = self.mate(Node::Group(ip.from), from, |mate| {
+                    let out = self.mate(ip.from, from, |mate| {
                         self.has_grant(mate, t, Class::Net)
                             || (matches!(t, Entity::Store(_))
                                 && self.has_grant(mate, t, Class::Data))
@@ -604,11 +604,16 @@ impl<'a> Builder<'a> {
                         } else {
                             Vec::new()
                         };
-                        return (self.shares(Node::Group(ip.from), mate), l);
+                        return (self.shares(ip.from, mate), l);
                     }
                 }
                 let text = format!(
-                    "its pod's NetworkPolicies admit egress to {} on {}",
+                    "its {} NetworkPolicies admit egress to {} on {}",
+                    if matches!(ip.from, Node::Store(_)) {
+                        "pods'"
+                    } else {
+                        "pod's"
+                    },
                     ip.addresses.cidrs().join(", "),
                     ip.ports
                 );
