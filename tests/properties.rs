@@ -140,11 +140,7 @@ fn check_rows(model: &Model, net: &access::NetPart) -> BTreeSet<Row> {
         push(node_name(model, e.from), node_name(model, e.to), &e.ports);
     }
     for e in net.ip.iter() {
-        push(
-            node_name(model, e.from),
-            ip_name(&e.addresses),
-            &e.ports,
-        );
+        push(node_name(model, e.from), ip_name(&e.addresses), &e.ports);
     }
     let namespaces = model_namespaces(model);
     out.into_iter().filter(|r| r.touches(&namespaces)).collect()
