@@ -224,9 +224,10 @@ impl Builder<'_> {
             for t in Self::nodes(m, o.target) {
                 self.add(who, t, Class::Op(o.op), Why::Op(i));
             }
-            // Exec: the persona acts as the pod (its credentials are
-            // `env.data` edges already).
-            let (Operation::Exec, Node::Group(g)) = (o.op, o.target) else {
+            // Exec: the persona acts as the pod — a pod group's or an
+            // in-cluster store's — and opens its connections (its
+            // credentials are `env.data` edges already).
+            let (Operation::Exec, Node::Group(_) | Node::Store(_)) = (o.op, o.target) else {
                 continue;
             };
             for &n in net_from.get(&o.target).into_iter().flatten() {
@@ -244,7 +245,7 @@ impl Builder<'_> {
                     self.add(who, GNode::E(t), Class::Net, why);
                 }
             }
-            if env.tokens.contains(&g) {
+            if matches!(o.target, Node::Group(g) if env.tokens.contains(&g)) {
                 let t = GNode::E(Entity::Kube);
                 self.add(who, t, Class::Kube, Why::ExecToken { op: i });
             }
