@@ -19,11 +19,10 @@ third parties can be declared as `external`s with their addresses instead.
 Fires for every app whose pod's effective egress (from the generated
 NetworkPolicies, the pod's whole identity), and every store in the cluster
 whose pods' effective egress (a backup to object storage), includes public
-addresses, i.e.
-anything outside `platform.private_ranges` (and the link-local and
-unique-local ranges, which are never the internet) that no `external`,
-store outside the cluster or `platform.api_server` accounts for. A
-catch-all declaration (`0.0.0.0/0`) accounts for nothing.
+addresses, i.e. anything outside `platform.private_ranges` (and the
+link-local and unique-local ranges, which are never the internet) that no
+`external`, store outside the cluster or `platform.api_server` accounts
+for. A catch-all declaration (`0.0.0.0/0`) accounts for nothing.
 
 Fix: declare the third party as an `external` with its address ranges, or
 accept: `accept egress-to-internet on webhooks -> internet \"customer URLs\"`.",
