@@ -248,13 +248,9 @@ fn hand_edits_of_the_guardrails_take_connections_away() {
     assert!(has(&with(&[&narrowed])));
 
     // Address egress: the API to its partner.
-    let api_group = match api {
-        Node::Group(g) => g,
-        _ => unreachable!(),
-    };
     let partner = |objects: &[Resource]| {
         network(&model, objects).ip.iter().any(|e| {
-            e.from == api_group
+            e.from == api
                 && e.addresses.cidrs().contains(&"203.0.113.0/24".to_string())
                 && !e.ports.is_empty()
         })

@@ -140,11 +140,7 @@ fn check_rows(model: &Model, net: &access::NetPart) -> BTreeSet<Row> {
         push(node_name(model, e.from), node_name(model, e.to), &e.ports);
     }
     for e in net.ip.iter() {
-        push(
-            node_name(model, Node::Group(e.from)),
-            ip_name(&e.addresses),
-            &e.ports,
-        );
+        push(node_name(model, e.from), ip_name(&e.addresses), &e.ports);
     }
     let namespaces = model_namespaces(model);
     out.into_iter().filter(|r| r.touches(&namespaces)).collect()
@@ -406,7 +402,7 @@ fn check_determinism(text: &str) -> Result<(), TestCaseError> {
 /// edges are exactly the access view's (what `review` and `diff` show),
 /// `query what-can` of every party answers exactly its edges, `graph
 /// --effective` draws exactly the widened ones, the lints see them
-/// (`egress-to-internet` fires for exactly the apps with an edge to
+/// (`egress-to-internet` fires for exactly the apps and stores with an edge to
 /// `internet`), and every hop of every `query path` has its edge.
 fn check_agreement(text: &str) -> Result<(), TestCaseError> {
     use palisade::review::query::{answer, EnvAnswer, Question};
@@ -435,8 +431,11 @@ fn check_agreement(text: &str) -> Result<(), TestCaseError> {
             .collect();
         prop_assert_eq!(&in_graph, &in_view, "[{}] graph and view", name);
         for (from, to, e) in graph.edges() {
-            if let (GNode::E(a @ Entity::App(_)), GNode::E(Entity::Internet), Class::Net) =
-                (from, to, e.class)
+            if let (
+                GNode::E(a @ (Entity::App(_) | Entity::Store(_))),
+                GNode::E(Entity::Internet),
+                Class::Net,
+            ) = (from, to, e.class)
             {
                 internet_apps.insert(a);
             }

@@ -2,7 +2,7 @@
 
 use super::{is_direct, part, Addresses, Class, Edge, EnvGraph, GNode, Kind, Part, Why};
 use crate::effective::access::{EnvAccess, Holder, Node};
-use crate::model::{Access, DataLevel, Entity, Model, Operation, PodId};
+use crate::model::{Access, DataLevel, Entity, Model, Operation};
 use foldhash::{HashMap, HashMapExt};
 use petgraph::graph::NodeIndex;
 
@@ -192,12 +192,12 @@ impl Builder<'_> {
                 }
             }
         }
-        let mut ip_from: HashMap<PodId, Vec<usize>> = HashMap::new();
+        let mut ip_from: HashMap<Node, Vec<usize>> = HashMap::new();
         let mut ip_targets: Vec<Vec<Entity>> = Vec::with_capacity(env.ip.len());
         for (i, ip) in env.ip.iter().enumerate() {
             ip_from.entry(ip.from).or_default().push(i);
             let targets = addresses.targets(&ip.addresses);
-            for f in Self::nodes(m, Node::Group(ip.from)) {
+            for f in Self::nodes(m, ip.from) {
                 for &t in &targets {
                     self.add(f, GNode::E(t), Class::Net, Why::Ip(i));
                 }
@@ -224,9 +224,10 @@ impl Builder<'_> {
             for t in Self::nodes(m, o.target) {
                 self.add(who, t, Class::Op(o.op), Why::Op(i));
             }
-            // Exec: the persona acts as the pod (its credentials are
-            // `env.data` edges already).
-            let (Operation::Exec, Node::Group(g)) = (o.op, o.target) else {
+            // Exec: the persona acts as the pod — a pod group's or an
+            // in-cluster store's — and opens its connections (its
+            // credentials are `env.data` edges already).
+            let (Operation::Exec, Node::Group(_) | Node::Store(_)) = (o.op, o.target) else {
                 continue;
             };
             for &n in net_from.get(&o.target).into_iter().flatten() {
@@ -238,13 +239,13 @@ impl Builder<'_> {
                     self.add(who, t, Class::Net, Why::ExecNet { op: i, net: n });
                 }
             }
-            for &n in ip_from.get(&g).into_iter().flatten() {
+            for &n in ip_from.get(&o.target).into_iter().flatten() {
                 for &t in &ip_targets[n] {
                     let why = Why::ExecIp { op: i, ip: n };
                     self.add(who, GNode::E(t), Class::Net, why);
                 }
             }
-            if env.tokens.contains(&g) {
+            if matches!(o.target, Node::Group(g) if env.tokens.contains(&g)) {
                 let t = GNode::E(Entity::Kube);
                 self.add(who, t, Class::Kube, Why::ExecToken { op: i });
             }

@@ -147,6 +147,7 @@ impl EnvGraph {
         let group_app = |node: Node| match node {
             Node::Group(g) => (model.pods[g.index()].apps.first())
                 .map_or_else(String::new, |&x| model.name_of(Entity::App(x)).to_string()),
+            Node::Store(s) => model.name_of(Entity::Store(s)).to_string(),
             _ => String::new(),
         };
         for &why in self.parts(edge) {

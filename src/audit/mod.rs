@@ -328,7 +328,7 @@ pub fn port_texts(ports: &PortSet) -> Vec<String> {
 fn network_wider(
     cx: &Cx<'_>,
     ours: &EnvGraph,
-    ip_grants: &[(crate::model::PodId, network::IpGrant)],
+    ip_grants: &[(Node, network::IpGrant)],
     report: &mut Report,
 ) {
     let g = cx.theirs;
@@ -366,7 +366,7 @@ fn network_wider(
                 }
                 Why::Ip(i) => {
                     let ip = &g.access.ip[i];
-                    for (group, grant) in ip_grants.iter().filter(|(p, _)| *p == ip.from) {
+                    for (node, grant) in ip_grants.iter().filter(|(n, _)| *n == ip.from) {
                         let meets = !grant.ips.intersection(&ip.addresses).is_empty()
                             && !grant.ports.intersection(&wider).is_empty();
                         if meets {
@@ -374,7 +374,7 @@ fn network_wider(
                                 grant.cause,
                                 "egress",
                                 &cx.name(from),
-                                cx.bindings.groups[group.index()],
+                                cx.object_of(*node),
                             ));
                         }
                     }

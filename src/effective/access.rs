@@ -101,9 +101,9 @@ pub struct NetPart {
     /// With [`Placement::outside`]: connections between a model party and
     /// something the model does not name (one end each).
     pub outside: Vec<OutsideEdge>,
-    /// With [`Placement::outside`]: each pod group's address egress rule by
-    /// rule, with its cause.
-    pub ip_grants: Vec<(PodId, network::IpGrant)>,
+    /// With [`Placement::outside`]: each pod group's (and in-cluster
+    /// store's) address egress rule by rule, with its cause.
+    pub ip_grants: Vec<(Node, network::IpGrant)>,
 }
 
 /// The credentials Secret `<store>-<level>` → (store, level).
@@ -368,14 +368,16 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
     let mut ip = Vec::new();
     let (mut cluster, policies) = Cluster::from_resources(objects);
     let mut nodes: HashMap<NetPod, Node> = HashMap::new();
-    let mut group_pod: HashMap<PodId, NetPod> = HashMap::new();
+    // The pods of the model's own parties (pod groups, in-cluster stores),
+    // whose address egress is evaluated; in node order.
+    let mut own_pods: Vec<(Node, NetPod)> = Vec::new();
     for (i, placed) in placement.groups.iter().enumerate() {
         if let Some(id) = placed
             .as_ref()
             .and_then(|(ns, name)| cluster.pod_id(ns, name))
         {
             nodes.insert(id, Node::Group(PodId(i as u32)));
-            group_pod.insert(PodId(i as u32), id);
+            own_pods.push((Node::Group(PodId(i as u32)), id));
         }
     }
     // Stand-ins, labelled as docs/kubernetes.md asks users to label them.
@@ -385,6 +387,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
             .and_then(|(ns, name)| cluster.pod_id(ns, name))
         {
             nodes.insert(id, Node::Store(StoreId(i as u32)));
+            own_pods.push((Node::Store(StoreId(i as u32)), id));
             continue;
         }
         if let StoreLocation::InCluster(ns) = s.location {
@@ -399,7 +402,9 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
                 }],
             };
             cluster.ensure_namespace(&pod.namespace);
-            nodes.insert(cluster.add_pod(pod), Node::Store(StoreId(i as u32)));
+            let id = cluster.add_pod(pod);
+            nodes.insert(id, Node::Store(StoreId(i as u32)));
+            own_pods.push((Node::Store(StoreId(i as u32)), id));
         }
     }
     let mut stand_in = |ns: &str, labels: &Labels, node: Node, ports| {
@@ -553,20 +558,20 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
         }
     }
     if placement.outside {
-        for (&group, &id) in &group_pod {
+        for &(node, id) in &own_pods {
             for g in access.ip_grants(id, Direction::Egress) {
-                out.ip_grants.push((group, g));
+                out.ip_grants.push((node, g));
             }
         }
-        out.ip_grants.sort_by_key(|(g, _)| *g);
+        out.ip_grants.sort_by_key(|(n, _)| *n);
     }
     // Every layer must allow a connection: the mesh's AuthorizationPolicies
     // (effective/mesh.rs) and Calico's guardrails (effective/calico.rs) too.
     super::mesh::restrict(model, objects, placement, &mut net);
-    for (&group, &id) in &group_pod {
+    for &(node, id) in &own_pods {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
             ip.push(IpEdge {
-                from: group,
+                from: node,
                 addresses,
                 ports,
             });

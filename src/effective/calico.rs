@@ -287,7 +287,7 @@ pub fn restrict(
     });
     let mut split = Vec::new();
     for e in ip.drain(..) {
-        let Some(src) = endpoint(Node::Group(e.from)) else {
+        let Some(src) = endpoint(e.from) else {
             split.push(e);
             continue;
         };

@@ -34,10 +34,11 @@ pub struct NetEdge {
     pub ingress: Vec<network::Cause>,
 }
 
-/// Egress from a pod group to addresses outside the cluster.
+/// Egress from a pod group or an in-cluster store's pods to addresses
+/// outside the cluster.
 #[derive(Clone, Debug)]
 pub struct IpEdge {
-    pub from: PodId,
+    pub from: Node,
     pub addresses: IpSet,
     pub ports: PortSet,
 }

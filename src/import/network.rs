@@ -531,17 +531,9 @@ fn mounted_levels(d: &Draft<'_>, g: usize, store: &str) -> Vec<(usize, &'static 
 
 /// Egress from group `gi` to `ips` on `ports`: `internet`, externals.
 fn addresses(d: &mut Draft<'_>, gi: usize, ips: &IpSet, ports: &PortSet, origins: &[String]) {
+    // A store's pods, too: its egress out of the cluster is an `allow`
+    // like an app's (docs/kubernetes.md, "A store's own traffic").
     let subject = d.groups[gi].subject().to_string();
-    if d.groups[gi].store.is_some() {
-        d.note_for(
-            &subject,
-            format!(
-                "store {{who}} may connect to {ips} on {}: the model generates no egress for stores (docs/kubernetes.md, \"A store's own traffic\")",
-                describe(ports)
-            ),
-        );
-        return;
-    }
     let Some(list) = singles(ports).filter(|l| l.len() <= MAX_EXTRA_PORTS) else {
         d.note_for(
             &subject,

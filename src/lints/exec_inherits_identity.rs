@@ -44,7 +44,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
         for e in env.net.iter() {
             net_from.entry(e.from).or_default().push(e);
         }
-        let mut ip_from: HashMap<PodId, Vec<&IpEdge>> = HashMap::new();
+        let mut ip_from: HashMap<Node, Vec<&IpEdge>> = HashMap::new();
         for e in env.ip.iter() {
             ip_from.entry(e.from).or_default().push(e);
         }
@@ -80,7 +80,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     cx.node(e.to)
                 ));
             }
-            for ip in ip_from.get(&g).into_iter().flatten() {
+            for ip in ip_from.get(&o.target).into_iter().flatten() {
                 chains.insert(format!(
                     "{} --exec--> {group_name} --{}--> {}",
                     m.name_of(who),

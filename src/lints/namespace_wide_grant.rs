@@ -18,7 +18,8 @@ Kubernetes RBAC cannot name a pod: pods get generated names, so a rule on
 `pods/exec`, `pods/log` or `pods/portforward` can only be granted for every
 pod of a namespace. `allow sre -> api: exec` therefore lets `sre` exec into
 every pod in `api`'s namespace — other apps, and the pods of in-cluster
-stores (which is full access to the store's data).
+stores (which is full access to the store's data, and to the connections
+its pods may open: its backups' destinations).
 
 Fires for every persona operation (exec, logs, portforward) whose effective
 reach, computed from the generated Roles, includes pods of apps or stores

@@ -11,10 +11,10 @@ pub const INFO: LintInfo = LintInfo {
     summary: "an external or outside store's address is a catch-all or link-local (cloud metadata)",
     explain: "\
 An `external` or a store outside the cluster becomes an `ipBlock` in the
-egress of every app granted it. An address of `0.0.0.0/0` or `::/0` grants
-every address there is: the internet, every node, and every pod whose
-address the network plugin matches against `ipBlock`s — while the model
-reads as if one third party were allowed. A link-local address
+egress of every app and store granted it. An address of `0.0.0.0/0` or
+`::/0` grants every address there is: the internet, every node, and every
+pod whose address the network plugin matches against `ipBlock`s — while
+the model reads as if one third party were allowed. A link-local address
 (`169.254.0.0/16`, `fe80::/10`) is where the node's cloud metadata
 endpoint lives (`169.254.169.254`): a pod that reaches it can read the
 node's cloud credentials. And a catch-all declaration would hide an

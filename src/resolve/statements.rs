@@ -335,17 +335,21 @@ fn interpret(
             AccessItem::Kube { verb, resource } => kube_rule(verb, resource).map(Access::Kube),
             _ => err(invalid_access(m, s, t, item)),
         },
-        // A store in the cluster may connect to its own pods (replication)
-        // and to other pods of the model; not outside the cluster.
+        // A store in the cluster may connect to its own pods (replication),
+        // to other pods of the model, and out of the cluster (backups to an
+        // external or an outside store, the internet) like an app; a store
+        // outside the cluster has no pods to give connections.
         (Entity::Store(st), Entity::App(a)) if in_cluster(m, st) => {
             port_access(m, s, t, item, &m.apps[a.index()].ports, true)
         }
-        (Entity::Store(st), Entity::Store(t2)) if in_cluster(m, st) && in_cluster(m, t2) => {
-            match item {
-                AccessItem::Port { .. } => port_access(m, s, t, item, &[], false),
-                _ => err(invalid_access(m, s, t, item)),
-            }
+        (Entity::Store(st), Entity::External(x)) if in_cluster(m, st) => {
+            port_access(m, s, t, item, &m.externals[x.index()].ports, false)
         }
+        (Entity::Store(st), Entity::Store(_) | Entity::Internet) if in_cluster(m, st) => match item
+        {
+            AccessItem::Port { .. } => port_access(m, s, t, item, &[], false),
+            _ => err(invalid_access(m, s, t, item)),
+        },
         (Entity::Persona(_) | Entity::Internet, Entity::App(a)) => {
             if let AccessItem::Word(w) = item {
                 if let Some(op) = Operation::parse(&w.name) {
@@ -579,17 +583,26 @@ fn valid_access(m: &Model, s: Entity, t: Entity) -> String {
         (Entity::Persona(_) | Entity::Internet, Entity::Store(_)) => {
             "nothing: external personas cannot hold store credentials".into()
         }
-        (Entity::Store(st), Entity::App(_) | Entity::Store(_))
-            if in_cluster(m, st) && !matches!(t, Entity::Store(x) if !in_cluster(m, x)) =>
-        {
-            match t {
-                Entity::App(_) => format!("{} or a port number", port_text(t)),
-                _ => "a port number such as `5432` (replication between its pods: `allow db -> db: 5432`)".into(),
-            }
+        (Entity::Store(st), Entity::App(_)) if in_cluster(m, st) => {
+            format!("{} or a port number", port_text(t))
         }
-        (Entity::Store(_), _) => {
-            "nothing in a model: a store in the cluster may connect to its own pods and to other pods of the model (`allow db -> db: 5432`), but palisade does not generate a store's connections out of the cluster (backups) or a store outside the cluster's; write that NetworkPolicy beside the generated tree (docs/kubernetes.md, \"A store's own traffic\")"
-                .into()
+        (Entity::Store(st), Entity::External(_)) if in_cluster(m, st) => {
+            format!("{} or a port number such as `443`", port_text(t))
+        }
+        (Entity::Store(st), Entity::Store(x)) if in_cluster(m, st) && in_cluster(m, x) => {
+            "a port number such as `5432` (replication between its pods: `allow db -> db: 5432`)".into()
+        }
+        (Entity::Store(st), Entity::Store(_)) if in_cluster(m, st) => {
+            "a port number such as `5432` (egress to its address)".into()
+        }
+        (Entity::Store(st), Entity::Internet) if in_cluster(m, st) => {
+            "a port number such as `443` (backups to object storage: `allow db -> internet: 443`)".into()
+        }
+        (Entity::Store(_), Entity::Kube) => {
+            "nothing: `kube` grants are an app's (its ServiceAccount); palisade gives a store's pods no token".into()
+        }
+        (Entity::Store(_), Entity::App(_) | Entity::External(_) | Entity::Store(_) | Entity::Internet) => {
+            "nothing for a store outside the cluster: it runs where palisade generates nothing, so the model cannot grant its connections; control them where it runs (its firewall or security groups) and remove the statement".into()
         }
         (Entity::External(_), _) => "nothing: externals are targets of egress, not subjects".into(),
         (Entity::Kube, _) => "nothing: `kube` is a target only".into(),

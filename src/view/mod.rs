@@ -593,7 +593,7 @@ impl<'a> Builder<'a> {
                 let ip = &env.ip[i];
                 let internet = to == GNode::E(Entity::Internet);
                 if let GNode::E(t) = to {
-                    let out = self.mate(Node::Group(ip.from), from, |mate| {
+                    let out = self.mate(ip.from, from, |mate| {
                         self.has_grant(mate, t, Class::Net)
                             || (matches!(t, Entity::Store(_))
                                 && self.has_grant(mate, t, Class::Data))
@@ -604,11 +604,16 @@ impl<'a> Builder<'a> {
                         } else {
                             Vec::new()
                         };
-                        return (self.shares(Node::Group(ip.from), mate), l);
+                        return (self.shares(ip.from, mate), l);
                     }
                 }
                 let text = format!(
-                    "its pod's NetworkPolicies admit egress to {} on {}",
+                    "its {} NetworkPolicies admit egress to {} on {}",
+                    if matches!(ip.from, Node::Store(_)) {
+                        "pods'"
+                    } else {
+                        "pod's"
+                    },
                     ip.addresses.cidrs().join(", "),
                     ip.ports
                 );
@@ -696,29 +701,27 @@ impl<'a> Builder<'a> {
                 Vec::new(),
             ),
             Why::ExecNet { op, net } => {
-                let Node::Group(g) = env.ops[op].target else {
+                let Some((pods, lints)) = self.exec_into(from, env.ops[op].target) else {
                     return (String::new(), Vec::new());
                 };
                 let text = format!(
-                    "exec into {}, which may connect to `{}` on {}",
-                    self.group_text(g),
+                    "exec into {pods}, which may connect to `{}` on {}",
                     node_name(m, to),
                     env.net[net].ports
                 );
-                (text, self.exec_lints(from, g))
+                (text, lints)
             }
             Why::ExecIp { op, ip } => {
-                let Node::Group(g) = env.ops[op].target else {
+                let Some((pods, lints)) = self.exec_into(from, env.ops[op].target) else {
                     return (String::new(), Vec::new());
                 };
                 let ip = &env.ip[ip];
                 let text = format!(
-                    "exec into {}, which may connect to {} on {}",
-                    self.group_text(g),
+                    "exec into {pods}, which may connect to {} on {}",
                     ip.addresses.cidrs().join(", "),
                     ip.ports
                 );
-                (text, self.exec_lints(from, g))
+                (text, lints)
             }
             Why::ExecToken { op } => {
                 let Node::Group(g) = env.ops[op].target else {
@@ -750,6 +753,23 @@ impl<'a> Builder<'a> {
     }
 
     /// `exec-inherits-identity` reports (persona, each app of the group).
+    /// What exec lands in — `` `api` `` or `` the pods of store `orders` ``
+    /// — and the findings that report it: `exec-inherits-identity` for a
+    /// pod group; for a store's pods, reached only by a namespace-wide
+    /// exec rule, `namespace-wide-grant`.
+    fn exec_into(&self, from: GNode, target: Node) -> Option<(String, Vec<Cand>)> {
+        match (target, from) {
+            (Node::Group(g), _) => Some((self.group_text(g), self.exec_lints(from, g))),
+            (Node::Store(s), GNode::E(who)) => {
+                let store = Entity::Store(s);
+                let lints = self.wide_lints(who, Operation::Exec, GNode::E(store));
+                let name = self.model.name_of(store);
+                Some((format!("the pods of store `{name}`"), lints))
+            }
+            _ => None,
+        }
+    }
+
     fn exec_lints(&self, from: GNode, g: PodId) -> Vec<Cand> {
         let GNode::E(who) = from else {
             return Vec::new();

@@ -272,7 +272,8 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
     };
     for g in model.grants.iter().filter(|g| model.grant_applies(g, env)) {
         // A store's own connections: to its own pods (replication), to
-        // another in-cluster store, to an app.
+        // another in-cluster store, to an app; out of the cluster to an
+        // external's or an outside store's addresses and to `internet`.
         if let (
             Entity::Store(s),
             Access::Port {
@@ -281,17 +282,29 @@ pub fn expected_rows(model: &Model, env: Option<EnvId>) -> BTreeSet<Row> {
         ) = (g.subject, &g.access)
         {
             let Some(src) = store_pod(s) else { continue };
+            let conn = (*protocol, *number);
             let dst = match g.target {
                 Entity::App(a) => Some(group_of(model, a)),
-                Entity::Store(t) => store_pod(t),
+                Entity::Store(t) => match &model.stores[t.index()].location {
+                    StoreLocation::InCluster(_) => store_pod(t),
+                    StoreLocation::Outside(cidrs) => {
+                        facts.address(&src, cidrs.iter().map(IpRange::of), conn);
+                        None
+                    }
+                },
+                Entity::External(x) => {
+                    let addrs = model.externals[x.index()].addresses.iter();
+                    facts.address(&src, addrs.map(IpRange::of), conn);
+                    None
+                }
+                Entity::Internet => {
+                    facts.address(&src, internet(model), conn);
+                    None
+                }
                 _ => None,
             };
             if let Some(dst) = dst {
-                facts
-                    .pods
-                    .entry((src, dst))
-                    .or_default()
-                    .insert((*protocol, *number));
+                facts.pods.entry((src, dst)).or_default().insert(conn);
             }
             continue;
         }

@@ -8,7 +8,8 @@
 //! cluster (IPv4 and IPv6 addresses); externals; 1–3 internal personas and
 //! an external one; 0–2 environments; the API server; and statements: app →
 //! app ports (several at once, to itself too), app → store levels, app →
-//! external, app → `internet`, app → `kube`, persona operations on apps and
+//! external, app → `internet`, app → `kube`, an in-cluster store → an
+//! external, an outside store or `internet`, persona operations on apps and
 //! on whole namespaces, persona → store levels, persona / `internet` →
 //! app ports through the ingress, `in ENV` on any of them, and `accept`s.
 //! Pod groups (apps on their own + shared pods + in-cluster stores) come to
@@ -83,6 +84,13 @@ pub enum Stmt {
     AppKube {
         src: Index,
         rule: Index,
+    },
+    /// An in-cluster store's egress (backups): to an external, an outside
+    /// store or `internet`, picked by `target` among them.
+    StoreEgress {
+        store: Index,
+        target: Index,
+        port: Index,
     },
     PersonaOps {
         persona: Index,
@@ -164,6 +172,7 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         1 => (i(), i()).prop_map(|(src, ext)| Stmt::AppExternal { src, ext }),
         1 => (i(), i()).prop_map(|(src, port)| Stmt::AppInternet { src, port }),
         1 => (i(), i()).prop_map(|(src, rule)| Stmt::AppKube { src, rule }),
+        1 => (i(), i(), i()).prop_map(|(store, target, port)| Stmt::StoreEgress { store, target, port }),
         4 => (
             i(),
             proptest::collection::vec(i(), 1..=3),
@@ -478,6 +487,32 @@ impl Spec {
                     "allow a{} -> kube: {}",
                     src.index(apps),
                     rule.get(KUBE_RULES)
+                )
+            }
+            Stmt::StoreEgress {
+                store,
+                target,
+                port,
+            } => {
+                let in_cluster: Vec<usize> = (0..self.stores.len())
+                    .filter(|&k| self.stores[k].in_cluster.is_some())
+                    .collect();
+                if in_cluster.is_empty() {
+                    return None;
+                }
+                let from = *store.get(&in_cluster);
+                let mut targets: Vec<String> =
+                    (0..self.externals.len()).map(|k| format!("x{k}")).collect();
+                targets.extend(
+                    (0..self.stores.len())
+                        .filter(|&k| self.stores[k].in_cluster.is_none())
+                        .map(|k| format!("s{k}")),
+                );
+                targets.push("internet".into());
+                format!(
+                    "allow s{from} -> {}: {}",
+                    target.get(&targets),
+                    port.get(INTERNET_PORTS)
                 )
             }
             Stmt::PersonaOps {
