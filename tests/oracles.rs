@@ -1170,7 +1170,7 @@ fn the_crd_check_rejects_broken_layer_objects() {
     assert!(crds_validated(&summary).is_some_and(|n| n > 0), "{summary}");
     let ap = "_/core/authorizationpolicy-api.yaml";
     let pa = "_/core/peerauthentication-default.yaml";
-    let gnp = "_/cluster/globalnetworkpolicy-layers.forbid.frontend.internet.egress.yaml";
+    let gnp = "_/cluster/globalnetworkpolicy-layers-forbid--frontend--internet--egress.yaml";
     // (what, file, text replaced, by, the problem reported)
     let breaks: &[(&str, &str, &str, &str, &str)] = &[
         (
@@ -1242,6 +1242,20 @@ fn the_crd_check_rejects_broken_layer_objects() {
             "  - Egress\n",
             "  - Egress\n  - Egress\n",
             "spec.types: ['Egress', 'Egress'] has non-unique elements",
+        ),
+        (
+            "a dotted name (Calico reads the part before a dot as the tier)",
+            gnp,
+            "name: layers-forbid--frontend",
+            "name: layers.forbid--frontend",
+            "metadata.name: Calico reads `layers.` as the policy's tier, and its tier is `default`",
+        ),
+        (
+            "a name with two dots",
+            gnp,
+            "name: layers-forbid--frontend",
+            "name: layers.forbid.frontend",
+            "metadata.name: Calico's validator admits at most one dot",
         ),
         (
             "a namespace on a cluster-scoped kind",

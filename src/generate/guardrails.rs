@@ -95,7 +95,7 @@ fn classify(
             Dest::Nets(ext.name.clone(), nets.collect())
         }
         Entity::Internet => {
-            let nets = internet(&m.platform.not_internet())
+            let nets = internet(&not_internet(m))
                 .into_iter()
                 .filter_map(|p| match p {
                     Peer::Ip { cidr, except } => Some((
@@ -127,6 +127,28 @@ fn classify(
     }
     let denied = (!f.access.is_empty()).then_some(ports);
     Ok((subject, dest, denied))
+}
+
+/// What `internet` is not, as the checker counts it: the platform's
+/// private and never-internet ranges, and every address the model declares
+/// (externals, stores outside the cluster, the API server) but a catch-all.
+/// A `forbid X -> internet` guardrail must not cut what `allow X -> stripe`
+/// grants.
+fn not_internet(m: &Model) -> Vec<crate::model::Cidr> {
+    let mut out = m.platform.not_internet();
+    let declared = (m.externals.iter().flat_map(|x| x.addresses.iter()))
+        .chain(m.stores.iter().flat_map(|s| match &s.location {
+            StoreLocation::Outside(c) => c.as_slice(),
+            StoreLocation::InCluster(_) => &[],
+        }))
+        .chain(m.platform.api_server.iter().map(|a| &a.address))
+        .filter(|c| c.prefix > 0);
+    for c in declared {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
 }
 
 fn applies(f: &Forbid, env: Option<EnvId>) -> bool {
@@ -187,10 +209,14 @@ pub fn policies(cx: &Cx<'_>) -> Vec<Resource> {
             .iter()
             .flat_map(|to| deny_rules(&denied, EntityRule::default(), to.clone()))
             .collect();
-        let name = format!("{system}.forbid.{}.{target_name}", subject.name);
+        // One DNS label, no dots: Calico's own validator (calicoctl, its
+        // API server) admits at most one dot in a GlobalNetworkPolicy name
+        // and reads what precedes it as the policy's tier. A model's names
+        // never contain `--`, so `--` keeps the parts apart.
+        let name = format!("{system}-forbid--{}--{target_name}", subject.name);
         out.push(gnp(
             cx,
-            &format!("{name}.egress"),
+            &format!("{name}--egress"),
             &from,
             "Egress",
             Vec::new(),
@@ -200,7 +226,7 @@ pub fn policies(cx: &Cx<'_>) -> Vec<Resource> {
             let ingress = deny_rules(&denied, from.clone(), EntityRule::default());
             out.push(gnp(
                 cx,
-                &format!("{name}.ingress"),
+                &format!("{name}--ingress"),
                 &pods(cx, g),
                 "Ingress",
                 ingress,

@@ -143,12 +143,38 @@ impl IpRange {
 /// 169.254.0.0/16 and fe80::/10, unique local fc00::/7. Written out here,
 /// not taken from the compiler.
 pub fn internet(model: &Model) -> Vec<IpRange> {
+    all_but(not_internet(model))
+}
+
+fn not_internet(model: &Model) -> Vec<IpRange> {
     let never = ["169.254.0.0/16", "fe80::/10", "fc00::/7"]
         .map(|c| palisade::resolve::parse_cidr(c).expect("a CIDR"));
-    let private: Vec<IpRange> = (model.platform.private_ranges.iter())
+    (model.platform.private_ranges.iter())
         .chain(never.iter())
         .map(IpRange::of)
-        .collect();
+        .collect()
+}
+
+/// `internet` as `check` counts it, and as a `forbid X -> internet`
+/// guardrail denies it: [`internet`] less every address the model
+/// declares (externals, stores outside the cluster, the API server) but a
+/// catch-all (`0.0.0.0/0`). An `-> internet` *grant*'s NetworkPolicy opens
+/// [`internet`] itself, declared addresses included.
+#[allow(dead_code)] // tests/oracles/layers.rs
+pub fn internet_undeclared(model: &Model) -> Vec<IpRange> {
+    let declared = (model.externals.iter().flat_map(|x| x.addresses.iter()))
+        .chain(model.stores.iter().flat_map(|s| match &s.location {
+            StoreLocation::Outside(c) => c.as_slice(),
+            StoreLocation::InCluster(_) => &[],
+        }))
+        .chain(model.platform.api_server.iter().map(|a| &a.address))
+        .filter(|c| c.prefix > 0)
+        .map(IpRange::of);
+    all_but(not_internet(model).into_iter().chain(declared).collect())
+}
+
+/// Every address of both families but `private`'s.
+fn all_but(private: Vec<IpRange>) -> Vec<IpRange> {
     let mut out = Vec::new();
     for v6 in [false, true] {
         let mut holes: Vec<IpRange> = private.iter().copied().filter(|r| r.v6 == v6).collect();

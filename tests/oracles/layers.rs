@@ -4,7 +4,7 @@
 //! (a pod endpoint or address ranges) and the connections it forbids; and
 //! whether a connectivity row opens one.
 
-use crate::connectivity::{group_of, internet, parse_ranges, IpRange, Row};
+use crate::connectivity::{group_of, internet_undeclared, parse_ranges, IpRange, Row};
 use palisade::model::{Access, Entity, EnvId, Model, Protocol, StoreLocation};
 
 /// Where a forbidden connection goes.
@@ -82,7 +82,7 @@ pub fn cuts(model: &Model, env: Option<EnvId>) -> Vec<Cut> {
                             .map(IpRange::of)
                             .collect(),
                     ),
-                    Entity::Internet => To::Addresses(internet(model)),
+                    Entity::Internet => To::Addresses(internet_undeclared(model)),
                     _ => continue,
                 };
                 out.push(Cut {

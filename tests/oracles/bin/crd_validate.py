@@ -29,9 +29,10 @@ README), the way the API server validates a custom resource on create with
     kind and none for a Cluster one, label keys and values and annotation keys
     in their formats.
 
-With --calico-names, also Calico's own rule on GlobalNetworkPolicy names (at
-most one dot), which calicoctl and the aggregated Calico API server apply and
-the CRD does not; palisade's names break it today (docs/oracles.md).
+Also Calico's own rule on GlobalNetworkPolicy names, which calicoctl and the
+aggregated Calico API server apply and the CRD does not: at most one dot, and
+what precedes a dot is the policy's tier; a policy of the default tier (no
+`spec.tier`, as palisade writes them) therefore has no dot at all.
 
 An object whose API group is a vendored CRD's (or of the same family:
 *.istio.io, *projectcalico.org) but whose apiVersion and kind no vendored CRD
@@ -62,6 +63,8 @@ QUALIFIED = re.compile(r'^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$')
 # Calico's own validator (libcalico-go lib/validator/v3/validator.go, 3.32.1:
 # globalNetworkPolicyNameRegex), which its client library runs on every write
 # (calicoctl, the aggregated Calico API server) and the CRD does not express.
+# At most one dot, and the part before it names the tier (Calico 3.28
+# admitted no dot at all): a default-tier policy's name is one label.
 CALICO_GNP_NAME = re.compile(f'^({LABEL}\\.)?{LABEL}$')
 FAMILIES = (re.compile(r'(^|\.)istio\.io$'), re.compile(r'(^|\.)projectcalico\.org$'))
 
@@ -339,8 +342,6 @@ def main():
     ap.add_argument('paths', nargs='+')
     ap.add_argument('--crds', default=DEFAULT_CRDS, help='directory of CRDs (default: tests/oracles/crds)')
     ap.add_argument('--kubernetes', default='1.34', help="the ObjectMeta schema's Kubernetes version")
-    ap.add_argument('--calico-names', action='store_true',
-                    help="also Calico's own rule on GlobalNetworkPolicy names (calicoctl, Calico's API server)")
     a = ap.parse_args()
     crds = load_crds(a.crds)
     groups = {g for g, _ in crds}
@@ -384,10 +385,15 @@ def main():
         apply_defaults(schema, obj)
         problems = []
         check_metadata(doc.get('metadata'), crd, meta, problems)
-        if a.calico_names and crd.kind == 'GlobalNetworkPolicy' \
-                and not CALICO_GNP_NAME.match(str(md.get('name', ''))):
-            problems.append((['metadata', 'name'], "Calico's validator admits at most one dot "
-                             '(libcalico-go globalNetworkPolicyNameRegex)'))
+        if crd.kind == 'GlobalNetworkPolicy':
+            name = str(md.get('name', ''))
+            tier = (doc.get('spec') or {}).get('tier') or 'default'
+            if not CALICO_GNP_NAME.match(name):
+                problems.append((['metadata', 'name'], "Calico's validator admits at most one dot "
+                                 '(libcalico-go globalNetworkPolicyNameRegex)'))
+            elif '.' in name and name.split('.')[0] != tier:
+                problems.append((['metadata', 'name'], f"Calico reads `{name.split('.')[0]}.` as the "
+                                 f"policy's tier, and its tier is `{tier}`"))
         for e in validators[key].iter_errors(obj):
             problems.extend(explain(e))
         walk(schema, obj, [], problems)
