@@ -220,6 +220,8 @@ fn analyse(
             a.ip = net.ip;
             a.policies = net.policies;
             a.problems = net.problems;
+            a.cut = net.cut;
+            a.ip_cut = net.ip_cut;
             a
         })
         .collect();

@@ -25,8 +25,8 @@ pub mod report;
 
 pub use bind::{bind, Binding, Bindings, By};
 
-use crate::access_graph::{self, Class, EnvGraph, GNode, Kind, Part, Why};
-use crate::effective::access::{self, Node, Outside, OutsideEdge};
+use crate::access_graph::{self, Class, CutWhy, EnvGraph, GNode, Kind, Part, Why};
+use crate::effective::access::{self, LayerCause, Node, Outside, OutsideEdge};
 use crate::effective::network::{self, Cause as NetCause, PortSet, Protocol};
 use crate::effective::rbac::{Attributes, Authorizer, UserInfo};
 use crate::k8s::Resource;
@@ -163,6 +163,7 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
         manifests,
         bindings: &bindings,
         policy_objects,
+        live,
         theirs: &theirs,
     };
     let mut report = Report {
@@ -225,6 +226,8 @@ struct Cx<'a> {
     manifests: &'a Manifests,
     bindings: &'a Bindings,
     policy_objects: Vec<usize>,
+    /// The manifest object of each evaluated resource.
+    live: Vec<usize>,
     theirs: &'a EnvGraph,
 }
 
@@ -246,6 +249,56 @@ impl Cx<'_> {
                 detail: format!("no NetworkPolicy restricts the {direction} of `{who}`"),
             },
         }
+    }
+
+    /// The object and rule behind a mesh or guardrail cause.
+    fn layer_cause(&self, c: &LayerCause) -> Cause {
+        Cause {
+            object: self.live.get(c.object).copied(),
+            detail: c.detail(),
+        }
+    }
+
+    /// What the NetworkPolicies admit of a connection the mesh or
+    /// guardrail layer cuts, and the objects that cut it.
+    fn cut_causes(&self, why: CutWhy) -> BTreeSet<Cause> {
+        let access = &self.theirs.access;
+        let mut out = BTreeSet::new();
+        let by = match why {
+            CutWhy::Net(i) | CutWhy::Ingress(i) => {
+                let c = &access.cut[i];
+                // A rule (`ingress[0]`) admits it; a side nothing isolates
+                // says so already.
+                let admits = |mut cause: Cause| {
+                    if cause.detail.ends_with(']') {
+                        cause.detail.push_str(" admits it");
+                    }
+                    cause
+                };
+                for &x in &c.egress {
+                    let who = self.node_name(c.from);
+                    out.insert(admits(self.net_cause(
+                        x,
+                        "egress",
+                        &who,
+                        self.object_of(c.from),
+                    )));
+                }
+                for &x in &c.ingress {
+                    let who = self.node_name(c.to);
+                    out.insert(admits(self.net_cause(
+                        x,
+                        "ingress",
+                        &who,
+                        self.object_of(c.to),
+                    )));
+                }
+                &c.by
+            }
+            CutWhy::Ip(i) => &access.ip_cut[i].by,
+        };
+        out.extend(by.iter().map(|b| self.layer_cause(b)));
+        out
     }
 
     /// A node as reports name it: a pod group by its first app (every app
@@ -363,6 +416,7 @@ fn network_wider(
                         let who = cx.node_name(n.to);
                         causes.insert(cx.net_cause(c, "ingress", &who, cx.object_of(n.to)));
                     }
+                    causes.extend(n.layers.iter().map(|l| cx.layer_cause(l)));
                 }
                 Why::Ip(i) => {
                     let ip = &g.access.ip[i];
@@ -493,6 +547,34 @@ fn unenforced(
         if !missing {
             continue;
         }
+        // A connection the NetworkPolicies admit and a layer cuts: what
+        // admits it, and what cuts it.
+        let port = match (&grant.access, grant.target) {
+            (
+                Access::Port {
+                    number, protocol, ..
+                },
+                _,
+            ) => Some((network::Protocol::from(*protocol), *number)),
+            (Access::Data(_), Entity::Store(s)) => {
+                Some((Protocol::Tcp, model.stores[s.index()].port))
+            }
+            _ => None,
+        };
+        let mut causes = BTreeSet::new();
+        if let Some((proto, number)) = port {
+            let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
+            for c in cx
+                .theirs
+                .cuts()
+                .iter()
+                .filter(|c| c.from == from && c.to == to)
+            {
+                if cx.theirs.cut_ports(c.why).contains(proto, number) {
+                    causes.extend(cx.cut_causes(c.why));
+                }
+            }
+        }
         report.unenforced.push(Item {
             layer: match grant.access {
                 Access::Op(_) | Access::Kube(_) => Layer::Rbac,
@@ -514,7 +596,7 @@ fn unenforced(
                 ),
                 a => a.to_string(),
             },
-            causes: Vec::new(),
+            causes: causes.into_iter().collect(),
             declared: Some(grant.span),
             note: unbound_note(cx, grant.subject, grant.target)
                 .or_else(|| named_only(model, theirs, grant)),

@@ -15,10 +15,13 @@
 //! 1000 that a NetworkPolicy would deny) is not added.
 
 use super::network::{IpSet, PortRanges, PortSet, Protocol};
-use super::parties::{IpEdge, NetEdge, Node, Placement};
+use super::parties::{
+    CutEdge, IpCut, IpEdge, Layer, LayerCause, NetEdge, Node, Placement, Verdict,
+};
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where Calico puts Kubernetes NetworkPolicies in its order.
 pub const NETWORK_POLICY_ORDER: f64 = 1000.0;
@@ -153,12 +156,45 @@ fn applies_to(p: &GlobalNetworkPolicy, direction: &str) -> bool {
     }
 }
 
+/// A guardrail policy, its index among the objects and its name in causes.
+struct Guardrail<'a> {
+    object: usize,
+    name: Arc<str>,
+    policy: &'a GlobalNetworkPolicy,
+}
+
+impl Guardrail<'_> {
+    /// Its deny rule `index` of `list` (`ingress`, `egress`).
+    fn deny(&self, list: &'static str, index: usize) -> LayerCause {
+        LayerCause {
+            layer: Layer::Guardrail,
+            verdict: Verdict::Denies,
+            object: self.object,
+            name: self.name.clone(),
+            rule: Some((list, index)),
+            principal: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Guardrail<'_> {
+    type Target = GlobalNetworkPolicy;
+    fn deref(&self) -> &GlobalNetworkPolicy {
+        self.policy
+    }
+}
+
 /// The guardrail policies (ordered before the NetworkPolicies), in order.
-fn ordered(objects: &[Resource]) -> Vec<&GlobalNetworkPolicy> {
-    let mut out: Vec<&GlobalNetworkPolicy> = objects
+fn ordered(objects: &[Resource]) -> Vec<Guardrail<'_>> {
+    let mut out: Vec<Guardrail<'_>> = objects
         .iter()
-        .filter_map(|r| match r {
-            Resource::GlobalNetworkPolicy(p) => Some(p),
+        .enumerate()
+        .filter_map(|(object, r)| match r {
+            Resource::GlobalNetworkPolicy(p) => Some(Guardrail {
+                object,
+                name: format!("GlobalNetworkPolicy {}", p.metadata.name).into(),
+                policy: p,
+            }),
             _ => None,
         })
         .filter(|p| {
@@ -177,16 +213,18 @@ fn ordered(objects: &[Resource]) -> Vec<&GlobalNetworkPolicy> {
 }
 
 /// What the policies deny of `ports` from `peer` into (`ingress`) or out of
-/// `at`; `peer_rule` tells whether a rule's peer side matches.
+/// `at`, and the deny rules that do; `peer_rule` tells whether a rule's
+/// peer side matches.
 fn denied(
-    policies: &[&GlobalNetworkPolicy],
+    policies: &[Guardrail<'_>],
     at: &Endpoint,
     ingress: bool,
     ports: &PortSet,
     peer_rule: impl Fn(&CalicoRule) -> Option<bool>,
-) -> PortSet {
+) -> (PortSet, Vec<LayerCause>) {
     let mut undecided = ports.clone();
     let mut out = PortSet::empty();
+    let mut causes = Vec::new();
     for p in policies {
         let direction = if ingress { "Ingress" } else { "Egress" };
         if !applies_to(p, direction) {
@@ -207,7 +245,7 @@ fn denied(
         } else {
             &p.spec.egress
         };
-        for r in rules {
+        for (i, r) in rules.iter().enumerate() {
             let hit = match r.action.as_str() {
                 "Log" => continue,
                 "Deny" => {
@@ -217,6 +255,9 @@ fn denied(
                         continue;
                     };
                     let hit = undecided.intersection(&rp);
+                    if !hit.is_empty() {
+                        causes.push(p.deny(if ingress { "ingress" } else { "egress" }, i));
+                    }
                     out = out.union(&hit);
                     hit
                 }
@@ -232,17 +273,20 @@ fn denied(
             undecided = undecided.difference(&hit);
         }
     }
-    out
+    (out, causes)
 }
 
 /// The hook of `access::network`: narrow each connection to what the
-/// guardrails leave open (nothing to do without any).
+/// guardrails leave open (nothing to do without any); what they deny goes
+/// to `cut` and `ip_cut`, with the rules that deny it.
 pub fn restrict(
     model: &Model,
     objects: &[Resource],
     placement: &Placement,
     net: &mut Vec<NetEdge>,
     ip: &mut Vec<IpEdge>,
+    cut: &mut Vec<CutEdge>,
+    ip_cut: &mut Vec<IpCut>,
 ) {
     let policies = ordered(objects);
     if policies.is_empty() {
@@ -276,13 +320,26 @@ pub fn restrict(
         let (Some(src), Some(dst)) = (endpoint(e.from), endpoint(e.to)) else {
             return true;
         };
-        let into = denied(&policies, &dst, true, &e.ports, |r| {
+        let (into, mut by) = denied(&policies, &dst, true, &e.ports, |r| {
             entity_matches_pod(&r.source, &src)
         });
-        let out_of = denied(&policies, &src, false, &e.ports, |r| {
+        let (out_of, by_egress) = denied(&policies, &src, false, &e.ports, |r| {
             entity_matches_pod(&r.destination, &dst)
         });
-        e.ports = e.ports.difference(&into.union(&out_of));
+        let lost = into.union(&out_of);
+        if !lost.is_empty() {
+            // The source's side first, as a packet meets them.
+            by.splice(0..0, by_egress);
+            cut.push(CutEdge {
+                from: e.from,
+                to: e.to,
+                ports: lost.clone(),
+                egress: e.egress.clone(),
+                ingress: e.ingress.clone(),
+                by,
+            });
+        }
+        e.ports = e.ports.difference(&lost);
         !e.ports.is_empty()
     });
     let mut split = Vec::new();
@@ -303,7 +360,7 @@ pub fn restrict(
             {
                 continue;
             }
-            for r in &p.spec.egress {
+            for (i, r) in p.spec.egress.iter().enumerate() {
                 let d = &r.destination;
                 if r.action != "Deny"
                     || d.nets.is_empty()
@@ -332,6 +389,15 @@ pub fn restrict(
                         next.push((outside, ports.clone()));
                     }
                     if !inside.is_empty() {
+                        let lost = ports.intersection(&rp);
+                        if !lost.is_empty() {
+                            ip_cut.push(IpCut {
+                                from: e.from,
+                                addresses: inside.clone(),
+                                ports: lost,
+                                by: vec![p.deny("egress", i)],
+                            });
+                        }
                         next.push((inside, ports.difference(&rp)));
                     }
                 }
