@@ -259,9 +259,9 @@ impl Cx<'_> {
         }
     }
 
-    /// What the NetworkPolicies admit of a connection the mesh or
-    /// guardrail layer cuts, and the objects that cut it.
-    fn cut_causes(&self, why: CutWhy) -> BTreeSet<Cause> {
+    /// The objects that cut a connection the mesh or guardrail layer cuts,
+    /// and what admits it in the NetworkPolicies.
+    fn cut_causes(&self, why: CutWhy) -> Vec<Cause> {
         let access = &self.theirs.access;
         let mut out = BTreeSet::new();
         let by = match why {
@@ -297,8 +297,8 @@ impl Cx<'_> {
             }
             CutWhy::Ip(i) => &access.ip_cut[i].by,
         };
-        out.extend(by.iter().map(|b| self.layer_cause(b)));
-        out
+        let cutting: BTreeSet<Cause> = by.iter().map(|b| self.layer_cause(b)).collect();
+        cutting.into_iter().chain(out).collect()
     }
 
     /// A node as reports name it: a pod group by its first app (every app
@@ -398,6 +398,8 @@ fn network_wider(
             continue;
         }
         let mut causes = BTreeSet::new();
+        // The mesh's, after the NetworkPolicies' (the policy to narrow).
+        let mut layer_causes = BTreeSet::new();
         // Only through the ingress controller: no connection of its own.
         let through_ingress = g.parts(e).iter().any(|w| matches!(w, Why::Ingress(_)))
             && !g.parts(e).iter().any(|w| matches!(w, Why::Net(_)));
@@ -416,7 +418,7 @@ fn network_wider(
                         let who = cx.node_name(n.to);
                         causes.insert(cx.net_cause(c, "ingress", &who, cx.object_of(n.to)));
                     }
-                    causes.extend(n.layers.iter().map(|l| cx.layer_cause(l)));
+                    layer_causes.extend(n.layers.iter().map(|l| cx.layer_cause(l)));
                 }
                 Why::Ip(i) => {
                     let ip = &g.access.ip[i];
@@ -450,7 +452,7 @@ fn network_wider(
             subject: cx.name(from),
             target: cx.name(to),
             access: port_texts(&wider).join(", "),
-            causes: causes.into_iter().collect(),
+            causes: causes.into_iter().chain(layer_causes).collect(),
             declared: None,
             note,
         });
@@ -561,7 +563,7 @@ fn unenforced(
             }
             _ => None,
         };
-        let mut causes = BTreeSet::new();
+        let mut causes: Vec<Cause> = Vec::new();
         if let Some((proto, number)) = port {
             let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
             for c in cx
@@ -571,7 +573,9 @@ fn unenforced(
                 .filter(|c| c.from == from && c.to == to)
             {
                 if cx.theirs.cut_ports(c.why).contains(proto, number) {
-                    causes.extend(cx.cut_causes(c.why));
+                    for cause in cx.cut_causes(c.why) {
+                        crate::lints::push_unique(&mut causes, cause);
+                    }
                 }
             }
         }

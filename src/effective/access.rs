@@ -597,6 +597,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
         &mut cut,
         &mut ip_cut,
     );
+    super::calico::restrict_outside(model, objects, placement, &mut out.outside);
     out.cut = Arc::new(cut);
     out.ip_cut = Arc::new(ip_cut);
     ip.sort_by_key(|e| e.from);

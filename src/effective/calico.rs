@@ -16,7 +16,8 @@
 
 use super::network::{IpSet, PortRanges, PortSet, Protocol};
 use super::parties::{
-    CutEdge, IpCut, IpEdge, Layer, LayerCause, NetEdge, Node, Placement, Verdict,
+    CutEdge, IpCut, IpEdge, Layer, LayerCause, NetEdge, Node, Outside, OutsideEdge, Placement,
+    Verdict, ELSEWHERE,
 };
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
@@ -276,6 +277,82 @@ fn denied(
     (out, causes)
 }
 
+/// Each Namespace object's labels, by name.
+fn namespace_labels(objects: &[Resource]) -> BTreeMap<String, Labels> {
+    let mut out = BTreeMap::new();
+    for r in objects {
+        if let Resource::Namespace(n) = r {
+            out.insert(n.metadata.name.clone(), n.metadata.labels.clone());
+        }
+    }
+    out
+}
+
+/// A pod of namespace `ns` with `labels`, as Calico selects it (with the
+/// labels Calico adds: the namespace's name, the pod's namespace).
+fn endpoint_of(ns_labels: &BTreeMap<String, Labels>, ns: String, mut labels: Labels) -> Endpoint {
+    let mut nl = ns_labels.get(&ns).cloned().unwrap_or_default();
+    nl.insert("kubernetes.io/metadata.name".into(), ns.clone());
+    nl.insert("projectcalico.org/name".into(), ns.clone());
+    labels.insert("projectcalico.org/namespace".into(), ns);
+    Endpoint {
+        labels,
+        ns_labels: nl,
+    }
+}
+
+/// For an audit: narrow the connections with what the model does not name
+/// ([`super::access::NetPart::outside`]) to what the guardrails leave
+/// open. Any pod of a namespace, and any pod anywhere, is a pod without
+/// labels: only a deny that selects every pod of its namespace (or every
+/// pod) cuts it, so access is shown wider, never narrower.
+pub fn restrict_outside(
+    model: &Model,
+    objects: &[Resource],
+    placement: &Placement,
+    outside: &mut Vec<OutsideEdge>,
+) {
+    let policies = ordered(objects);
+    if policies.is_empty() {
+        return;
+    }
+    let ns_labels = namespace_labels(objects);
+    let mut cache: BTreeMap<Outside, Option<Endpoint>> = BTreeMap::new();
+    let mut endpoint = |p: &Outside| {
+        cache
+            .entry(p.clone())
+            .or_insert_with(|| {
+                let (ns, labels) = match p {
+                    Outside::Node(n) => {
+                        let (ns, labels, _) =
+                            super::mesh::node_identity(model, objects, placement, *n)?;
+                        (ns, labels)
+                    }
+                    Outside::Pod(ns, name) => {
+                        (ns.clone(), super::mesh::workload_labels(objects, ns, name)?)
+                    }
+                    Outside::AnyIn(ns) => (ns.clone(), Labels::new_vec()),
+                    Outside::Anywhere => (ELSEWHERE.to_string(), Labels::new_vec()),
+                };
+                Some(endpoint_of(&ns_labels, ns, labels))
+            })
+            .clone()
+    };
+    outside.retain_mut(|e| {
+        let (Some(src), Some(dst)) = (endpoint(&e.from), endpoint(&e.to)) else {
+            return true;
+        };
+        let (into, _) = denied(&policies, &dst, true, &e.ports, |r| {
+            entity_matches_pod(&r.source, &src)
+        });
+        let (out_of, _) = denied(&policies, &src, false, &e.ports, |r| {
+            entity_matches_pod(&r.destination, &dst)
+        });
+        e.ports = e.ports.difference(&into.union(&out_of));
+        !e.ports.is_empty()
+    });
+}
+
 /// The hook of `access::network`: narrow each connection to what the
 /// guardrails leave open (nothing to do without any); what they deny goes
 /// to `cut` and `ip_cut`, with the rules that deny it.
@@ -292,27 +369,14 @@ pub fn restrict(
     if policies.is_empty() {
         return;
     }
-    let mut ns_labels: BTreeMap<String, Labels> = BTreeMap::new();
-    for r in objects {
-        if let Resource::Namespace(n) = r {
-            ns_labels.insert(n.metadata.name.clone(), n.metadata.labels.clone());
-        }
-    }
+    let ns_labels = namespace_labels(objects);
     let mut cache: BTreeMap<Node, Option<Endpoint>> = BTreeMap::new();
     let mut endpoint = |n: Node| {
         cache
             .entry(n)
             .or_insert_with(|| {
                 let (ns, labels, _) = super::mesh::node_identity(model, objects, placement, n)?;
-                let mut nl = ns_labels.get(&ns).cloned().unwrap_or_default();
-                nl.insert("kubernetes.io/metadata.name".into(), ns.clone());
-                nl.insert("projectcalico.org/name".into(), ns.clone());
-                let mut labels = labels;
-                labels.insert("projectcalico.org/namespace".into(), ns);
-                Some(Endpoint {
-                    labels,
-                    ns_labels: nl,
-                })
+                Some(endpoint_of(&ns_labels, ns, labels))
             })
             .clone()
     };

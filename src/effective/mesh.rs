@@ -392,23 +392,7 @@ pub(crate) fn node_identity(
     placement: &Placement,
     node: Node,
 ) -> Option<(String, Labels, String)> {
-    // The pod template of the workload `(ns, name)` (a bare Pod's own).
-    let template = |ns: &str, name: &str| {
-        objects.iter().find_map(|r| {
-            let (meta, t) = match r {
-                Resource::Deployment(d)
-                | Resource::StatefulSet(d)
-                | Resource::DaemonSet(d)
-                | Resource::ReplicaSet(d) => (
-                    &d.metadata,
-                    (&d.spec.template.metadata, &d.spec.template.spec),
-                ),
-                Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
-                _ => return None,
-            };
-            (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
-        })
-    };
+    let template = |ns: &str, name: &str| template(objects, ns, name);
     let identity = |ns: &str, (meta, spec): (&crate::k8s::ObjectMeta, &crate::k8s::PodSpec)| {
         (
             ns.to_string(),
@@ -467,6 +451,34 @@ pub(crate) fn node_identity(
             Some((dns.namespace.clone(), dns.labels.clone(), "default".into()))
         }
     }
+}
+
+/// The pod template of the workload `(ns, name)` of `objects` (a bare
+/// Pod's own).
+fn template<'a>(
+    objects: &'a [Resource],
+    ns: &str,
+    name: &str,
+) -> Option<(&'a crate::k8s::ObjectMeta, &'a crate::k8s::PodSpec)> {
+    objects.iter().find_map(|r| {
+        let (meta, t) = match r {
+            Resource::Deployment(d)
+            | Resource::StatefulSet(d)
+            | Resource::DaemonSet(d)
+            | Resource::ReplicaSet(d) => (
+                &d.metadata,
+                (&d.spec.template.metadata, &d.spec.template.spec),
+            ),
+            Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
+            _ => return None,
+        };
+        (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
+    })
+}
+
+/// The labels of the pods of workload `(ns, name)` of `objects`.
+pub(crate) fn workload_labels(objects: &[Resource], ns: &str, name: &str) -> Option<Labels> {
+    template(objects, ns, name).map(|(meta, _)| meta.labels.clone())
 }
 
 /// Narrow each connection the NetworkPolicies allow to what the
