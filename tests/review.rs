@@ -235,6 +235,25 @@ fn diff_corpus() {
                 assert_eq!(s.findings_introduced + s.findings_resolved, 0);
                 assert_eq!(s.access_added + s.access_removed, 0);
             }
+            "new-forbid-cuts-by-guardrail" => {
+                // The guardrail of the new forbid selects the whole pod: the
+                // declared etl -> raw connection goes too, and says why.
+                let gone = d
+                    .access
+                    .removed
+                    .iter()
+                    .find(|a| a.from == "etl" && a.to == "raw" && a.access == "postgres");
+                let gone = gone.expect("etl's connection to raw is removed");
+                assert!(
+                    gone.cut[0].contains(
+                        "GlobalNetworkPolicy layered.forbid.etl-pod.raw.egress egress[0] denies it"
+                    ),
+                    "{:?}",
+                    gone.cut
+                );
+                assert!(md.contains("✂️ cut now: "), "{md}");
+                assert_eq!(s.access_added, 0);
+            }
             other => panic!("add the expectations of diff case `{other}` here"),
         }
         insta::assert_snapshot!("diff_markdown", md);
