@@ -164,6 +164,7 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
         bindings: &bindings,
         policy_objects,
         live,
+        ip_grants: &ip_grants,
         theirs: &theirs,
     };
     let mut report = Report {
@@ -228,6 +229,8 @@ struct Cx<'a> {
     policy_objects: Vec<usize>,
     /// The manifest object of each evaluated resource.
     live: Vec<usize>,
+    /// Each pod group's address egress, rule by rule.
+    ip_grants: &'a [(crate::model::PodId, network::IpGrant)],
     theirs: &'a EnvGraph,
 }
 
@@ -264,17 +267,17 @@ impl Cx<'_> {
     fn cut_causes(&self, why: CutWhy) -> Vec<Cause> {
         let access = &self.theirs.access;
         let mut out = BTreeSet::new();
+        // A rule (`ingress[0]`) admits it; a side nothing isolates says so
+        // already.
+        let admits = |mut cause: Cause| {
+            if cause.detail.ends_with(']') {
+                cause.detail.push_str(" admits it");
+            }
+            cause
+        };
         let by = match why {
             CutWhy::Net(i) | CutWhy::Ingress(i) => {
                 let c = &access.cut[i];
-                // A rule (`ingress[0]`) admits it; a side nothing isolates
-                // says so already.
-                let admits = |mut cause: Cause| {
-                    if cause.detail.ends_with(']') {
-                        cause.detail.push_str(" admits it");
-                    }
-                    cause
-                };
                 for &x in &c.egress {
                     let who = self.node_name(c.from);
                     out.insert(admits(self.net_cause(
@@ -295,7 +298,19 @@ impl Cx<'_> {
                 }
                 &c.by
             }
-            CutWhy::Ip(i) => &access.ip_cut[i].by,
+            CutWhy::Ip(i) => {
+                let c = &access.ip_cut[i];
+                let who = self.node_name(Node::Group(c.from));
+                for (_, grant) in self.ip_grants.iter().filter(|(g, _)| *g == c.from) {
+                    let meets = !grant.ips.intersection(&c.addresses).is_empty()
+                        && !grant.ports.intersection(&c.ports).is_empty();
+                    if meets {
+                        let object = self.object_of(Node::Group(c.from));
+                        out.insert(admits(self.net_cause(grant.cause, "egress", &who, object)));
+                    }
+                }
+                &c.by
+            }
         };
         let cutting: BTreeSet<Cause> = by.iter().map(|b| self.layer_cause(b)).collect();
         cutting.into_iter().chain(out).collect()
