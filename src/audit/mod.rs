@@ -205,7 +205,7 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
                 span: f.span,
                 holds: true,
                 message: None,
-                notes: Vec::new(),
+                notes: held_by_layers(&cx, f),
             });
         }
     }
@@ -387,6 +387,36 @@ pub fn port_texts(ports: &PortSet) -> Vec<String> {
     }
     if ports.other_protocols() {
         out.push("other protocols".into());
+    }
+    out
+}
+
+/// For a `forbid` that holds: the direct connections between its parties
+/// that the NetworkPolicies admit and a layer cuts — what holds it where
+/// the NetworkPolicies alone would not.
+fn held_by_layers(cx: &Cx<'_>, f: &crate::model::Forbid) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in cx.theirs.cuts() {
+        let (GNode::E(s), GNode::E(t)) = (c.from, c.to) else {
+            continue;
+        };
+        if !f.subjects.contains(&s) || !f.targets.contains(&t) {
+            continue;
+        }
+        let causes: Vec<String> = (cx.cut_causes(c.why).iter())
+            .map(|x| match x.object {
+                Some(i) => format!("{}: {}", cx.manifests.objects[i].title(), x.detail),
+                None => x.detail.clone(),
+            })
+            .collect();
+        let note = format!(
+            "`{}` → `{}` on {}: {}",
+            cx.name(c.from),
+            cx.name(c.to),
+            port_texts(cx.theirs.cut_ports(c.why)).join(", "),
+            causes.join("; ")
+        );
+        crate::lints::push_unique(&mut out, note);
     }
     out
 }

@@ -258,7 +258,9 @@ pub fn json(
                 "holds": i.holds,
                 "declared": location(sources, i.span),
             });
-            if !i.holds {
+            // A failing one: the path; one that holds: what the mesh and
+            // guardrails cut that the NetworkPolicies would admit.
+            if !i.holds || !i.notes.is_empty() {
                 v["notes"] = json!(i.notes);
             }
             v
