@@ -165,11 +165,17 @@ fn analyse(
     let opts = generate::Options { workloads: true };
     let envs = generate::environments(model, None);
     // Environments usually differ only in who may operate what. Those with
-    // the same app and port grants get the same non-RBAC objects: the first
-    // of them (the "leader") is generated in full and its network evaluated
-    // once; the others generate only their Roles and bindings.
-    let keys: Vec<Vec<usize>> = (envs.par_iter())
-        .map(|&env| generate::network_grants(model, env))
+    // the same app and port grants (and, with guardrails, the same
+    // `forbid`s) get the same non-RBAC objects: the first of them (the
+    // "leader") is generated in full and its network evaluated once; the
+    // others generate only their Roles and bindings.
+    let keys: Vec<(Vec<usize>, Vec<usize>)> = (envs.par_iter())
+        .map(|&env| {
+            (
+                generate::network_grants(model, env),
+                generate::guardrail_forbids(model, env),
+            )
+        })
         .collect();
     let leader: Vec<usize> = (0..envs.len())
         .map(|i| (0..i).find(|&j| keys[j] == keys[i]).unwrap_or(i))
@@ -220,6 +226,8 @@ fn analyse(
             a.ip = net.ip;
             a.policies = net.policies;
             a.problems = net.problems;
+            a.cut = net.cut;
+            a.ip_cut = net.ip_cut;
             a
         })
         .collect();

@@ -260,3 +260,51 @@ fn hand_edits_of_the_guardrails_take_connections_away() {
     objects.push(gnp("spec:\n  order: 10\n  selector: \"palisade.dev/pod == 'api'\"\n  types: [Egress]\n  egress:\n  - action: Deny\n    protocol: TCP\n    destination: {nets: [203.0.113.0/24], ports: [443]}\n"));
     assert!(!partner(&objects), "the API still reaches its partner");
 }
+
+/// `check` evaluates the network once for environments with the same
+/// grants; with guardrails, an environment-scoped `forbid` makes their
+/// objects differ. Here the `forbid` applies in `dev` (the first, whose
+/// evaluation `prod` would share): its guardrail cuts the shared pod's
+/// connection to `raw` in `dev` only, and `prod`'s graph keeps it — one
+/// that showed `dev`'s cut in `prod` was narrower than `prod`'s objects.
+#[test]
+fn environments_with_different_forbids_get_their_own_guardrails() {
+    use palisade::access_graph::{Class, GNode};
+    use palisade::model::Entity;
+    let comp = palisade::compile_str(
+        "m.sec",
+        r#"system m
+platform { guardrails = calico }
+environment dev
+environment prod
+namespace p
+namespace data
+app etl in p { image = "ghcr.io/a/etl@sha256:0c1f" }
+app shipper in p { image = "ghcr.io/a/shipper@sha256:77aa" }
+pod etl-pod = [etl, shipper]
+store raw in data { engine = postgres }
+allow etl -> raw: read
+forbid shipper -> raw in dev "not in dev"
+"#,
+    );
+    assert!(!comp.has_errors());
+    let checked = palisade::check(comp);
+    let m = checked.model();
+    let (Some(shipper), Some(raw)) = (m.lookup("shipper"), m.lookup("raw")) else {
+        panic!("names");
+    };
+    assert!(matches!(raw, Entity::Store(_)));
+    let connects = |env: &str| {
+        let e = m.environments.iter().position(|x| x.name == env).unwrap();
+        let g = (checked.graphs.iter())
+            .find(|g| g.env().map(|id| id.index()) == Some(e))
+            .unwrap();
+        g.edge(GNode::E(shipper), GNode::E(raw), Class::Net)
+            .is_some()
+    };
+    assert!(
+        !connects("dev"),
+        "dev's guardrail cuts the pod's connection"
+    );
+    assert!(connects("prod"), "prod has no guardrail: the pod connects");
+}

@@ -1,13 +1,16 @@
 //! The access view (src/view/mod.rs) on every example: golden
-//! snapshots of every effective edge, its declaration and its widening.
+//! snapshots of every effective edge, its declaration and its widening,
+//! and of what the mesh and guardrail layers cut (tests/review/layers.sec
+//! turns both on).
 
 use palisade::view::access_view;
 use std::fmt::Write;
 use std::path::Path;
 
 fn dump(model: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(model);
-    let checked = palisade::check(palisade::compile_path(&path).expect("example loads"));
+    // Relative to the package root (cargo's working directory for tests):
+    // causes that locate a statement name its file so.
+    let checked = palisade::check(palisade::compile_path(Path::new(model)).expect("example loads"));
     let view = access_view(&checked);
     let comp = &checked.comp;
     let m = &comp.model;
@@ -62,6 +65,14 @@ fn dump(model: &str) -> String {
                 .unwrap();
             }
         }
+        for c in &env.cut {
+            let what = palisade::view::kind_text(m, c.to, &c.access);
+            let (from, to) = (view.name(m, c.from), view.name(m, c.to));
+            writeln!(out, "x {from} -> {to}: {what} (cut)").unwrap();
+            for cause in &c.causes {
+                writeln!(out, "    because {cause}").unwrap();
+            }
+        }
     }
     out
 }
@@ -79,6 +90,13 @@ fn access_view_webshop() {
 #[test]
 fn access_view_platform() {
     insta::assert_snapshot!(dump("examples/platform"));
+}
+
+/// Both layers: causes name the AuthorizationPolicy that admits a widened
+/// connection, and the GlobalNetworkPolicy that cuts a declared one.
+#[test]
+fn access_view_layers() {
+    insta::assert_snapshot!(dump("tests/review/layers.sec"));
 }
 
 /// Every `query` answer type on an example, as text and JSON: what every
@@ -134,6 +152,7 @@ fn query_examples() {
         ("marketing", "examples/marketing.sec"),
         ("webshop", "examples/webshop.sec"),
         ("platform", "examples/platform"),
+        ("layers", "tests/review/layers.sec"),
     ] {
         let (text, json) = queries(model);
         insta::assert_snapshot!(format!("query_{name}_text"), text);
@@ -216,6 +235,25 @@ fn diff_corpus() {
                 assert_eq!(s.findings_introduced + s.findings_resolved, 0);
                 assert_eq!(s.access_added + s.access_removed, 0);
             }
+            "new-forbid-cuts-by-guardrail" => {
+                // The guardrail of the new forbid selects the whole pod: the
+                // declared etl -> raw connection goes too, and says why.
+                let gone = d
+                    .access
+                    .removed
+                    .iter()
+                    .find(|a| a.from == "etl" && a.to == "raw" && a.access == "postgres");
+                let gone = gone.expect("etl's connection to raw is removed");
+                assert!(
+                    gone.cut[0].contains(
+                        "GlobalNetworkPolicy layered-forbid--etl-pod--raw--egress egress[0] denies it"
+                    ),
+                    "{:?}",
+                    gone.cut
+                );
+                assert!(md.contains("✂️ cut now: "), "{md}");
+                assert_eq!(s.access_added, 0);
+            }
             other => panic!("add the expectations of diff case `{other}` here"),
         }
         insta::assert_snapshot!("diff_markdown", md);
@@ -252,6 +290,7 @@ fn review_examples() {
         ("marketing", "examples/marketing.sec"),
         ("webshop", "examples/webshop.sec"),
         ("platform", "examples/platform"),
+        ("layers", "tests/review/layers.sec"),
     ] {
         let checked =
             palisade::check(palisade::compile_path(Path::new(model)).expect("example loads"));
@@ -285,4 +324,48 @@ forbid ops -> db "people never hold database credentials"
     );
     assert!(md.contains("--exec-->"), "the path is shown: {md}");
     assert!(md.contains("| ops | db | — | "), "{md}");
+}
+
+/// No path because a layer cut the last step: `query path` says which
+/// NetworkPolicy rules would admit it and which guardrail, from which
+/// `forbid`, denies it — in text and in JSON.
+#[test]
+fn query_path_names_the_layer_that_cuts() {
+    use palisade::review::query::{answer, render_text, Question};
+    let checked = palisade::check(
+        palisade::compile_path(Path::new("tests/review/layers.sec")).expect("model loads"),
+    );
+    let view = access_view(&checked);
+    let q = Question::Path {
+        from: "shipper".into(),
+        to: "raw".into(),
+    };
+    let a = answer(&checked, &view, &q, None).expect("names exist");
+    let text = render_text(&q, &a);
+    assert!(text.contains("no path"), "{text}");
+    assert!(
+        text.contains("shipper -> raw: postgres\n")
+            && text.contains("NetworkPolicy admits TCP/5432: egress pipeline/etl-pod egress[0]")
+            && text.contains(
+                "GlobalNetworkPolicy layered-forbid--etl-pod--raw--egress egress[0] denies it"
+            )
+            && text.contains("(forbid at tests/review/layers.sec:49:1)"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&a).unwrap();
+    let cut = &json["environments"][0]["cut"];
+    assert_eq!(cut[0]["from"], "shipper", "{json}");
+    assert_eq!(cut[0]["access"], "postgres", "{json}");
+    // With a path, nothing is cut on the way: no `cut` to show.
+    let q = Question::Path {
+        from: "customer".into(),
+        to: "admin".into(),
+    };
+    let a = answer(&checked, &view, &q, None).expect("names exist");
+    let json = serde_json::to_value(&a).unwrap();
+    assert_eq!(
+        json["environments"][0]["cut"],
+        serde_json::json!([]),
+        "{json}"
+    );
 }

@@ -48,6 +48,39 @@ fn query_json_is_versioned() {
     assert_eq!(hops.last().unwrap()["to"], "main-db");
 }
 
+/// Both layers on (tests/review/layers.sec): no path from `shipper` to
+/// `raw`, and the answer says which guardrail, from which `forbid`, cut
+/// the connection the NetworkPolicies admit; `who-can` lists the cut
+/// declared connection of `etl` too. An answer, so exit 0 (the finding
+/// that reports the cut grant is `check`'s).
+#[test]
+fn query_says_which_layer_cut_a_connection() {
+    let model = "tests/review/layers.sec";
+    let out = palisade(&[
+        "query", "-m", model, "path", "shipper", "raw", "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let env = &doc["environments"][0];
+    assert_eq!(env["path"], serde_json::Value::Null);
+    let cause = env["cut"][0]["causes"][0].as_str().expect("a cause");
+    assert!(
+        cause.starts_with("NetworkPolicy admits TCP/5432")
+            && cause.contains(
+                "GlobalNetworkPolicy layered-forbid--etl-pod--raw--ingress ingress[0] denies it"
+            )
+            && cause.ends_with("(forbid at tests/review/layers.sec:49:1)"),
+        "{cause}"
+    );
+    let out = palisade(&["query", "-m", model, "who-can", "connect", "raw"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("  (nothing)\n  cut by the mesh or guardrail layer (the NetworkPolicies admit it):\n    etl -> raw: postgres\n"),
+        "{s}"
+    );
+}
+
 #[test]
 fn unknown_names_exit_2_with_a_suggestion() {
     for (args, want) in [

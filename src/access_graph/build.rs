@@ -1,6 +1,8 @@
 //! Building one environment's graph from its evaluated objects.
 
-use super::{is_direct, part, Addresses, Class, Edge, EnvGraph, GNode, Kind, Part, Why};
+use super::{
+    is_direct, part, Addresses, Class, Cut, CutWhy, Edge, EnvGraph, GNode, Kind, Part, Why,
+};
 use crate::effective::access::{EnvAccess, Holder, Node};
 use crate::model::{Access, DataLevel, Entity, Model, Operation};
 use foldhash::{HashMap, HashMapExt};
@@ -16,9 +18,13 @@ pub fn build(model: &Model, addresses: &Addresses, access: EnvAccess) -> EnvGrap
         env: &access,
         graph: &g,
         parts: Vec::new(),
+        cuts: Vec::new(),
     };
     b.collect(addresses);
     let parts = b.parts;
+    let mut cuts = b.cuts;
+    cuts.sort_by_key(|c| (c.from, c.to));
+    g.cuts = cuts;
     g.access = access;
     // One edge per (from, to, class), in model order (the nodes' indices
     // are in model order); parts in the order found. A counting sort by
@@ -128,6 +134,7 @@ struct Builder<'a> {
     /// The graph without edges: its node indices.
     graph: &'a EnvGraph,
     parts: Vec<(u128, Class, Why)>,
+    cuts: Vec<Cut>,
 }
 
 impl Builder<'_> {
@@ -153,6 +160,39 @@ impl Builder<'_> {
         apps.iter().map(|&a| GNode::E(Entity::App(a))).chain(one)
     }
 
+    /// What the layers cut, between the parties each end stands for.
+    fn collect_cuts(&mut self, addresses: &Addresses, at_ingress: &[GNode]) {
+        let (env, m) = (self.env, self.model);
+        let mut push = |from: GNode, to: GNode, why: CutWhy| {
+            if from != to {
+                self.cuts.push(Cut { from, to, why });
+            }
+        };
+        for (i, c) in env.cut.iter().enumerate() {
+            if c.to == Node::Dns || c.from == Node::Dns {
+                continue;
+            }
+            for t in Self::nodes(m, c.to) {
+                if c.from == Node::Ingress {
+                    for &p in at_ingress {
+                        push(p, t, CutWhy::Ingress(i));
+                    }
+                    continue;
+                }
+                for f in Self::nodes(m, c.from) {
+                    push(f, t, CutWhy::Net(i));
+                }
+            }
+        }
+        for (i, c) in env.ip_cut.iter().enumerate() {
+            for t in addresses.targets(&c.addresses) {
+                for f in Self::nodes(m, c.from) {
+                    push(f, GNode::E(t), CutWhy::Ip(i));
+                }
+            }
+        }
+    }
+
     fn collect(&mut self, addresses: &Addresses) {
         let env = self.env;
         let m = self.model;
@@ -172,6 +212,7 @@ impl Builder<'_> {
         }
         at_ingress.sort_unstable();
         at_ingress.dedup();
+        self.collect_cuts(addresses, &at_ingress);
         let mut net_from: HashMap<Node, Vec<usize>> = HashMap::new();
         for (i, e) in env.net.iter().enumerate() {
             net_from.entry(e.from).or_default().push(i);

@@ -109,6 +109,28 @@ pub enum Why {
     ExecToken { op: usize },
 }
 
+/// A connection between two parties that the NetworkPolicies admit and
+/// the mesh or guardrail layer cuts, in whole or in part: not access (no
+/// edge, no path takes it), the reason access is not there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub from: GNode,
+    pub to: GNode,
+    pub why: CutWhy,
+}
+
+/// Where a [`Cut`] comes from: indices into the environment's evaluated
+/// lists ([`EnvAccess::cut`], [`EnvAccess::ip_cut`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutWhy {
+    /// `cut[i]`.
+    Net(usize),
+    /// `cut[i]` from the ingress controller, for whoever stands there.
+    Ingress(usize),
+    /// `ip_cut[i]`.
+    Ip(usize),
+}
+
 /// An effective edge.
 #[derive(Clone, Debug)]
 pub struct Edge {
@@ -129,6 +151,8 @@ pub struct EnvGraph {
     graph: DiGraph<GNode, Edge>,
     /// Every edge's parts, edge after edge.
     parts: Vec<Why>,
+    /// What the layers cut, sorted by (from, to) in model order.
+    cuts: Vec<Cut>,
     /// Where apps, stores, externals and the three singletons start
     /// (nodes are numbered densely by kind: an index is arithmetic).
     base: [usize; 4],
@@ -166,6 +190,7 @@ impl EnvGraph {
             access,
             graph,
             parts: Vec::new(),
+            cuts: Vec::new(),
             base: [apps, stores, externals, singletons],
         }
     }
@@ -262,6 +287,20 @@ impl EnvGraph {
     /// What the part caused by `why` gives.
     pub fn part(&self, why: Why) -> Part<'_> {
         part(&self.access, why)
+    }
+
+    /// Every connection between parties that the mesh or guardrail layer
+    /// cuts (none without them), sorted by (from, to) in model order.
+    pub fn cuts(&self) -> &[Cut] {
+        &self.cuts
+    }
+
+    /// The ports a cut takes away.
+    pub fn cut_ports(&self, why: CutWhy) -> &PortSet {
+        match why {
+            CutWhy::Net(i) | CutWhy::Ingress(i) => &self.access.cut[i].ports,
+            CutWhy::Ip(i) => &self.access.ip_cut[i].ports,
+        }
     }
 }
 

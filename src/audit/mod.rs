@@ -25,8 +25,8 @@ pub mod report;
 
 pub use bind::{bind, Binding, Bindings, By};
 
-use crate::access_graph::{self, Class, EnvGraph, GNode, Kind, Part, Why};
-use crate::effective::access::{self, Node, Outside, OutsideEdge};
+use crate::access_graph::{self, Class, CutWhy, EnvGraph, GNode, Kind, Part, Why};
+use crate::effective::access::{self, LayerCause, Node, Outside, OutsideEdge};
 use crate::effective::network::{self, Cause as NetCause, PortSet, Protocol};
 use crate::effective::rbac::{Attributes, Authorizer, UserInfo};
 use crate::k8s::Resource;
@@ -163,6 +163,8 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
         manifests,
         bindings: &bindings,
         policy_objects,
+        live,
+        ip_grants: &ip_grants,
         theirs: &theirs,
     };
     let mut report = Report {
@@ -203,7 +205,7 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
                 span: f.span,
                 holds: true,
                 message: None,
-                notes: Vec::new(),
+                notes: held_by_layers(&cx, f),
             });
         }
     }
@@ -225,6 +227,10 @@ struct Cx<'a> {
     manifests: &'a Manifests,
     bindings: &'a Bindings,
     policy_objects: Vec<usize>,
+    /// The manifest object of each evaluated resource.
+    live: Vec<usize>,
+    /// Each pod group's address egress, rule by rule.
+    ip_grants: &'a [(Node, network::IpGrant)],
     theirs: &'a EnvGraph,
 }
 
@@ -246,6 +252,68 @@ impl Cx<'_> {
                 detail: format!("no NetworkPolicy restricts the {direction} of `{who}`"),
             },
         }
+    }
+
+    /// The object and rule behind a mesh or guardrail cause.
+    fn layer_cause(&self, c: &LayerCause) -> Cause {
+        Cause {
+            object: self.live.get(c.object).copied(),
+            detail: c.detail(),
+        }
+    }
+
+    /// The objects that cut a connection the mesh or guardrail layer cuts,
+    /// and what admits it in the NetworkPolicies.
+    fn cut_causes(&self, why: CutWhy) -> Vec<Cause> {
+        let access = &self.theirs.access;
+        let mut out = BTreeSet::new();
+        // A rule (`ingress[0]`) admits it; a side nothing isolates says so
+        // already.
+        let admits = |mut cause: Cause| {
+            if cause.detail.ends_with(']') {
+                cause.detail.push_str(" admits it");
+            }
+            cause
+        };
+        let by = match why {
+            CutWhy::Net(i) | CutWhy::Ingress(i) => {
+                let c = &access.cut[i];
+                for &x in &c.egress {
+                    let who = self.node_name(c.from);
+                    out.insert(admits(self.net_cause(
+                        x,
+                        "egress",
+                        &who,
+                        self.object_of(c.from),
+                    )));
+                }
+                for &x in &c.ingress {
+                    let who = self.node_name(c.to);
+                    out.insert(admits(self.net_cause(
+                        x,
+                        "ingress",
+                        &who,
+                        self.object_of(c.to),
+                    )));
+                }
+                &c.by
+            }
+            CutWhy::Ip(i) => {
+                let c = &access.ip_cut[i];
+                let who = self.node_name(c.from);
+                for (_, grant) in self.ip_grants.iter().filter(|(g, _)| *g == c.from) {
+                    let meets = !grant.ips.intersection(&c.addresses).is_empty()
+                        && !grant.ports.intersection(&c.ports).is_empty();
+                    if meets {
+                        let object = self.object_of(c.from);
+                        out.insert(admits(self.net_cause(grant.cause, "egress", &who, object)));
+                    }
+                }
+                &c.by
+            }
+        };
+        let cutting: BTreeSet<Cause> = by.iter().map(|b| self.layer_cause(b)).collect();
+        cutting.into_iter().chain(out).collect()
     }
 
     /// A node as reports name it: a pod group by its first app (every app
@@ -323,6 +391,36 @@ pub fn port_texts(ports: &PortSet) -> Vec<String> {
     out
 }
 
+/// For a `forbid` that holds: the direct connections between its parties
+/// that the NetworkPolicies admit and a layer cuts — what holds it where
+/// the NetworkPolicies alone would not.
+fn held_by_layers(cx: &Cx<'_>, f: &crate::model::Forbid) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in cx.theirs.cuts() {
+        let (GNode::E(s), GNode::E(t)) = (c.from, c.to) else {
+            continue;
+        };
+        if !f.subjects.contains(&s) || !f.targets.contains(&t) {
+            continue;
+        }
+        let causes: Vec<String> = (cx.cut_causes(c.why).iter())
+            .map(|x| match x.object {
+                Some(i) => format!("{}: {}", cx.manifests.objects[i].title(), x.detail),
+                None => x.detail.clone(),
+            })
+            .collect();
+        let note = format!(
+            "`{}` → `{}` on {}: {}",
+            cx.name(c.from),
+            cx.name(c.to),
+            port_texts(cx.theirs.cut_ports(c.why)).join(", "),
+            causes.join("; ")
+        );
+        crate::lints::push_unique(&mut out, note);
+    }
+    out
+}
+
 /// Network edges between model parties: the manifests' ports beyond the
 /// model's.
 fn network_wider(
@@ -345,6 +443,8 @@ fn network_wider(
             continue;
         }
         let mut causes = BTreeSet::new();
+        // The mesh's, after the NetworkPolicies' (the policy to narrow).
+        let mut layer_causes = BTreeSet::new();
         // Only through the ingress controller: no connection of its own.
         let through_ingress = g.parts(e).iter().any(|w| matches!(w, Why::Ingress(_)))
             && !g.parts(e).iter().any(|w| matches!(w, Why::Net(_)));
@@ -363,6 +463,7 @@ fn network_wider(
                         let who = cx.node_name(n.to);
                         causes.insert(cx.net_cause(c, "ingress", &who, cx.object_of(n.to)));
                     }
+                    layer_causes.extend(n.layers.iter().map(|l| cx.layer_cause(l)));
                 }
                 Why::Ip(i) => {
                     let ip = &g.access.ip[i];
@@ -396,7 +497,7 @@ fn network_wider(
             subject: cx.name(from),
             target: cx.name(to),
             access: port_texts(&wider).join(", "),
-            causes: causes.into_iter().collect(),
+            causes: causes.into_iter().chain(layer_causes).collect(),
             declared: None,
             note,
         });
@@ -493,6 +594,36 @@ fn unenforced(
         if !missing {
             continue;
         }
+        // A connection the NetworkPolicies admit and a layer cuts: what
+        // admits it, and what cuts it.
+        let port = match (&grant.access, grant.target) {
+            (
+                Access::Port {
+                    number, protocol, ..
+                },
+                _,
+            ) => Some((network::Protocol::from(*protocol), *number)),
+            (Access::Data(_), Entity::Store(s)) => {
+                Some((Protocol::Tcp, model.stores[s.index()].port))
+            }
+            _ => None,
+        };
+        let mut causes: Vec<Cause> = Vec::new();
+        if let Some((proto, number)) = port {
+            let (from, to) = (GNode::E(grant.subject), GNode::E(grant.target));
+            for c in cx
+                .theirs
+                .cuts()
+                .iter()
+                .filter(|c| c.from == from && c.to == to)
+            {
+                if cx.theirs.cut_ports(c.why).contains(proto, number) {
+                    for cause in cx.cut_causes(c.why) {
+                        crate::lints::push_unique(&mut causes, cause);
+                    }
+                }
+            }
+        }
         report.unenforced.push(Item {
             layer: match grant.access {
                 Access::Op(_) | Access::Kube(_) => Layer::Rbac,
@@ -514,7 +645,7 @@ fn unenforced(
                 ),
                 a => a.to_string(),
             },
-            causes: Vec::new(),
+            causes: causes.into_iter().collect(),
             declared: Some(grant.span),
             note: unbound_note(cx, grant.subject, grant.target)
                 .or_else(|| named_only(model, theirs, grant)),

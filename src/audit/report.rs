@@ -80,7 +80,7 @@ fn wider(model: &Model, m: &Manifests, item: &Item) -> Diagnostic {
     })
 }
 
-fn unenforced(model: &Model, item: &Item) -> Diagnostic {
+fn unenforced(model: &Model, m: &Manifests, item: &Item) -> Diagnostic {
     let mut d = Diagnostic::error(
         Code::AuditUnenforced,
         item.declared
@@ -91,8 +91,20 @@ fn unenforced(model: &Model, item: &Item) -> Diagnostic {
         ),
     )
     .label("declared here");
+    // Cut by the mesh or guardrail layer: what admits it and what cuts it.
+    for c in &item.causes {
+        match object_span(m, c) {
+            Some(span) => d = d.secondary(span, cause_label(m, c)),
+            None => d = d.note(c.detail.clone()),
+        }
+    }
     if let Some(note) = &item.note {
         d = d.note(note.clone());
+    }
+    if !item.causes.is_empty() {
+        return d.help(
+            "the NetworkPolicies admit it and the mesh or guardrail layer cuts it: admit it in the object that cuts it, or remove the grant",
+        );
     }
     d.help(match item.layer {
         Layer::Network => "a default-deny policy blocks it and no policy admits it: add the rule `palisade build --no-workloads` writes, or remove the grant",
@@ -107,7 +119,7 @@ pub fn diagnostics(model: &Model, m: &Manifests, r: &Report) -> Vec<Diagnostic> 
         out.push(wider(model, m, item));
     }
     for item in &r.unenforced {
-        out.push(unenforced(model, item));
+        out.push(unenforced(model, m, item));
     }
     for inv in r.invariants.iter().filter(|i| !i.holds) {
         let mut d = Diagnostic::error(
@@ -246,7 +258,9 @@ pub fn json(
                 "holds": i.holds,
                 "declared": location(sources, i.span),
             });
-            if !i.holds {
+            // A failing one: the path; one that holds: what the mesh and
+            // guardrails cut that the NetworkPolicies would admit.
+            if !i.holds || !i.notes.is_empty() {
                 v["notes"] = json!(i.notes);
             }
             v

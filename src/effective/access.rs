@@ -27,7 +27,10 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-pub use super::parties::{IpEdge, NetEdge, Node, Outside, OutsideEdge, Placement, ELSEWHERE};
+pub use super::parties::{
+    CutEdge, IpCut, IpEdge, Layer, LayerCause, NetEdge, Node, Outside, OutsideEdge, Placement,
+    Verdict, ELSEWHERE,
+};
 
 /// A persona's RBAC reach onto a pod (group or store) for one operation.
 #[derive(Clone, Debug)]
@@ -88,6 +91,11 @@ pub struct EnvAccess {
     pub problems: Vec<String>,
     /// `namespace/name` of each NetworkPolicy, by [`network::PolicyId`].
     pub policies: Arc<Vec<String>>,
+    /// Connections the NetworkPolicies admit and the mesh or guardrail
+    /// layer cuts (shared as `net` is).
+    pub cut: Arc<Vec<CutEdge>>,
+    /// Address egress a guardrail cuts.
+    pub ip_cut: Arc<Vec<IpCut>>,
 }
 
 /// The network part of an environment's access: what its Namespaces,
@@ -104,6 +112,9 @@ pub struct NetPart {
     /// With [`Placement::outside`]: each pod group's (and in-cluster
     /// store's) address egress rule by rule, with its cause.
     pub ip_grants: Vec<(Node, network::IpGrant)>,
+    /// Connections (and address egress) the layers cut: [`EnvAccess::cut`].
+    pub cut: Arc<Vec<CutEdge>>,
+    pub ip_cut: Arc<Vec<IpCut>>,
 }
 
 /// The credentials Secret `<store>-<level>` → (store, level).
@@ -160,6 +171,8 @@ pub fn evaluate_placed(
         ip: net.ip,
         policies: net.policies,
         problems: net.problems,
+        cut: net.cut,
+        ip_cut: net.ip_cut,
         ..EnvAccess::default()
     };
     // Mounted credentials and tokens, from the Deployments.
@@ -484,6 +497,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
             ports: c.ports.clone(),
             egress: c.egress.iter().map(|a| a.cause).collect(),
             ingress: c.ingress.iter().map(|a| a.cause).collect(),
+            layers: Vec::new(),
         });
     }
     // Open on both sides (nothing isolates them): stand-ins of namespaces
@@ -497,6 +511,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
                     ports: PortSet::all(),
                     egress: vec![network::Cause::NotIsolated],
                     ingress: vec![network::Cause::NotIsolated],
+                    layers: Vec::new(),
                 });
             }
         }
@@ -567,7 +582,8 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
     }
     // Every layer must allow a connection: the mesh's AuthorizationPolicies
     // (effective/mesh.rs) and Calico's guardrails (effective/calico.rs) too.
-    super::mesh::restrict(model, objects, placement, &mut net);
+    let (mut cut, mut ip_cut) = (Vec::new(), Vec::new());
+    super::mesh::restrict(model, objects, placement, &mut net, &mut cut);
     for &(node, id) in &own_pods {
         for (addresses, ports) in access.ip_access(id, Direction::Egress) {
             ip.push(IpEdge {
@@ -577,7 +593,18 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
             });
         }
     }
-    super::calico::restrict(model, objects, placement, &mut net, &mut ip);
+    super::calico::restrict(
+        model,
+        objects,
+        placement,
+        &mut net,
+        &mut ip,
+        &mut cut,
+        &mut ip_cut,
+    );
+    super::calico::restrict_outside(model, objects, placement, &mut out.outside);
+    out.cut = Arc::new(cut);
+    out.ip_cut = Arc::new(ip_cut);
     ip.sort_by_key(|e| e.from);
     out.net = Arc::new(net);
     out.ip = Arc::new(ip);

@@ -15,10 +15,14 @@
 //! 1000 that a NetworkPolicy would deny) is not added.
 
 use super::network::{IpSet, PortRanges, PortSet, Protocol};
-use super::parties::{IpEdge, NetEdge, Node, Placement};
+use super::parties::{
+    CutEdge, IpCut, IpEdge, Layer, LayerCause, NetEdge, Node, Outside, OutsideEdge, Placement,
+    Verdict, ELSEWHERE,
+};
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where Calico puts Kubernetes NetworkPolicies in its order.
 pub const NETWORK_POLICY_ORDER: f64 = 1000.0;
@@ -153,12 +157,45 @@ fn applies_to(p: &GlobalNetworkPolicy, direction: &str) -> bool {
     }
 }
 
+/// A guardrail policy, its index among the objects and its name in causes.
+struct Guardrail<'a> {
+    object: usize,
+    name: Arc<str>,
+    policy: &'a GlobalNetworkPolicy,
+}
+
+impl Guardrail<'_> {
+    /// Its deny rule `index` of `list` (`ingress`, `egress`).
+    fn deny(&self, list: &'static str, index: usize) -> LayerCause {
+        LayerCause {
+            layer: Layer::Guardrail,
+            verdict: Verdict::Denies,
+            object: self.object,
+            name: self.name.clone(),
+            rule: Some((list, index)),
+            principal: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Guardrail<'_> {
+    type Target = GlobalNetworkPolicy;
+    fn deref(&self) -> &GlobalNetworkPolicy {
+        self.policy
+    }
+}
+
 /// The guardrail policies (ordered before the NetworkPolicies), in order.
-fn ordered(objects: &[Resource]) -> Vec<&GlobalNetworkPolicy> {
-    let mut out: Vec<&GlobalNetworkPolicy> = objects
+fn ordered(objects: &[Resource]) -> Vec<Guardrail<'_>> {
+    let mut out: Vec<Guardrail<'_>> = objects
         .iter()
-        .filter_map(|r| match r {
-            Resource::GlobalNetworkPolicy(p) => Some(p),
+        .enumerate()
+        .filter_map(|(object, r)| match r {
+            Resource::GlobalNetworkPolicy(p) => Some(Guardrail {
+                object,
+                name: format!("GlobalNetworkPolicy {}", p.metadata.name).into(),
+                policy: p,
+            }),
             _ => None,
         })
         .filter(|p| {
@@ -177,16 +214,18 @@ fn ordered(objects: &[Resource]) -> Vec<&GlobalNetworkPolicy> {
 }
 
 /// What the policies deny of `ports` from `peer` into (`ingress`) or out of
-/// `at`; `peer_rule` tells whether a rule's peer side matches.
+/// `at`, and the deny rules that do; `peer_rule` tells whether a rule's
+/// peer side matches.
 fn denied(
-    policies: &[&GlobalNetworkPolicy],
+    policies: &[Guardrail<'_>],
     at: &Endpoint,
     ingress: bool,
     ports: &PortSet,
     peer_rule: impl Fn(&CalicoRule) -> Option<bool>,
-) -> PortSet {
+) -> (PortSet, Vec<LayerCause>) {
     let mut undecided = ports.clone();
     let mut out = PortSet::empty();
+    let mut causes = Vec::new();
     for p in policies {
         let direction = if ingress { "Ingress" } else { "Egress" };
         if !applies_to(p, direction) {
@@ -207,7 +246,7 @@ fn denied(
         } else {
             &p.spec.egress
         };
-        for r in rules {
+        for (i, r) in rules.iter().enumerate() {
             let hit = match r.action.as_str() {
                 "Log" => continue,
                 "Deny" => {
@@ -217,6 +256,9 @@ fn denied(
                         continue;
                     };
                     let hit = undecided.intersection(&rp);
+                    if !hit.is_empty() {
+                        causes.push(p.deny(if ingress { "ingress" } else { "egress" }, i));
+                    }
                     out = out.union(&hit);
                     hit
                 }
@@ -232,43 +274,109 @@ fn denied(
             undecided = undecided.difference(&hit);
         }
     }
+    (out, causes)
+}
+
+/// Each Namespace object's labels, by name.
+fn namespace_labels(objects: &[Resource]) -> BTreeMap<String, Labels> {
+    let mut out = BTreeMap::new();
+    for r in objects {
+        if let Resource::Namespace(n) = r {
+            out.insert(n.metadata.name.clone(), n.metadata.labels.clone());
+        }
+    }
     out
 }
 
+/// A pod of namespace `ns` with `labels`, as Calico selects it (with the
+/// labels Calico adds: the namespace's name, the pod's namespace).
+fn endpoint_of(ns_labels: &BTreeMap<String, Labels>, ns: String, mut labels: Labels) -> Endpoint {
+    let mut nl = ns_labels.get(&ns).cloned().unwrap_or_default();
+    nl.insert("kubernetes.io/metadata.name".into(), ns.clone());
+    nl.insert("projectcalico.org/name".into(), ns.clone());
+    labels.insert("projectcalico.org/namespace".into(), ns);
+    Endpoint {
+        labels,
+        ns_labels: nl,
+    }
+}
+
+/// For an audit: narrow the connections with what the model does not name
+/// ([`super::access::NetPart::outside`]) to what the guardrails leave
+/// open. Any pod of a namespace, and any pod anywhere, is a pod without
+/// labels: only a deny that selects every pod of its namespace (or every
+/// pod) cuts it, so access is shown wider, never narrower.
+pub fn restrict_outside(
+    model: &Model,
+    objects: &[Resource],
+    placement: &Placement,
+    outside: &mut Vec<OutsideEdge>,
+) {
+    let policies = ordered(objects);
+    if policies.is_empty() {
+        return;
+    }
+    let ns_labels = namespace_labels(objects);
+    let mut cache: BTreeMap<Outside, Option<Endpoint>> = BTreeMap::new();
+    let mut endpoint = |p: &Outside| {
+        cache
+            .entry(p.clone())
+            .or_insert_with(|| {
+                let (ns, labels) = match p {
+                    Outside::Node(n) => {
+                        let (ns, labels, _) =
+                            super::mesh::node_identity(model, objects, placement, *n)?;
+                        (ns, labels)
+                    }
+                    Outside::Pod(ns, name) => {
+                        (ns.clone(), super::mesh::workload_labels(objects, ns, name)?)
+                    }
+                    Outside::AnyIn(ns) => (ns.clone(), Labels::new_vec()),
+                    Outside::Anywhere => (ELSEWHERE.to_string(), Labels::new_vec()),
+                };
+                Some(endpoint_of(&ns_labels, ns, labels))
+            })
+            .clone()
+    };
+    outside.retain_mut(|e| {
+        let (Some(src), Some(dst)) = (endpoint(&e.from), endpoint(&e.to)) else {
+            return true;
+        };
+        let (into, _) = denied(&policies, &dst, true, &e.ports, |r| {
+            entity_matches_pod(&r.source, &src)
+        });
+        let (out_of, _) = denied(&policies, &src, false, &e.ports, |r| {
+            entity_matches_pod(&r.destination, &dst)
+        });
+        e.ports = e.ports.difference(&into.union(&out_of));
+        !e.ports.is_empty()
+    });
+}
+
 /// The hook of `access::network`: narrow each connection to what the
-/// guardrails leave open (nothing to do without any).
+/// guardrails leave open (nothing to do without any); what they deny goes
+/// to `cut` and `ip_cut`, with the rules that deny it.
 pub fn restrict(
     model: &Model,
     objects: &[Resource],
     placement: &Placement,
     net: &mut Vec<NetEdge>,
     ip: &mut Vec<IpEdge>,
+    cut: &mut Vec<CutEdge>,
+    ip_cut: &mut Vec<IpCut>,
 ) {
     let policies = ordered(objects);
     if policies.is_empty() {
         return;
     }
-    let mut ns_labels: BTreeMap<String, Labels> = BTreeMap::new();
-    for r in objects {
-        if let Resource::Namespace(n) = r {
-            ns_labels.insert(n.metadata.name.clone(), n.metadata.labels.clone());
-        }
-    }
+    let ns_labels = namespace_labels(objects);
     let mut cache: BTreeMap<Node, Option<Endpoint>> = BTreeMap::new();
     let mut endpoint = |n: Node| {
         cache
             .entry(n)
             .or_insert_with(|| {
                 let (ns, labels, _) = super::mesh::node_identity(model, objects, placement, n)?;
-                let mut nl = ns_labels.get(&ns).cloned().unwrap_or_default();
-                nl.insert("kubernetes.io/metadata.name".into(), ns.clone());
-                nl.insert("projectcalico.org/name".into(), ns.clone());
-                let mut labels = labels;
-                labels.insert("projectcalico.org/namespace".into(), ns);
-                Some(Endpoint {
-                    labels,
-                    ns_labels: nl,
-                })
+                Some(endpoint_of(&ns_labels, ns, labels))
             })
             .clone()
     };
@@ -276,13 +384,26 @@ pub fn restrict(
         let (Some(src), Some(dst)) = (endpoint(e.from), endpoint(e.to)) else {
             return true;
         };
-        let into = denied(&policies, &dst, true, &e.ports, |r| {
+        let (into, mut by) = denied(&policies, &dst, true, &e.ports, |r| {
             entity_matches_pod(&r.source, &src)
         });
-        let out_of = denied(&policies, &src, false, &e.ports, |r| {
+        let (out_of, by_egress) = denied(&policies, &src, false, &e.ports, |r| {
             entity_matches_pod(&r.destination, &dst)
         });
-        e.ports = e.ports.difference(&into.union(&out_of));
+        let lost = into.union(&out_of);
+        if !lost.is_empty() {
+            // The source's side first, as a packet meets them.
+            by.splice(0..0, by_egress);
+            cut.push(CutEdge {
+                from: e.from,
+                to: e.to,
+                ports: lost.clone(),
+                egress: e.egress.clone(),
+                ingress: e.ingress.clone(),
+                by,
+            });
+        }
+        e.ports = e.ports.difference(&lost);
         !e.ports.is_empty()
     });
     let mut split = Vec::new();
@@ -303,7 +424,7 @@ pub fn restrict(
             {
                 continue;
             }
-            for r in &p.spec.egress {
+            for (i, r) in p.spec.egress.iter().enumerate() {
                 let d = &r.destination;
                 if r.action != "Deny"
                     || d.nets.is_empty()
@@ -332,6 +453,15 @@ pub fn restrict(
                         next.push((outside, ports.clone()));
                     }
                     if !inside.is_empty() {
+                        let lost = ports.intersection(&rp);
+                        if !lost.is_empty() {
+                            ip_cut.push(IpCut {
+                                from: e.from,
+                                addresses: inside.clone(),
+                                ports: lost,
+                                by: vec![p.deny("egress", i)],
+                            });
+                        }
                         next.push((inside, ports.difference(&rp)));
                     }
                 }

@@ -20,7 +20,9 @@
 //! (`TRUST_DOMAIN/ns/NS/sa/SA`).
 
 use super::network::{PortRanges, PortSet, Protocol};
+use super::parties::{Layer, LayerCause, Verdict};
 use crate::k8s::{AuthorizationPolicy, AuthorizationRule, Labels, Resource, Source};
+use std::sync::Arc;
 
 /// Istio's root namespace: its policies apply in every namespace.
 pub const ROOT_NAMESPACE: &str = "istio-system";
@@ -37,8 +39,60 @@ pub struct Workload<'a> {
 #[derive(Debug)]
 pub struct Mesh<'a> {
     /// By namespace (an object without one is in `default`).
-    policies: std::collections::BTreeMap<&'a str, Vec<&'a AuthorizationPolicy>>,
+    policies: std::collections::BTreeMap<&'a str, Vec<Policy<'a>>>,
     trust_domain: String,
+}
+
+/// A policy, its index among the objects and its name in causes.
+#[derive(Debug)]
+struct Policy<'a> {
+    object: usize,
+    name: Arc<str>,
+    policy: &'a AuthorizationPolicy,
+}
+
+/// What the mesh decides for one source and destination, and why.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// Every non-TCP protocol, and the TCP ports admitted.
+    pub allowed: PortSet,
+    /// Each ALLOW rule that matches, with its TCP ports.
+    allows: Vec<(LayerCause, PortRanges)>,
+    /// Each DENY rule that matches, with its TCP ports.
+    denies: Vec<(LayerCause, PortRanges)>,
+    /// The ALLOW policies that apply to the destination, as
+    /// [`Verdict::AdmitsOthers`].
+    allow_policies: Vec<LayerCause>,
+}
+
+impl Decision {
+    /// The ALLOW rules that admit some of `ports`.
+    pub fn admitting(&self, ports: &PortSet) -> Vec<LayerCause> {
+        let tcp = ports.ports(Protocol::Tcp);
+        (self.allows.iter())
+            .filter(|(_, r)| !r.intersection(tcp).is_empty())
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// What denies `ports` (TCP ports the mesh does not admit): the DENY
+    /// rules that match some, and for those no DENY rule matches, the ALLOW
+    /// policies none of whose rules admits them.
+    pub fn cutting(&self, ports: &PortSet) -> Vec<LayerCause> {
+        let tcp = ports.ports(Protocol::Tcp);
+        let mut out = Vec::new();
+        let mut denied = PortRanges::empty();
+        for (c, r) in &self.denies {
+            if !r.intersection(tcp).is_empty() {
+                out.push(c.clone());
+                denied = denied.union(r);
+            }
+        }
+        if !tcp.difference(&denied).is_empty() {
+            out.extend(self.allow_policies.iter().cloned());
+        }
+        out
+    }
 }
 
 /// Whether a part of a rule matches: `Maybe` when it depends on what the
@@ -73,12 +127,16 @@ impl<'a> Mesh<'a> {
     /// The mesh of `objects`; `None` when they hold no AuthorizationPolicy
     /// (the mesh then allows everything it carries).
     pub fn from_resources(objects: &'a [Resource], trust_domain: &str) -> Option<Mesh<'a>> {
-        let mut policies: std::collections::BTreeMap<&str, Vec<&AuthorizationPolicy>> =
+        let mut policies: std::collections::BTreeMap<&str, Vec<Policy<'_>>> =
             std::collections::BTreeMap::new();
-        for r in objects {
+        for (object, r) in objects.iter().enumerate() {
             if let Resource::AuthorizationPolicy(p) = r {
                 let ns = p.metadata.namespace.as_deref().unwrap_or("default");
-                policies.entry(ns).or_default().push(p);
+                policies.entry(ns).or_default().push(Policy {
+                    object,
+                    name: format!("AuthorizationPolicy {ns}/{}", p.metadata.name).into(),
+                    policy: p,
+                });
             }
         }
         (!policies.is_empty()).then(|| Mesh {
@@ -97,9 +155,14 @@ impl<'a> Mesh<'a> {
     /// What `src` may send `dst`: every non-TCP protocol, and the TCP ports
     /// the AuthorizationPolicies admit.
     pub fn allowed(&self, src: &Workload<'_>, dst: &Workload<'_>) -> PortSet {
+        self.decide(src, dst).allowed
+    }
+
+    /// [`Mesh::allowed`], with the rules and policies that decide it.
+    pub fn decide(&self, src: &Workload<'_>, dst: &Workload<'_>) -> Decision {
         let principal = self.principal(src);
-        let applies = |p: &&&AuthorizationPolicy| {
-            p.spec.selector.as_ref().is_none_or(|s| {
+        let applies = |p: &&Policy<'_>| {
+            p.policy.spec.selector.as_ref().is_none_or(|s| {
                 s.match_labels
                     .iter()
                     .all(|(k, v)| dst.labels.get(k) == Some(v))
@@ -108,6 +171,12 @@ impl<'a> Mesh<'a> {
         let mut denied = PortRanges::empty();
         let mut allowed = PortRanges::empty();
         let mut any_allow = false;
+        let mut decision = Decision {
+            allowed: PortSet::empty(),
+            allows: Vec::new(),
+            denies: Vec::new(),
+            allow_policies: Vec::new(),
+        };
         let mut namespaces = vec![dst.namespace];
         if dst.namespace != ROOT_NAMESPACE {
             namespaces.push(ROOT_NAMESPACE);
@@ -116,20 +185,44 @@ impl<'a> Mesh<'a> {
             .into_iter()
             .filter_map(|ns| self.policies.get(ns))
             .flatten();
+        let principal_text: Arc<str> = principal.as_str().into();
         for p in candidates.filter(applies) {
-            let action = p.spec.action.as_deref().unwrap_or("ALLOW");
+            let action = p.policy.spec.action.as_deref().unwrap_or("ALLOW");
             let allow = match action {
                 "ALLOW" => true,
                 "DENY" => false,
                 _ => continue, // CUSTOM, AUDIT
             };
             any_allow |= allow;
-            for rule in &p.spec.rules {
+            let cause = |verdict, rule| LayerCause {
+                layer: Layer::Mesh,
+                verdict,
+                object: p.object,
+                name: p.name.clone(),
+                rule,
+                principal: None,
+            };
+            if allow {
+                decision.allow_policies.push(LayerCause {
+                    principal: Some(principal_text.clone()),
+                    ..cause(Verdict::AdmitsOthers, None)
+                });
+            }
+            for (i, rule) in p.policy.spec.rules.iter().enumerate() {
                 let ports = rule_ports(rule, src, &principal, allow);
+                if ports.is_empty() {
+                    continue;
+                }
                 if allow {
                     allowed = allowed.union(&ports);
+                    decision
+                        .allows
+                        .push((cause(Verdict::Allows, Some(("rules", i))), ports));
                 } else {
                     denied = denied.union(&ports);
+                    decision
+                        .denies
+                        .push((cause(Verdict::Denies, Some(("rules", i))), ports));
                 }
             }
         }
@@ -139,7 +232,8 @@ impl<'a> Mesh<'a> {
         let mut out = PortSet::all();
         let tcp = allowed.difference(&denied);
         out = out.difference(&PortSet::of(Protocol::Tcp, PortRanges::full()));
-        out.union(&PortSet::of(Protocol::Tcp, tcp))
+        decision.allowed = out.union(&PortSet::of(Protocol::Tcp, tcp));
+        decision
     }
 }
 
@@ -284,7 +378,7 @@ fn source_matches(s: &Source, src: &Workload<'_>, principal: &str) -> Match {
 
 // ---- The hook of `access::network`: the model's nodes as workloads.
 
-use super::parties::{NetEdge, Node, Placement};
+use super::parties::{CutEdge, NetEdge, Node, Placement};
 use crate::model::{Model, StoreLocation};
 
 /// Labels and ServiceAccount of a node: a pod group's from its workload
@@ -298,23 +392,7 @@ pub(crate) fn node_identity(
     placement: &Placement,
     node: Node,
 ) -> Option<(String, Labels, String)> {
-    // The pod template of the workload `(ns, name)` (a bare Pod's own).
-    let template = |ns: &str, name: &str| {
-        objects.iter().find_map(|r| {
-            let (meta, t) = match r {
-                Resource::Deployment(d)
-                | Resource::StatefulSet(d)
-                | Resource::DaemonSet(d)
-                | Resource::ReplicaSet(d) => (
-                    &d.metadata,
-                    (&d.spec.template.metadata, &d.spec.template.spec),
-                ),
-                Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
-                _ => return None,
-            };
-            (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
-        })
-    };
+    let template = |ns: &str, name: &str| template(objects, ns, name);
     let identity = |ns: &str, (meta, spec): (&crate::k8s::ObjectMeta, &crate::k8s::PodSpec)| {
         (
             ns.to_string(),
@@ -375,14 +453,45 @@ pub(crate) fn node_identity(
     }
 }
 
+/// The pod template of the workload `(ns, name)` of `objects` (a bare
+/// Pod's own).
+fn template<'a>(
+    objects: &'a [Resource],
+    ns: &str,
+    name: &str,
+) -> Option<(&'a crate::k8s::ObjectMeta, &'a crate::k8s::PodSpec)> {
+    objects.iter().find_map(|r| {
+        let (meta, t) = match r {
+            Resource::Deployment(d)
+            | Resource::StatefulSet(d)
+            | Resource::DaemonSet(d)
+            | Resource::ReplicaSet(d) => (
+                &d.metadata,
+                (&d.spec.template.metadata, &d.spec.template.spec),
+            ),
+            Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
+            _ => return None,
+        };
+        (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
+    })
+}
+
+/// The labels of the pods of workload `(ns, name)` of `objects`.
+pub(crate) fn workload_labels(objects: &[Resource], ns: &str, name: &str) -> Option<Labels> {
+    template(objects, ns, name).map(|(meta, _)| meta.labels.clone())
+}
+
 /// Narrow each connection the NetworkPolicies allow to what the
 /// AuthorizationPolicies of `objects` admit too (nothing to do without
-/// any); connections left with no port are dropped.
+/// any); connections left with no port are dropped. Each connection kept
+/// names the ALLOW rules that admit it; what is narrowed away goes to
+/// `cut`, with the policies that cut it.
 pub fn restrict(
     model: &Model,
     objects: &[Resource],
     placement: &Placement,
     net: &mut Vec<NetEdge>,
+    cut: &mut Vec<CutEdge>,
 ) {
     let trust_domain =
         (model.platform.mesh.as_ref()).map_or("cluster.local", |m| m.trust_domain.as_str());
@@ -400,7 +509,7 @@ pub fn restrict(
         let (Some(s), Some(d)) = (id(e.from), id(e.to)) else {
             return true;
         };
-        let allowed = mesh.allowed(
+        let decision = mesh.decide(
             &Workload {
                 namespace: &s.0,
                 labels: &s.1,
@@ -412,7 +521,19 @@ pub fn restrict(
                 service_account: &d.2,
             },
         );
-        e.ports = e.ports.intersection(&allowed);
+        let lost = e.ports.difference(&decision.allowed);
+        if !lost.is_empty() {
+            cut.push(CutEdge {
+                from: e.from,
+                to: e.to,
+                by: decision.cutting(&lost),
+                ports: lost,
+                egress: e.egress.clone(),
+                ingress: e.ingress.clone(),
+            });
+        }
+        e.ports = e.ports.intersection(&decision.allowed);
+        e.layers.extend(decision.admitting(&e.ports));
         !e.ports.is_empty()
     });
 }

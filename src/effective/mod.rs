@@ -3,6 +3,9 @@
 //!
 //! - [`network`]: NetworkPolicy evaluation (who may connect to whom, on
 //!   which ports);
+//! - [`mesh`] and [`calico`]: the layers a connection must pass too (Istio
+//!   AuthorizationPolicies, Calico guardrails), each saying what admits a
+//!   connection and what cuts one ([`parties::CutEdge`]);
 //! - [`rbac`]: RBAC authorization, ported from Kubernetes' authorizer.
 //!
 //! The engine takes any manifest set ([`crate::k8s::Resource`]s), not only

@@ -140,6 +140,23 @@ pub fn network_grants(model: &Model, env: Option<EnvId>) -> Vec<usize> {
         .collect()
 }
 
+/// The `forbid`s that apply in an environment, when `platform.guardrails`
+/// makes them objects (none otherwise): with [`network_grants`], what an
+/// environment's non-RBAC objects depend on. Environments that differ only
+/// in an environment-scoped `forbid` get different guardrails.
+pub fn guardrail_forbids(model: &Model, env: Option<EnvId>) -> Vec<usize> {
+    if model.platform.guardrails.is_none() {
+        return Vec::new();
+    }
+    (model.forbids.iter().enumerate())
+        .filter(|(_, f)| match (&f.envs, env) {
+            (Some(list), Some(e)) => list.contains(&e),
+            _ => true,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Shared context of one environment's generation.
 pub(crate) struct Cx<'m> {
     pub model: &'m Model,

@@ -64,6 +64,7 @@ registry! {
     unsafe_address,
     private_address,
     secret_in_env,
+    layer_cuts_grant,
 }
 
 pub use shared_rbac_subject::shared as shared_rbac_subjects;

@@ -74,7 +74,12 @@ impl Manifests {
 }
 
 /// Kinds that are not namespaced: they keep no namespace.
-const CLUSTER_SCOPED: &[&str] = &["Namespace", "ClusterRole", "ClusterRoleBinding"];
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "GlobalNetworkPolicy",
+];
 
 /// Reads every file of `files` from `first` on (the files before are the
 /// model's). `namespace`: the namespace of namespaced objects that name

@@ -10,7 +10,7 @@ use crate::diagnostics::Severity;
 use crate::effective::network::PortSet;
 use crate::model::{DataLevel, Level, Operation};
 use crate::view::report::{env_name, statement_ref, EdgeReport, StatementRef, SCHEMA_VERSION};
-use crate::view::{kind_text, node_name, AccessEdge, AccessView, Kind};
+use crate::view::{kind_text, node_name, AccessEdge, AccessView, CutAccess, Kind};
 use crate::Compilation;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +68,9 @@ pub struct AccessChange {
     /// The whole edge on the side that has it (the new side for an
     /// addition, the old for a removal), with its derivation.
     pub edge: EdgeReport,
+    /// For a removal the new side's NetworkPolicies still admit: why the
+    /// mesh or guardrail layer cuts it (as `query` words it); else empty.
+    pub cut: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -168,8 +171,26 @@ fn beyond(a: &Kind, b: Option<&Kind>) -> Option<Kind> {
     }
 }
 
+/// A side's cuts by (environment, from, to).
+fn cuts<'a>(side: &'a Side<'_>) -> BTreeMap<(Option<String>, String, String), &'a CutAccess> {
+    let m = &side.comp.model;
+    let mut out = BTreeMap::new();
+    for ev in &side.view.envs {
+        for c in &ev.cut {
+            let key = (
+                env_name(m, ev.env),
+                node_name(m, c.from),
+                node_name(m, c.to),
+            );
+            out.insert(key, c);
+        }
+    }
+    out
+}
+
 fn access_changes(old: &Side<'_>, new: &Side<'_>) -> (Vec<AccessChange>, Vec<AccessChange>) {
     let (o, n) = (index(old), index(new));
+    let new_cuts = cuts(new);
     let change = |side: &Side<'_>, key: &EdgeKey, e: &AccessEdge, part: Kind| AccessChange {
         environment: key.0.clone(),
         from: key.1.clone(),
@@ -179,6 +200,7 @@ fn access_changes(old: &Side<'_>, new: &Side<'_>) -> (Vec<AccessChange>, Vec<Acc
             _ => kind_text(&side.comp.model, e.to, &part),
         },
         edge: EdgeReport::new(side.comp, e),
+        cut: Vec::new(),
     };
     let mut added = Vec::new();
     for (key, e) in &n {
@@ -194,7 +216,18 @@ fn access_changes(old: &Side<'_>, new: &Side<'_>) -> (Vec<AccessChange>, Vec<Acc
             (a, b) => beyond(a, b),
         };
         if let Some(part) = part {
-            removed.push(change(old, key, e, part));
+            // Ports the new side's NetworkPolicies admit and a layer cuts.
+            let cut = new_cuts.get(&(key.0.clone(), key.1.clone(), key.2.clone()));
+            let cut_by = match (cut, &part) {
+                (Some(cut), Kind::Net(gone)) => match &cut.access {
+                    Kind::Net(ports) if !gone.intersection(ports).is_empty() => cut.causes.clone(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            let mut c = change(old, key, e, part);
+            c.cut = cut_by;
+            removed.push(c);
         }
     }
     (added, removed)
@@ -333,7 +366,11 @@ pub fn render_markdown(d: &Diff) -> String {
             "| who | to | access | why |\n| --- | --- | --- | --- |\n"
         });
         for c in list {
-            let why = why_cell(&c.edge);
+            let mut why = why_cell(&c.edge);
+            if !c.cut.is_empty() {
+                let causes: Vec<String> = c.cut.iter().map(|x| md_text(x)).collect();
+                why = format!("{}<br>✂️ cut now: {}", why, cell(&causes.join("; ")));
+            }
             let env = match (&c.environment, envs) {
                 (Some(e), true) => format!("{} | ", cell(e)),
                 (None, true) => "— | ".to_string(),

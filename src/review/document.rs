@@ -69,11 +69,23 @@ pub fn review_markdown(comp: &Compilation, view: &AccessView) -> String {
         }
     ));
     out.push_str(&format!(
-        "| invariants | {} {} hold, {} fail |\n\n",
+        "| invariants | {} {} hold, {} fail |\n",
         if failing.is_empty() { "✅" } else { "❌" },
         m.forbids.len() - failing.len(),
         failing.len()
     ));
+    let cuts = cut_rows(comp, view);
+    if let Some(layers) = layers(m) {
+        out.push_str(&format!(
+            "| layers | {layers}: {} connections the NetworkPolicies admit are cut |\n",
+            if cuts.is_empty() {
+                "✅ no".to_string()
+            } else {
+                format!("⚠️ {}", cuts.len())
+            }
+        ));
+    }
+    out.push('\n');
 
     // The access matrix.
     out.push_str("## Access matrix\n\n");
@@ -102,6 +114,7 @@ pub fn review_markdown(comp: &Compilation, view: &AccessView) -> String {
         ));
     }
     out.push('\n');
+    cut_section(m, view.envs.len(), &cuts, &mut out);
 
     // Findings.
     out.push_str("## Findings\n\n");
@@ -230,6 +243,86 @@ fn invariant_failures(comp: &Compilation) -> BTreeMap<crate::span::Span, Vec<Str
         .filter(|o| o.finding.lint == INVARIANT_VIOLATED)
         .map(|o| (o.finding.span, o.finding.notes.clone()))
         .collect()
+}
+
+/// The layers beyond the NetworkPolicies the model turns on, in words.
+fn layers(m: &crate::model::Model) -> Option<String> {
+    let mesh = m.platform.mesh.as_ref().map(|_| "mesh (Istio)");
+    let guardrails = m.platform.guardrails.map(|_| "guardrails (Calico)");
+    match (mesh, guardrails) {
+        (Some(a), Some(b)) => Some(format!("{a} and {b}")),
+        (Some(a), None) | (None, Some(a)) => Some(a.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// One connection a layer cuts, with the environments where it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct CutRow {
+    from: String,
+    to: String,
+    access: String,
+    causes: Vec<String>,
+    envs: Vec<Option<EnvId>>,
+}
+
+/// Every cut of the view, environments with the same cut together.
+fn cut_rows(comp: &Compilation, view: &AccessView) -> Vec<CutRow> {
+    let m = &comp.model;
+    let mut rows: Vec<CutRow> = Vec::new();
+    for ev in &view.envs {
+        for c in &ev.cut {
+            let r = crate::view::report::CutReport::new(m, c);
+            let same = |row: &&mut CutRow| {
+                (row.from == r.from && row.to == r.to)
+                    && (row.access == r.access && row.causes == r.causes)
+            };
+            match rows.iter_mut().find(|row| same(row)) {
+                Some(row) => row.envs.push(ev.env),
+                None => rows.push(CutRow {
+                    from: r.from,
+                    to: r.to,
+                    access: r.access,
+                    causes: r.causes,
+                    envs: vec![ev.env],
+                }),
+            }
+        }
+    }
+    rows
+}
+
+/// Connections the NetworkPolicies admit and a layer cuts: often a grant
+/// the model declares, taken away by a guardrail that selects its pod.
+fn cut_section(m: &crate::model::Model, all: usize, rows: &[CutRow], out: &mut String) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("### Cut by the mesh or guardrail layer\n\n");
+    out.push_str(
+        "Connections the NetworkPolicies admit that an AuthorizationPolicy or a \
+         GlobalNetworkPolicy takes away; they are not in the matrix above.\n\n",
+    );
+    for r in rows {
+        let names: Vec<&str> = (r.envs.iter().flatten())
+            .map(|e| m.environments[e.index()].name.as_str())
+            .collect();
+        let envs = if r.envs.len() == all || names.is_empty() {
+            String::new()
+        } else {
+            format!(" (in {})", names.join(", "))
+        };
+        out.push_str(&format!(
+            "- `{}` → `{}`: {}{envs}\n",
+            md(&r.from),
+            md(&r.to),
+            md(&r.access)
+        ));
+        for c in &r.causes {
+            out.push_str(&format!("  - `{}`\n", c.replace('`', "'")));
+        }
+    }
+    out.push('\n');
 }
 
 /// One row of the access matrix.

@@ -4,8 +4,8 @@
 
 use crate::effective::network::Protocol;
 use crate::model::{DataLevel, Entity, EnvId, Model, Operation};
-use crate::view::report::{env_name, EdgeReport, SCHEMA_VERSION};
-use crate::view::{AccessEdge, AccessView, EnvView, GNode, Kind};
+use crate::view::report::{env_name, CutReport, EdgeReport, SCHEMA_VERSION};
+use crate::view::{AccessEdge, AccessView, CutAccess, EnvView, GNode, Kind};
 use crate::{Checked, Compilation};
 use serde::Serialize;
 
@@ -60,11 +60,17 @@ pub enum EnvAnswer {
         /// `null` in a model without environments.
         environment: Option<String>,
         edges: Vec<EdgeReport>,
+        /// Connections the question asks about that the NetworkPolicies
+        /// admit and the mesh or guardrail layer cuts.
+        cut: Vec<CutReport>,
     },
     Path {
         environment: Option<String>,
         /// `null`: no path.
         path: Option<PathReport>,
+        /// With no path: the connections into TO, from FROM or a party it
+        /// reaches, that the NetworkPolicies admit and a layer cuts.
+        cut: Vec<CutReport>,
     },
 }
 
@@ -97,7 +103,16 @@ enum Want {
 }
 
 fn want_matches(want: Want, e: &AccessEdge) -> bool {
-    match (want, &e.access) {
+    want_access(want, &e.access)
+}
+
+/// Whether a cut connection is one ACCESS asks about.
+fn want_cut(want: Want, c: &CutAccess) -> bool {
+    want_access(want, &c.access)
+}
+
+fn want_access(want: Want, access: &Kind) -> bool {
+    match (want, access) {
         (Want::Any, _) => true,
         (Want::Net(None), Kind::Net(_)) => true,
         (Want::Net(Some((proto, port))), Kind::Net(ports)) => ports.contains(proto, port),
@@ -131,6 +146,10 @@ pub fn answer(
                         .filter(|e| e.to == GNode::E(t) && want_matches(want, e))
                         .map(|e| EdgeReport::new(comp, e))
                         .collect(),
+                    cut: (ev.cut.iter())
+                        .filter(|c| c.to == GNode::E(t) && want_cut(want, c))
+                        .map(|c| CutReport::new(m, c))
+                        .collect(),
                 })
                 .collect();
             let echo = Echo {
@@ -149,6 +168,10 @@ pub fn answer(
                         .filter(|e| e.from == GNode::E(s))
                         .map(|e| EdgeReport::new(comp, e))
                         .collect(),
+                    cut: (ev.cut.iter())
+                        .filter(|c| c.from == GNode::E(s))
+                        .map(|c| CutReport::new(m, c))
+                        .collect(),
                 })
                 .collect();
             let echo = Echo {
@@ -161,9 +184,17 @@ pub fn answer(
             let (f, t) = (entity(m, from)?, entity(m, to)?);
             let answers = (view.envs.iter().zip(&checked.graphs))
                 .filter(|(ev, _)| only.is_none() || ev.env == only)
-                .map(|(ev, graph)| EnvAnswer::Path {
-                    environment: env_name(m, ev.env),
-                    path: path(comp, graph, ev, f, t),
+                .map(|(ev, graph)| {
+                    let path = path(comp, graph, ev, f, t);
+                    let cut = match path {
+                        Some(_) => Vec::new(),
+                        None => cut_into(m, graph, ev, f, t),
+                    };
+                    EnvAnswer::Path {
+                        environment: env_name(m, ev.env),
+                        path,
+                        cut,
+                    }
                 })
                 .collect();
             let echo = Echo {
@@ -218,6 +249,26 @@ fn path(
         })
         .collect();
     Some(PathReport { text, hops })
+}
+
+/// With no path from `f` to `t`: the cut connections into `t` from `f` or
+/// a party `f` reaches — the last step a layer took away.
+fn cut_into(
+    m: &Model,
+    graph: &crate::access_graph::EnvGraph,
+    ev: &EnvView,
+    f: Entity,
+    t: Entity,
+) -> Vec<CutReport> {
+    if ev.cut.is_empty() {
+        return Vec::new();
+    }
+    let reach = graph.reach(GNode::E(f));
+    (ev.cut.iter())
+        .filter(|c| c.to == GNode::E(t))
+        .filter(|c| c.from == GNode::E(f) || graph.reaches(&reach, c.from))
+        .map(|c| CutReport::new(m, c))
+        .collect()
 }
 
 /// A name of the model (or `internet`, `kube`).
@@ -338,16 +389,22 @@ pub fn render_text(q: &Question, a: &Answer) -> String {
             "  "
         };
         match ans {
-            EnvAnswer::Edges { edges, .. } if edges.is_empty() => {
-                out.push_str(&format!("{indent}(nothing)\n"));
-            }
-            EnvAnswer::Edges { edges, .. } => {
+            EnvAnswer::Edges { edges, cut, .. } => {
+                if edges.is_empty() {
+                    out.push_str(&format!("{indent}(nothing)\n"));
+                }
                 for e in edges {
                     out.push_str(&format!("{indent}{}\n", e.title()));
                     out.push_str(&e.derivation(&format!("{indent}    ")));
                 }
+                cut_text(cut, indent, &mut out);
             }
-            EnvAnswer::Path { path: None, .. } => out.push_str(&format!("{indent}no path\n")),
+            EnvAnswer::Path {
+                path: None, cut, ..
+            } => {
+                out.push_str(&format!("{indent}no path\n"));
+                cut_text(cut, indent, &mut out);
+            }
             EnvAnswer::Path { path: Some(p), .. } => {
                 out.push_str(&format!("{indent}{}  ({} hops)\n", p.text, p.hops.len()));
                 for h in &p.hops {
@@ -361,10 +418,38 @@ pub fn render_text(q: &Question, a: &Answer) -> String {
     out
 }
 
+/// The connections the layers cut, under a heading.
+fn cut_text(cut: &[CutReport], indent: &str, out: &mut String) {
+    if cut.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "{indent}cut by the mesh or guardrail layer (the NetworkPolicies admit it):\n"
+    ));
+    for c in cut {
+        out.push_str(&format!("{indent}  {}\n", c.title()));
+        out.push_str(&c.derivation(&format!("{indent}      ")));
+    }
+}
+
 fn same_answer(a: &EnvAnswer, b: &EnvAnswer) -> bool {
     match (a, b) {
-        (EnvAnswer::Edges { edges: x, .. }, EnvAnswer::Edges { edges: y, .. }) => x == y,
-        (EnvAnswer::Path { path: x, .. }, EnvAnswer::Path { path: y, .. }) => x == y,
+        (
+            EnvAnswer::Edges {
+                edges: x, cut: cx, ..
+            },
+            EnvAnswer::Edges {
+                edges: y, cut: cy, ..
+            },
+        ) => x == y && cx == cy,
+        (
+            EnvAnswer::Path {
+                path: x, cut: cx, ..
+            },
+            EnvAnswer::Path {
+                path: y, cut: cy, ..
+            },
+        ) => x == y && cx == cy,
         _ => false,
     }
 }

@@ -62,7 +62,7 @@
 
 pub mod report;
 
-use crate::access_graph::{Class, EnvGraph, Part, Why};
+use crate::access_graph::{Class, CutWhy, EnvGraph, Part, Why};
 
 /// What the grants of an edge's pair declare of its class.
 enum Covers {
@@ -71,13 +71,14 @@ enum Covers {
     Unit,
 }
 pub use crate::access_graph::{GNode, Kind};
-use crate::effective::access::{EnvAccess, Holder, Node, Via};
+use crate::effective::access::{EnvAccess, Holder, Layer, LayerCause, Node, Via};
 use crate::effective::network::{PortRanges, PortSet, Protocol};
 use crate::lints::Outcome;
 use crate::model::{
     Access, AppId, DataLevel, Entity, EnvId, Model, NsId, Operation, PersonaId, PodId, StoreId,
     StoreLocation,
 };
+use crate::source::SourceMap;
 use crate::span::Span;
 use crate::{Checked, Compilation};
 use rayon::prelude::*;
@@ -97,6 +98,26 @@ pub struct EnvView {
     pub env: Option<EnvId>,
     /// Sorted by (from, to, access) in model order: deterministic.
     pub edges: Vec<AccessEdge>,
+    /// Connections the NetworkPolicies admit and the mesh or guardrail
+    /// layer cuts, one per (from, to), sorted by (from, to) in model order;
+    /// empty without the layers.
+    pub cut: Vec<CutAccess>,
+}
+
+/// A connection the NetworkPolicies admit and a layer beyond them cuts, in
+/// whole or in part ([`crate::access_graph::Cut`]): not access, the reason
+/// some is not there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutAccess {
+    pub from: GNode,
+    pub to: GNode,
+    /// The ports cut (their union), as [`Kind::Net`].
+    pub access: Kind,
+    /// Why, one per cause, e.g. ``NetworkPolicy admits TCP/5432: egress
+    /// p/etl-pod egress[0], ingress data/raw ingress[0]; GlobalNetworkPolicy
+    /// shop-forbid--etl-pod--raw--egress egress[0] denies it (forbid at
+    /// shop.sec:16:1)``.
+    pub causes: Vec<String>,
 }
 
 /// One effective edge: `from` may do `access` to `to`.
@@ -224,7 +245,7 @@ pub fn access_view(checked: &Checked) -> AccessView {
     let statics = Statics::new(&comp.model);
     AccessView {
         envs: (checked.graphs.par_iter())
-            .map(|g| Builder::new(&comp.model, g, &statics, &findings).build())
+            .map(|g| Builder::new(&comp.model, &comp.sources, g, &statics, &findings).build())
             .collect(),
     }
 }
@@ -291,6 +312,7 @@ impl Statics {
 
 struct Builder<'a> {
     model: &'a Model,
+    sources: &'a SourceMap,
     graph: &'a EnvGraph,
     env: &'a EnvAccess,
     statics: &'a Statics,
@@ -310,6 +332,7 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(
         m: &'a Model,
+        sources: &'a SourceMap,
         graph: &'a EnvGraph,
         statics: &'a Statics,
         findings: &'a FindingIndex<'a>,
@@ -349,6 +372,7 @@ impl<'a> Builder<'a> {
         }
         Builder {
             model: m,
+            sources,
             graph,
             env,
             statics,
@@ -367,7 +391,119 @@ impl<'a> Builder<'a> {
             edges: (self.graph.edges())
                 .map(|(from, to, e)| self.finish(from, to, e.class, &e.access, self.graph.parts(e)))
                 .collect(),
+            cut: self.cuts(),
         }
+    }
+
+    /// The graph's cuts, one per (from, to), with their causes in words.
+    fn cuts(&self) -> Vec<CutAccess> {
+        let mut out: Vec<CutAccess> = Vec::new();
+        for c in self.graph.cuts() {
+            let ports = self.graph.cut_ports(c.why);
+            let text = self.cut_cause(c.from, c.to, c.why);
+            match out.last_mut() {
+                Some(last) if last.from == c.from && last.to == c.to => {
+                    if let Kind::Net(p) = &mut last.access {
+                        *p = p.union(ports);
+                    }
+                    crate::lints::push_unique(&mut last.causes, text);
+                }
+                _ => out.push(CutAccess {
+                    from: c.from,
+                    to: c.to,
+                    access: Kind::Net(ports.clone()),
+                    causes: vec![text],
+                }),
+            }
+        }
+        out
+    }
+
+    /// Why a connection is cut: what the NetworkPolicies admit, then what
+    /// each layer's objects do.
+    fn cut_cause(&self, from: GNode, to: GNode, why: CutWhy) -> String {
+        let env = self.env;
+        let m = self.model;
+        let (admitted, by) = match why {
+            CutWhy::Net(i) => {
+                let c = &env.cut[i];
+                let eg: Vec<String> = c.egress.iter().map(|x| env.describe(*x)).collect();
+                let ing: Vec<String> = c.ingress.iter().map(|x| env.describe(*x)).collect();
+                (
+                    format!(
+                        "NetworkPolicy admits {}: egress {}, ingress {}",
+                        c.ports,
+                        eg.join(", "),
+                        ing.join(", ")
+                    ),
+                    &c.by,
+                )
+            }
+            CutWhy::Ingress(i) => {
+                let c = &env.cut[i];
+                let ing: Vec<String> = c.ingress.iter().map(|x| env.describe(*x)).collect();
+                (
+                    format!(
+                        "through the ingress controller, which NetworkPolicy lets reach `{}` on {} ({})",
+                        node_name(m, to),
+                        c.ports,
+                        ing.join(", ")
+                    ),
+                    &c.by,
+                )
+            }
+            CutWhy::Ip(i) => {
+                let c = &env.ip_cut[i];
+                (
+                    format!(
+                        "its pod's NetworkPolicies admit egress to {} on {}",
+                        c.addresses.cidrs().join(", "),
+                        c.ports
+                    ),
+                    &c.by,
+                )
+            }
+        };
+        let mut out = admitted;
+        for b in by {
+            out.push_str("; ");
+            out.push_str(&b.text());
+        }
+        if by.iter().any(|b| b.layer == Layer::Guardrail) {
+            let at = self.forbids_at(from, to);
+            if !at.is_empty() {
+                out.push_str(&format!(" (forbid at {})", at.join(", ")));
+            }
+        }
+        out
+    }
+
+    /// Where the `forbid`s applying here that name `from` and `to` (or
+    /// their pod-mates: a guardrail selects a pod) are: `m.sec:16:1`.
+    fn forbids_at(&self, from: GNode, to: GNode) -> Vec<String> {
+        let m = self.model;
+        let same = |e: Entity, n: GNode| match (e, n) {
+            (Entity::App(a), GNode::E(Entity::App(b))) => {
+                m.apps[a.index()].pod == m.apps[b.index()].pod
+            }
+            (e, GNode::E(n)) => e == n,
+            _ => false,
+        };
+        let mut out = Vec::new();
+        for f in &m.forbids {
+            let applies = match (&f.envs, self.env.env) {
+                (Some(list), Some(e)) => list.contains(&e),
+                _ => true,
+            };
+            let names =
+                f.subjects.iter().any(|&s| same(s, from)) && f.targets.iter().any(|&t| same(t, to));
+            if applies && names {
+                let file = self.sources.get(f.span.file);
+                let (line, col) = file.line_col(f.span.start);
+                out.push(format!("{}:{line}:{col}", file.name));
+            }
+        }
+        out
     }
 
     /// The grants of (from, to) that declare this class of access, and
@@ -567,10 +703,11 @@ impl<'a> Builder<'a> {
                 let ing: Vec<String> = e.ingress.iter().map(|c| env.describe(*c)).collect();
                 (
                     format!(
-                        "NetworkPolicy admits {}: egress {}, ingress {}",
+                        "NetworkPolicy admits {}: egress {}, ingress {}{}",
                         e.ports,
                         eg.join(", "),
-                        ing.join(", ")
+                        ing.join(", "),
+                        layers_text(&e.layers)
                     ),
                     Vec::new(),
                 )
@@ -580,11 +717,12 @@ impl<'a> Builder<'a> {
                 let ing: Vec<String> = e.ingress.iter().map(|c| env.describe(*c)).collect();
                 (
                     format!(
-                        "through the ingress controller, which may reach `{}` on {} ({}): \
+                        "through the ingress controller, which may reach `{}` on {} ({}{}): \
                          NetworkPolicies cannot tell who is behind it",
                         node_name(m, to),
                         e.ports,
-                        ing.join(", ")
+                        ing.join(", "),
+                        layers_text(&e.layers)
                     ),
                     Vec::new(),
                 )
@@ -819,6 +957,13 @@ impl<'a> Builder<'a> {
             })
             .collect()
     }
+}
+
+/// What admits a connection in the layers beyond the NetworkPolicies, as a
+/// continuation of the NetworkPolicy cause: `; AuthorizationPolicy core/api
+/// rules[0] admits it`, or nothing.
+fn layers_text(layers: &[LayerCause]) -> String {
+    layers.iter().map(|l| format!("; {}", l.text())).collect()
 }
 
 const ALL_OPS: [Operation; 7] = [

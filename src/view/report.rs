@@ -2,7 +2,7 @@
 //! and `diff`) and as text, with their derivation — the `allow` statements
 //! that declare them, the causes of their widening, the findings.
 
-use super::{kind_text, node_name, AccessEdge};
+use super::{kind_text, node_name, AccessEdge, CutAccess};
 use crate::model::Model;
 use crate::Compilation;
 use serde::Serialize;
@@ -117,6 +117,41 @@ impl EdgeReport {
             }
         }
         out
+    }
+}
+
+/// A connection a layer cuts ([`CutAccess`]), as reports show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct CutReport {
+    pub from: String,
+    pub to: String,
+    /// The ports cut: `postgres`, `TCP/9000`.
+    pub access: String,
+    /// What admits it in the NetworkPolicies and which object of which
+    /// layer cuts it, one string per cause.
+    pub causes: Vec<String>,
+}
+
+impl CutReport {
+    pub fn new(m: &Model, c: &CutAccess) -> CutReport {
+        CutReport {
+            from: node_name(m, c.from),
+            to: node_name(m, c.to),
+            access: kind_text(m, c.to, &c.access),
+            causes: c.causes.clone(),
+        }
+    }
+
+    /// `frontend -> orders: postgres`
+    pub fn title(&self) -> String {
+        format!("{} -> {}: {}", self.from, self.to, self.access)
+    }
+
+    /// The causes as indented text lines (`indent` before each).
+    pub fn derivation(&self, indent: &str) -> String {
+        (self.causes.iter())
+            .map(|c| format!("{indent}because {c}\n"))
+            .collect()
     }
 }
 
