@@ -3,7 +3,7 @@
 use crate::access_graph::{name, EnvGraph, GNode, Kind, Reach};
 use super::{Cx, Finding, LintInfo};
 use crate::effective::network::Protocol;
-use crate::model::{Access, ForbidKind, Level, Model, Operation};
+use crate::model::{Access, Entity, EnvId, Forbid, ForbidKind, Level, Model, Operation};
 use foldhash::{HashMap, HashMapExt};
 
 pub const INFO: LintInfo = LintInfo {
@@ -17,8 +17,13 @@ credentials Secret, an operation), or by acting as a pod it can exec into.
 `forbid A ~> B` says there must be no path at all from A to B through the
 effective access graph (A reaches X, X reaches B, ...).
 
+An `allow` that declares what a `forbid` forbids — the same subject and
+target, an access the `forbid` covers, an environment both apply to —
+fails it too, whatever the objects do: with `platform.guardrails` the
+generated guardrail cuts the connection, but the model still says both.
+
 Always an error; it cannot be lowered or accepted. The error shows the
-path that breaks the invariant.
+path (or the statement) that breaks the invariant.
 
 Fix: remove or narrow the access on the path (the notes say which
 statement's effect each hop is), or change the invariant if the design
@@ -26,6 +31,13 @@ changed.",
 };
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
+    on_graphs(cx, out, true);
+}
+
+/// The `forbid`s on `cx`'s graphs; with `declared`, also against the
+/// model's own `allow`s (`check`; an audit judges the manifests' graph
+/// only).
+pub fn on_graphs(cx: &Cx<'_>, out: &mut Vec<Finding>, declared: bool) {
     let m = cx.model;
     // One search per (environment, subject), however many `~>` name it.
     let mut searches: HashMap<(usize, GNode), Reach> = HashMap::new();
@@ -53,8 +65,13 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                         Some(reach) => graph.render_path(m, reach, to),
                         None => direct(m, graph, from, to, &f.access),
                     };
-                    if let Some(path) = found {
-                        failures.push(format!("{path}{}", cx.in_env(graph.env())));
+                    let found = found.map(|path| format!("path: {path}")).or_else(|| {
+                        declared
+                            .then(|| declared_by(cx, f, s, t, graph.env()))
+                            .flatten()
+                    });
+                    if let Some(why) = found {
+                        failures.push(format!("{why}{}", cx.in_env(graph.env())));
                     }
                 }
             }
@@ -78,7 +95,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             finding = finding.note(format!("the invariant: \"{r}\""));
         }
         for p in failures {
-            finding = finding.note(format!("path: {p}"));
+            finding = finding.note(p);
         }
         out.push(finding);
     }
@@ -122,6 +139,63 @@ fn direct(m: &Model, g: &EnvGraph, from: GNode, to: GNode, access: &[Access]) ->
         }
     }
     None
+}
+
+/// An `allow` of `s -> t` in `env` whose access `f` forbids (any access
+/// for a `~>`, which also forbids the direct step), in words.
+fn declared_by(cx: &Cx<'_>, f: &Forbid, s: Entity, t: Entity, env: Option<EnvId>) -> Option<String> {
+    let m = cx.model;
+    let g = cx
+        .grants_of(s)
+        .filter(|g| g.target == t && m.grant_applies(g, env))
+        .find(|g| {
+            f.kind == ForbidKind::Path || f.access.is_empty() || f.access.iter().any(|a| covers(a, &g.access))
+        })?;
+    Some(format!(
+        "declared: `allow {} -> {}: {}` (a layer may cut the connection, but the model says both)",
+        m.name_of(s),
+        m.name_of(t),
+        g.access
+    ))
+}
+
+/// Whether a `forbid` (`->` or `~>`) applying in `env` forbids what `g`
+/// declares: the model says both, which `check` reports here.
+pub fn contradicts(m: &Model, g: &crate::model::Grant, env: Option<EnvId>) -> bool {
+    m.forbids.iter().any(|f| {
+        let applies = match (&f.envs, env) {
+            (Some(list), Some(e)) => list.contains(&e),
+            _ => true,
+        };
+        applies
+            && f.subjects.contains(&g.subject)
+            && f.targets.contains(&g.target)
+            && (f.kind == ForbidKind::Path
+                || f.access.is_empty()
+                || f.access.iter().any(|a| covers(a, &g.access)))
+    })
+}
+
+/// Whether forbidding `forbidden` forbids the granted `granted`.
+fn covers(forbidden: &Access, granted: &Access) -> bool {
+    match (forbidden, granted) {
+        (
+            Access::Port {
+                number: a,
+                protocol: p,
+                ..
+            },
+            Access::Port {
+                number: b,
+                protocol: q,
+                ..
+            },
+        ) => a == b && p == q,
+        (Access::Data(want), Access::Data(have)) => have >= want,
+        (Access::Op(a), Access::Op(b)) => a == b,
+        (Access::Kube(a), Access::Kube(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn kind_matches(a: &Access, k: &Kind) -> bool {

@@ -25,7 +25,9 @@ Fires for every `allow` whose connection (a port grant, or an app's
 `read`/`write`/`admin` grant on an in-cluster store, which includes the
 connection to its port) the generated NetworkPolicies admit and the
 generated mesh or guardrails take away, per environment where it applies.
-The notes name the objects that cut it.
+The notes name the objects that cut it. Quiet on an `allow` that a
+`forbid` of its own pair contradicts: `invariant-violated` reports that,
+as an error.
 
 Fix: give the forbidden app a pod of its own (`shipper` then loses what
 only `etl` may do), or drop the `forbid` and accept `shared-pod-widening`
@@ -74,6 +76,11 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
             // grants for each is cheap.
             for (gi, grant) in m.grants.iter().enumerate() {
                 if grant.subject != s || grant.target != t || !m.grant_applies(grant, g.env()) {
+                    continue;
+                }
+                // A `forbid` of the statement's own pair: the model says
+                // both, an error `invariant-violated` reports.
+                if super::invariant_violated::contradicts(m, grant, g.env()) {
                     continue;
                 }
                 let Some((proto, number)) = port(cx, &grant.access, t) else {

@@ -282,7 +282,7 @@ pub fn check(model: &Model, graphs: &[EnvGraph]) -> Vec<Diagnostic> {
 pub fn invariants(model: &Model, graphs: &[EnvGraph]) -> Vec<Finding> {
     let cx = Cx::new(model, graphs);
     let mut out = Vec::new();
-    invariant_violated::check(&cx, &mut out);
+    invariant_violated::on_graphs(&cx, &mut out, false);
     out
 }
 
