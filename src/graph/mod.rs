@@ -127,6 +127,13 @@ pub fn short_cause(cause: &str) -> String {
     if let Some(i) = head.find(EGRESS) {
         let to = &head[i + EGRESS.len()..];
         let to = to.split(" on ").next().unwrap_or(to);
+        if to.contains(" except ") {
+            // `0.0.0.0/0 except … and ::/0 except …` (IpSet::describe)
+            let heads: Vec<&str> = (to.split(" and "))
+                .map(|part| part.split(" except ").next().unwrap_or(part))
+                .collect();
+            return format!("egress rule to {}, with exceptions", heads.join(", "));
+        }
         let ranges: Vec<&str> = to.split(", ").collect();
         return match ranges.len() {
             1 | 2 => format!("egress rule to {}", ranges.join(", ")),
@@ -1162,6 +1169,10 @@ mod tests {
             (
                 "its pod's NetworkPolicies admit egress to 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8 on TCP/443",
                 "egress rule to 3 address ranges",
+            ),
+            (
+                "its pod's NetworkPolicies admit egress to 0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16 and ::/0 except fc00::/7 on TCP/443",
+                "egress rule to 0.0.0.0/0, ::/0, with exceptions",
             ),
             (
                 "exec into the store's own pods: RoleBinding \"a/b\" of Role \"c\"",

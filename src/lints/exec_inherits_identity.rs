@@ -85,7 +85,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                     "{} --exec--> {group_name} --{}--> {}",
                     m.name_of(who),
                     ip.ports,
-                    ip.addresses.cidrs().join(", ")
+                    ip.addresses.describe()
                 ));
             }
             if env.tokens.contains(&g) {

@@ -457,7 +457,7 @@ impl<'a> Builder<'a> {
                 (
                     format!(
                         "its pod's NetworkPolicies admit egress to {} on {}",
-                        c.addresses.cidrs().join(", "),
+                        c.addresses.describe(),
                         c.ports
                     ),
                     &c.by,
@@ -752,7 +752,7 @@ impl<'a> Builder<'a> {
                     } else {
                         "pod's"
                     },
-                    ip.addresses.cidrs().join(", "),
+                    ip.addresses.describe(),
                     ip.ports
                 );
                 (text, Vec::new())
@@ -856,7 +856,7 @@ impl<'a> Builder<'a> {
                 let ip = &env.ip[ip];
                 let text = format!(
                     "exec into {pods}, which may connect to {} on {}",
-                    ip.addresses.cidrs().join(", "),
+                    ip.addresses.describe(),
                     ip.ports
                 );
                 (text, lints)

@@ -223,6 +223,78 @@ impl IpSet {
         out
     }
 
+    /// For people: [`IpSet::cidrs`] comma-joined, except that a family
+    /// whose complement takes fewer blocks is written as its whole range
+    /// less that complement (`0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16`),
+    /// as the internet is; `none` when empty.
+    pub fn describe(&self) -> String {
+        fn family(
+            ranges: &Ranges,
+            max: u128,
+            bits: u32,
+            show: &dyn Fn(u128, u32) -> String,
+        ) -> Option<(String, bool)> {
+            if ranges.is_empty() {
+                return None;
+            }
+            let blocks: Vec<String> = (ranges.iter())
+                .flat_map(|&(lo, hi)| cidr_cover(lo, hi, bits))
+                .map(|(a, l)| show(a, l))
+                .collect();
+            let whole = IpSet::complement(ranges, max);
+            let holes: Vec<String> = (whole.iter())
+                .flat_map(|&(lo, hi)| cidr_cover(lo, hi, bits))
+                .map(|(a, l)| show(a, l))
+                .collect();
+            if !holes.is_empty() && holes.len() + 1 < blocks.len() {
+                Some((format!("{} except {}", show(0, 0), holes.join(", ")), true))
+            } else {
+                Some((blocks.join(", "), false))
+            }
+        }
+        let v4 = family(&self.v4, V4_MAX, 32, &|a, l| {
+            format!(
+                "{}/{l}",
+                Ipv4Addr::from(u32::try_from(a).unwrap_or(u32::MAX))
+            )
+        });
+        let v6 = family(&self.v6, u128::MAX, 128, &|a, l| {
+            format!("{}/{l}", Ipv6Addr::from(a))
+        });
+        let parts: Vec<(String, bool)> = v4.into_iter().chain(v6).collect();
+        if parts.is_empty() {
+            return "none".into();
+        }
+        let sep = if parts.iter().any(|(_, except)| *except) {
+            " and "
+        } else {
+            ", "
+        };
+        parts
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    /// The ranges of `0..=max` that `ranges` (sorted, disjoint) leave out.
+    fn complement(ranges: &Ranges, max: u128) -> Ranges {
+        let mut out = Vec::new();
+        let mut next = Some(0u128);
+        for &(lo, hi) in ranges {
+            if let Some(n) = next {
+                if lo > n {
+                    out.push((n, lo - 1));
+                }
+            }
+            next = hi.checked_add(1).filter(|&n| n <= max);
+        }
+        if let Some(n) = next {
+            out.push((n, max));
+        }
+        out
+    }
+
     /// Only the IPv4 part.
     pub fn v4_only(&self) -> IpSet {
         IpSet {

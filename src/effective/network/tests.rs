@@ -683,6 +683,39 @@ fn malformed_ip_blocks_match_nothing() {
 }
 
 #[test]
+fn ip_sets_are_described_by_their_holes_when_shorter() {
+    let cidr = |c: &str| IpSet::parse_cidr(c).expect("cidr");
+    let holes = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "169.254.0.0/16",
+        "198.51.100.20/32",
+    ]
+    .iter()
+    .fold(IpSet::empty(), |acc, c| acc.union(&cidr(c)));
+    let internet = cidr("0.0.0.0/0")
+        .union(&cidr("::/0"))
+        .difference(&holes.union(&cidr("fc00::/7")));
+    assert_eq!(
+        internet.describe(),
+        "0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 198.51.100.20/32 \
+         and ::/0 except fc00::/7"
+    );
+    // A short list stays a list.
+    let two = cidr("203.0.113.0/24").union(&cidr("2001:db8::/32"));
+    assert_eq!(two.describe(), "203.0.113.0/24, 2001:db8::/32");
+    assert_eq!(IpSet::empty().describe(), "none");
+    assert_eq!(IpSet::all().describe(), "0.0.0.0/0, ::/0");
+    // One family less one block: two blocks (or fewer) are listed as such.
+    assert_eq!(
+        cidr("0.0.0.0/0")
+            .difference(&cidr("128.0.0.0/1"))
+            .describe(),
+        "0.0.0.0/1"
+    );
+}
+
+#[test]
 fn ip_sets() {
     let all = IpSet::all();
     assert_eq!(all.cidrs(), vec!["0.0.0.0/0", "::/0"]);
