@@ -21,7 +21,7 @@ mod render;
 mod workloads;
 
 use crate::effective::network::Protocol;
-use crate::k8s::Labels;
+use crate::k8s::{Labels, Resource};
 use crate::manifests::{Manifests, Object};
 use crate::source::SourceMap;
 use std::collections::BTreeMap;
@@ -58,6 +58,7 @@ pub fn import(files: &SourceMap, manifests: &Manifests, opts: &Options) -> Impor
     workloads::collect(&mut draft);
     network::collect(&mut draft);
     rbac::collect(&mut draft);
+    layers(&mut draft);
     let text = render::render(&draft, opts);
     let mut diags = crate::diagnostics::Diagnostics::new();
     // The renderer writes valid syntax; should it ever not, the unformatted
@@ -302,6 +303,44 @@ impl<'m> Draft<'m> {
             origins,
             notes: Vec::new(),
         });
+    }
+}
+
+/// Istio and Calico policies are read but make no `allow`: the draft states
+/// what the NetworkPolicies and RBAC permit. Say so, and where they are,
+/// since they may well be what protects the workloads today.
+fn layers(d: &mut Draft<'_>) {
+    let mut mesh = Vec::new();
+    let mut calico = Vec::new();
+    for (i, o) in d.manifests.objects.iter().enumerate() {
+        match o.resource {
+            Resource::AuthorizationPolicy(_) | Resource::PeerAuthentication(_) => mesh.push(i),
+            Resource::GlobalNetworkPolicy(_) => calico.push(i),
+            _ => {}
+        }
+    }
+    let list = |d: &Draft<'_>, objs: &[usize]| {
+        let mut all: Vec<String> = objs.iter().take(3).map(|&i| d.origin(i)).collect();
+        if objs.len() > 3 {
+            all.push(format!("and {} more", objs.len() - 3));
+        }
+        all.join(", ")
+    };
+    if !mesh.is_empty() {
+        let text = format!(
+            "{} Istio policies ({}) are not turned into `allow`s: a connection they deny still appears here if the NetworkPolicies admit it; add `mesh = istio` to `platform` and `palisade audit` evaluates them against the model",
+            mesh.len(),
+            list(d, &mesh)
+        );
+        d.notes.push(text);
+    }
+    if !calico.is_empty() {
+        let text = format!(
+            "{} Calico GlobalNetworkPolicies ({}) are not turned into statements: a connection they deny still appears here if the NetworkPolicies admit it; write what they forbid as `forbid`s, add `guardrails = calico` to `platform`, and `palisade audit` evaluates them against the model",
+            calico.len(),
+            list(d, &calico)
+        );
+        d.notes.push(text);
     }
 }
 
