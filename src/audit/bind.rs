@@ -180,6 +180,26 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
             .first()
             .map(|&i| (i, By::Name))
     };
+    // Where an entity is unbound: a workload that would bind it in another
+    // namespace (objects that name no namespace are read as `-n`'s, which
+    // is `default` unless given).
+    let mut namespaces: Vec<&str> = workloads.keys().copied().collect();
+    namespaces.sort_unstable();
+    let unbound_note = |ns: &str,
+                        name: &str,
+                        b: &ModelBinding,
+                        used: &BTreeSet<usize>,
+                        what: &str| {
+        let elsewhere = (namespaces.iter())
+            .filter(|&&o| o != ns)
+            .find_map(|&o| find(o, name, b, used).map(|(i, _)| m.objects[i].workload_id()));
+        match elsewhere {
+            Some(w) => format!(
+                "{what}; `{w}` in another namespace would bind it: objects that name no namespace are read as in the one `-n` gives (`default` unless given)"
+            ),
+            None => what.to_string(),
+        }
+    };
     for (g, pod) in model.pods.iter().enumerate() {
         if pod.apps.is_empty() {
             continue;
@@ -202,7 +222,13 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
                 entity: pod.name.clone(),
                 kind,
                 span: pod.span,
-                note: "no workload of its namespace has its selector's labels, its name or its `workload`",
+                note: unbound_note(
+                    ns,
+                    &pod.name,
+                    &pod.binding,
+                    &used,
+                    "no workload of its namespace has its selector's labels, its name or its `workload`",
+                ),
             }),
         }
     }
@@ -227,7 +253,13 @@ pub fn bind(model: &Model, m: &Manifests) -> Bindings {
                 entity: store.name.clone(),
                 kind: "store",
                 span: store.span,
-                note: "evaluated as a pod carrying its selector (or `palisade.dev/pod`), as an operator would run it",
+                note: unbound_note(
+                    ns,
+                    &store.name,
+                    &store.binding,
+                    &used,
+                    "evaluated as a pod carrying its selector (or `palisade.dev/pod`), as an operator would run it",
+                ),
             }),
         }
     }

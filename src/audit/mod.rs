@@ -93,7 +93,7 @@ pub struct Unbound {
     pub entity: String,
     pub kind: &'static str,
     pub span: Span,
-    pub note: &'static str,
+    pub note: String,
 }
 
 /// A workload or RBAC subject of the manifests the model does not mention.

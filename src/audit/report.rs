@@ -80,7 +80,7 @@ fn wider(model: &Model, m: &Manifests, item: &Item) -> Diagnostic {
     })
 }
 
-fn unenforced(model: &Model, m: &Manifests, item: &Item) -> Diagnostic {
+fn unenforced(model: &Model, m: &Manifests, r: &Report, item: &Item) -> Diagnostic {
     let mut d = Diagnostic::error(
         Code::AuditUnenforced,
         item.declared
@@ -106,6 +106,14 @@ fn unenforced(model: &Model, m: &Manifests, item: &Item) -> Diagnostic {
             "the NetworkPolicies admit it and the mesh or guardrail layer cuts it: admit it in the object that cuts it, or remove the grant",
         );
     }
+    // An end bound to no workload: no policy could say anything of it yet.
+    let unbound = (r.unbound.iter()).find(|u| u.entity == item.subject || u.entity == item.target);
+    if let Some(u) = unbound {
+        return d.help(format!(
+            "bind `{}` to its workload first (`selector` or `workload = \"KIND/NAME\"`; the warning on it says what was looked for), then audit again",
+            u.entity
+        ));
+    }
     d.help(match item.layer {
         Layer::Network => "a default-deny policy blocks it and no policy admits it: add the rule `palisade build --no-workloads` writes, or remove the grant",
         Layer::Rbac => "no Role of the manifests grants it: bind the Role `palisade build --no-workloads` writes, or remove the grant",
@@ -119,7 +127,7 @@ pub fn diagnostics(model: &Model, m: &Manifests, r: &Report) -> Vec<Diagnostic> 
         out.push(wider(model, m, item));
     }
     for item in &r.unenforced {
-        out.push(unenforced(model, m, item));
+        out.push(unenforced(model, m, r, item));
     }
     for inv in r.invariants.iter().filter(|i| !i.holds) {
         let mut d = Diagnostic::error(
@@ -144,7 +152,7 @@ pub fn diagnostics(model: &Model, m: &Manifests, r: &Report) -> Vec<Diagnostic> 
                 ),
             )
             .label("no workload")
-            .note(u.note)
+            .note(u.note.clone())
             .help("give it a `selector` (the labels of its pods) or a `workload = \"KIND/NAME\"`"),
         );
     }
