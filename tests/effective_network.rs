@@ -23,6 +23,7 @@ mod connectivity;
 #[allow(dead_code)]
 #[path = "oracles/evaluator_rows.rs"]
 mod evaluator_rows;
+mod support;
 #[allow(dead_code)]
 #[path = "oracles/tools.rs"]
 mod tools;

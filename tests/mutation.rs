@@ -29,6 +29,7 @@ mod connectivity;
 #[allow(dead_code)]
 #[path = "oracles/standins.rs"]
 mod standins;
+mod support;
 #[allow(dead_code)]
 #[path = "oracles/tools.rs"]
 mod tools;

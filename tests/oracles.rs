@@ -31,6 +31,7 @@ mod connectivity;
 mod layers;
 #[path = "oracles/standins.rs"]
 mod standins;
+mod support;
 #[path = "oracles/tools.rs"]
 mod tools;
 

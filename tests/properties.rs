@@ -28,6 +28,7 @@ mod random_model;
 #[allow(dead_code)]
 #[path = "oracles/standins.rs"]
 mod standins;
+mod support;
 #[allow(dead_code)]
 #[path = "oracles/tools.rs"]
 mod tools;

@@ -81,19 +81,8 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 pub fn oracles() -> &'static Oracles {
     static INSTALLED: OnceLock<Result<Oracles, String>> = OnceLock::new();
     let result = INSTALLED.get_or_init(|| {
-        let dir = target_dir().join("oracles");
-        let script = repo().join("scripts/install-oracles.sh");
-        let out = run(Command::new("bash").arg(&script).arg(&dir))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`bash {} {}` failed ({}):\n{}{}",
-                script.display(),
-                dir.display(),
-                out.status,
-                text(&out.stdout),
-                text(&out.stderr)
-            ));
-        }
+        // Every part; the installer's progress is shown as it comes.
+        let dir = crate::support::install_oracles(&[])?;
         Ok(Oracles {
             venv: dir.join("venv"),
             checkov_venv: dir.join("venv-checkov"),
