@@ -266,7 +266,8 @@ fn peak_child(op: &str, file: &std::path::Path) {
         "build" => {
             let dir = scratch_dir();
             let opts = palisade::generate::Options { workloads: true };
-            let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".into()]);
+            let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".into()])
+                .expect("no two objects share a file");
             palisade::output::tree::sync(dir.path(), &files).expect("build writes");
         }
         "graph" => {
@@ -318,7 +319,8 @@ fn build_time(text: &str, runs: usize) -> (Duration, usize) {
         let c = palisade::compile_str("synthetic.sec", text);
         let compiled = start.elapsed();
         let opts = palisade::generate::Options { workloads: true };
-        let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".to_string()]);
+        let files = palisade::output::build(&c.model, &opts, None, &["synthetic.sec".to_string()])
+            .expect("no two objects share a file");
         let rendered = start.elapsed();
         palisade::output::tree::sync(dir.path(), &files).expect("build writes");
         times.push(start.elapsed());

@@ -932,7 +932,7 @@ fn layers_case(o: &Oracles, case: &Case) -> Result<usize, String> {
         workloads: model.platform.workloads,
     };
     let envs = palisade::generate::generate(&model, &opts, None);
-    let files = palisade::output::files(envs, &model.files);
+    let files = palisade::output::files(envs, &model.files).expect("no two objects share a file");
     let namespaces = model_namespaces(&model);
     let in_model = |r: &Row| {
         r.dst
@@ -1067,7 +1067,8 @@ fn the_istio_run_rejects_a_widened_identity() {
     let files = palisade::output::files(
         palisade::generate::generate(&model, &opts, None),
         &model.files,
-    );
+    )
+    .expect("no two objects share a file");
     let scratch = scratch_dir("istio-widened");
     let tree = scratch.path().join("istio");
     let keep = |b: &str| !matches!(kind_of(b), "networkpolicy" | "globalnetworkpolicy");
@@ -1106,7 +1107,8 @@ fn write_layer_objects(model: &Model, to: &Path) -> usize {
     let files = palisade::output::files(
         palisade::generate::generate(model, &opts, None),
         &model.files,
-    );
+    )
+    .expect("no two objects share a file");
     for (_, dir) in environments(model) {
         let d = dir.as_deref();
         write_layer(
@@ -1188,7 +1190,18 @@ fn the_crd_check_rejects_broken_layer_objects() {
     assert!(crds_validated(&summary).is_some_and(|n| n > 0), "{summary}");
     let ap = "_/core/authorizationpolicy-api.yaml";
     let pa = "_/core/peerauthentication-default.yaml";
-    let gnp = "_/cluster/globalnetworkpolicy-layers-forbid--frontend--internet--egress.yaml";
+    // The guardrail of `forbid frontend -> internet` (its name ends in a
+    // hash of the pair).
+    let gnp_name = std::fs::read_dir(good.join("_/cluster"))
+        .expect("the layer objects")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| {
+            n.starts_with("globalnetworkpolicy-layers-forbid-frontend-internet-")
+                && n.ends_with("-egress.yaml")
+        })
+        .expect("the guardrail of `forbid frontend -> internet`");
+    let gnp = format!("_/cluster/{gnp_name}");
+    let gnp = gnp.as_str();
     // (what, file, text replaced, by, the problem reported)
     let breaks: &[(&str, &str, &str, &str, &str)] = &[
         (
@@ -1264,14 +1277,14 @@ fn the_crd_check_rejects_broken_layer_objects() {
         (
             "a dotted name (Calico reads the part before a dot as the tier)",
             gnp,
-            "name: layers-forbid--frontend",
-            "name: layers.forbid--frontend",
+            "name: layers-forbid-frontend",
+            "name: layers.forbid-frontend",
             "metadata.name: Calico reads `layers.` as the policy's tier, and its tier is `default`",
         ),
         (
             "a name with two dots",
             gnp,
-            "name: layers-forbid--frontend",
+            "name: layers-forbid-frontend",
             "name: layers.forbid.frontend",
             "metadata.name: Calico's validator admits at most one dot",
         ),

@@ -369,6 +369,7 @@ fn check_determinism(text: &str) -> Result<(), TestCaseError> {
             workloads: model.platform.workloads,
         };
         output::build(model, &opts, None, &["random.sec".to_owned()])
+            .expect("no two objects share a file")
     };
     let files = build();
     prop_assert!(files == build(), "two builds of one model differ");
@@ -603,7 +604,8 @@ fn network_config_analyzer_agrees_on_random_models() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("random.sec"), &text).unwrap();
         let opts = palisade::generate::Options { workloads: true };
-        let files = output::build(model, &opts, None, &["random.sec".to_owned()]);
+        let files = output::build(model, &opts, None, &["random.sec".to_owned()])
+            .expect("no two objects share a file");
         tree::sync(&dir.join("out"), &files).expect("build");
         let extra = dir.join("standins.yaml");
         std::fs::write(&extra, standins::standins(model)).unwrap();
@@ -808,7 +810,9 @@ fn the_layer_objects_of_random_models_pass_their_crds() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("random.sec"), &text).unwrap();
         let opts = palisade::generate::Options { workloads: true };
-        for (path, bytes) in output::build(&model, &opts, None, &["random.sec".to_owned()]) {
+        for (path, bytes) in output::build(&model, &opts, None, &["random.sec".to_owned()])
+            .expect("no two objects share a file")
+        {
             let base = path.rsplit('/').next().unwrap_or(&path);
             if [
                 "authorizationpolicy-",

@@ -246,7 +246,7 @@ fn diff_corpus() {
                 let gone = gone.expect("etl's connection to raw is removed");
                 assert!(
                     gone.cut[0].contains(
-                        "GlobalNetworkPolicy layered-forbid--etl-pod--raw--egress egress[0] denies it"
+                        "GlobalNetworkPolicy layered-forbid-etl-pod-raw-50695331d6-egress egress[0] denies it"
                     ),
                     "{:?}",
                     gone.cut
@@ -347,7 +347,7 @@ fn query_path_names_the_layer_that_cuts() {
         text.contains("shipper -> raw: postgres\n")
             && text.contains("NetworkPolicy admits TCP/5432: egress pipeline/etl-pod egress[0]")
             && text.contains(
-                "GlobalNetworkPolicy layered-forbid--etl-pod--raw--egress egress[0] denies it"
+                "GlobalNetworkPolicy layered-forbid-etl-pod-raw-50695331d6-egress egress[0] denies it"
             )
             && text.contains("(forbid at tests/review/layers.sec:49:1)"),
         "{text}"

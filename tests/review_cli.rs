@@ -67,7 +67,7 @@ fn query_says_which_layer_cut_a_connection() {
     assert!(
         cause.starts_with("NetworkPolicy admits TCP/5432")
             && cause.contains(
-                "GlobalNetworkPolicy layered-forbid--etl-pod--raw--ingress ingress[0] denies it"
+                "GlobalNetworkPolicy layered-forbid-etl-pod-raw-50695331d6-ingress ingress[0] denies it"
             )
             && cause.ends_with("(forbid at tests/review/layers.sec:49:1)"),
         "{cause}"

@@ -55,7 +55,9 @@ pub fn pipeline(data: &[u8]) {
     let opts = palisade::generate::Options {
         workloads: model.platform.workloads,
     };
-    let files = output::build(model, &opts, None, &["fuzz.sec".to_owned()]);
+    // A model that resolves must never make two objects share a file.
+    let files = output::build(model, &opts, None, &["fuzz.sec".to_owned()])
+        .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("out");
     let first = tree::sync(&out, &files).unwrap_or_else(|e| panic!("first build: {e}"));

@@ -95,6 +95,17 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Exit {
         std::mem::forget(checked);
         return Exit::ModelErrors;
     }
+    let files = match files {
+        Ok(files) => files,
+        Err(collision) => {
+            eprintln!(
+                "error: {collision}\n  = note: a bug in palisade's names, or names of the model that join into one: please report it with the model\nnothing was written to `{}`",
+                args.out.display()
+            );
+            std::mem::forget(checked);
+            return Exit::ModelErrors;
+        }
+    };
     let comp = &checked.comp;
     let waiting = || {
         eprintln!(

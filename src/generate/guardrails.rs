@@ -20,9 +20,9 @@ use crate::k8s::{
     Order, Resource,
 };
 use crate::model::{
-    Access, Entity, EnvId, Forbid, ForbidKind, Guardrails, Model, Protocol, StoreLocation,
+    Access, Cidr, Entity, EnvId, Forbid, ForbidKind, Guardrails, Model, Protocol, StoreLocation,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The `order` of every guardrail: Calico evaluates lower orders first, and
 /// gives Kubernetes NetworkPolicies 1000.
@@ -34,6 +34,8 @@ enum Dest {
     Pods(GroupKey),
     /// Addresses: (name of the target, the networks and their exceptions).
     Nets(String, Vec<(String, Vec<String>)>),
+    /// `internet`: its networks depend on the subject ([`internet_nets`]).
+    Internet,
 }
 
 /// What is denied of one (subject, destination): every protocol and port
@@ -94,18 +96,7 @@ fn classify(
             let nets = ext.addresses.iter().map(|c| (c.to_string(), Vec::new()));
             Dest::Nets(ext.name.clone(), nets.collect())
         }
-        Entity::Internet => {
-            let nets = internet(&not_internet(m))
-                .into_iter()
-                .filter_map(|p| match p {
-                    Peer::Ip { cidr, except } => Some((
-                        cidr.to_string(),
-                        except.iter().map(ToString::to_string).collect(),
-                    )),
-                    _ => None,
-                });
-            Dest::Nets("internet".into(), nets.collect())
-        }
+        Entity::Internet => Dest::Internet,
         Entity::Persona(_) => return Err("a person is not reached over the network"),
         Entity::Kube => return Err("access to the Kubernetes API is RBAC, not a connection"),
     };
@@ -129,26 +120,96 @@ fn classify(
     Ok((subject, dest, denied))
 }
 
-/// What `internet` is not, as the checker counts it: the platform's
-/// private and never-internet ranges, and every address the model declares
-/// (externals, stores outside the cluster, the API server) but a catch-all.
-/// A `forbid X -> internet` guardrail must not cut what `allow X -> stripe`
-/// grants.
-fn not_internet(m: &Model) -> Vec<crate::model::Cidr> {
-    let mut out = m.platform.not_internet();
-    let declared = (m.externals.iter().flat_map(|x| x.addresses.iter()))
-        .chain(m.stores.iter().flat_map(|s| match &s.location {
-            StoreLocation::Outside(c) => c.as_slice(),
-            StoreLocation::InCluster(_) => &[],
-        }))
-        .chain(m.platform.api_server.iter().map(|a| &a.address))
-        .filter(|c| c.prefix > 0);
-    for c in declared {
-        if !out.contains(c) {
-            out.push(*c);
+/// Ten hex digits of FNV-1a (64-bit) of the pair: stable across versions
+/// and platforms, so a guardrail keeps its name from build to build.
+fn pair_hash(subject: &str, target: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in subject.bytes().chain([0]).chain(target.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:010x}", h >> 24)
+}
+
+/// The addresses each pod group (or in-cluster store) is granted outside
+/// the cluster in an environment, by any of its apps: the externals' and
+/// outside stores' it may reach, and the API server's for a `kube` grant.
+/// A catch-all (`0.0.0.0/0`) is never one of them.
+fn granted_addresses(m: &Model, env: Option<EnvId>) -> HashMap<GroupKey, Vec<Cidr>> {
+    let mut out: HashMap<GroupKey, Vec<Cidr>> = HashMap::new();
+    for g in m.grants.iter().filter(|g| m.grant_applies(g, env)) {
+        let Some(key) = group_key(m, g.subject) else {
+            continue;
+        };
+        let addresses: &[Cidr] = match (g.target, &g.access) {
+            (Entity::External(x), Access::Port { .. }) => &m.externals[x.index()].addresses,
+            (Entity::Store(s), Access::Port { .. } | Access::Data(_)) => {
+                match &m.stores[s.index()].location {
+                    StoreLocation::Outside(c) => c,
+                    StoreLocation::InCluster(_) => continue,
+                }
+            }
+            (Entity::Kube, Access::Kube(_)) => match &m.platform.api_server {
+                Some(api) => std::slice::from_ref(&api.address),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let list = out.entry(key).or_default();
+        for c in addresses.iter().filter(|c| c.prefix > 0) {
+            if !list.contains(c) {
+                list.push(*c);
+            }
         }
     }
     out
+}
+
+/// The pod group an app runs in, or an in-cluster store's own pods.
+fn group_key(m: &Model, e: Entity) -> Option<GroupKey> {
+    match e {
+        Entity::App(a) => {
+            let g = m.pod_of(a);
+            Some(GroupKey {
+                ns: m.namespace(g.namespace).name.clone(),
+                name: g.name.clone(),
+            })
+        }
+        Entity::Store(id) => match m.stores[id.index()].location {
+            StoreLocation::InCluster(ns) => Some(GroupKey {
+                ns: m.namespace(ns).name.clone(),
+                name: m.stores[id.index()].name.clone(),
+            }),
+            StoreLocation::Outside(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// `internet` for a guardrail of `subject`: everything but the platform's
+/// private and never-internet ranges and what the subject's pod is granted
+/// outside the cluster (an external, an outside store, the API server).
+/// `check` counts a connection to a declared address as one to its owner,
+/// not to `internet`, so `forbid api -> internet: 443` must not cut `allow
+/// api -> stripe: https` (nor a pod-mate's); every other address, declared
+/// or not, stays denied.
+fn internet_nets(m: &Model, granted: &[Cidr]) -> Vec<(String, Vec<String>)> {
+    let mut not = m.platform.not_internet();
+    for c in granted {
+        if !not.contains(c) {
+            not.push(*c);
+        }
+    }
+    internet(&not)
+        .into_iter()
+        .filter_map(|p| match p {
+            Peer::Ip { cidr, except } => Some((
+                cidr.to_string(),
+                except.iter().map(ToString::to_string).collect(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 fn applies(f: &Forbid, env: Option<EnvId>) -> bool {
@@ -188,15 +249,32 @@ pub fn policies(cx: &Cx<'_>) -> Vec<Resource> {
     }
     let system = &cx.model.system.name;
     let mut out = Vec::new();
-    for ((subject, dest), denied) in cuts(cx.model, cx.env) {
+    let cuts = cuts(cx.model, cx.env);
+    let granted = if cuts.keys().any(|(_, d)| *d == Dest::Internet) {
+        granted_addresses(cx.model, cx.env)
+    } else {
+        HashMap::new()
+    };
+    for ((subject, dest), denied) in cuts {
         let from = pods(cx, &subject);
         let target_name = match &dest {
             Dest::Pods(g) => g.name.clone(),
             Dest::Nets(name, _) => name.clone(),
+            Dest::Internet => "internet".into(),
+        };
+        let internet;
+        let nets = match &dest {
+            Dest::Nets(_, nets) => nets,
+            Dest::Internet => {
+                let mine = granted.get(&subject).map_or(&[][..], Vec::as_slice);
+                internet = internet_nets(cx.model, mine);
+                &internet
+            }
+            Dest::Pods(_) => &Vec::new(),
         };
         let to_rules: Vec<EntityRule> = match &dest {
             Dest::Pods(g) => vec![pods(cx, g)],
-            Dest::Nets(_, nets) => nets
+            Dest::Nets(..) | Dest::Internet => nets
                 .iter()
                 .map(|(net, except)| EntityRule {
                     nets: vec![net.clone()],
@@ -209,14 +287,19 @@ pub fn policies(cx: &Cx<'_>) -> Vec<Resource> {
             .iter()
             .flat_map(|to| deny_rules(&denied, EntityRule::default(), to.clone()))
             .collect();
-        // One DNS label, no dots: Calico's own validator (calicoctl, its
-        // API server) admits at most one dot in a GlobalNetworkPolicy name
-        // and reads what precedes it as the policy's tier. A model's names
-        // never contain `--`, so `--` keeps the parts apart.
-        let name = format!("{system}-forbid--{}--{target_name}", subject.name);
+        // No dots: Calico's own validator (calicoctl, its API server)
+        // admits at most one dot in a GlobalNetworkPolicy name and reads
+        // what precedes it as the policy's tier. Names may contain `-` and
+        // `--`, so the readable part alone could be two pairs' (`a--b` →
+        // `c`, `a` → `b--c`): a hash of the pair keeps each its own.
+        let name = format!(
+            "{system}-forbid-{}-{target_name}-{}",
+            subject.name,
+            pair_hash(&subject.name, &target_name)
+        );
         out.push(gnp(
             cx,
-            &format!("{name}--egress"),
+            &format!("{name}-egress"),
             &from,
             "Egress",
             Vec::new(),
@@ -226,7 +309,7 @@ pub fn policies(cx: &Cx<'_>) -> Vec<Resource> {
             let ingress = deny_rules(&denied, from.clone(), EntityRule::default());
             out.push(gnp(
                 cx,
-                &format!("{name}--ingress"),
+                &format!("{name}-ingress"),
                 &pods(cx, g),
                 "Ingress",
                 ingress,
@@ -361,4 +444,24 @@ pub fn not_guardrails(m: &Model) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pair_hash;
+
+    #[test]
+    fn pairs_that_join_into_one_readable_name_keep_their_own() {
+        // `s-forbid-a--b-c-…` and `s-forbid-a-b--c-…` read alike; a pair
+        // split differently must never share a hash.
+        assert_ne!(pair_hash("a--b", "c"), pair_hash("a", "b--c"));
+        assert_ne!(pair_hash("a-b", "c"), pair_hash("a", "b-c"));
+        // Stable: a guardrail keeps its name from build to build and
+        // version to version (snapshots would catch a change too).
+        assert_eq!(
+            pair_hash("frontend", "internet"),
+            pair_hash("frontend", "internet")
+        );
+        assert_eq!(pair_hash("x", "y").len(), 10);
+    }
 }

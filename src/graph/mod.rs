@@ -128,11 +128,12 @@ pub fn short_cause(cause: &str) -> String {
         let to = &head[i + EGRESS.len()..];
         let to = to.split(" on ").next().unwrap_or(to);
         if to.contains(" except ") {
-            // `0.0.0.0/0 except … and ::/0 except …` (IpSet::describe)
-            let heads: Vec<&str> = (to.split(" and "))
-                .map(|part| part.split(" except ").next().unwrap_or(part))
+            // `(0.0.0.0/0 except …), (::/0 except …)` (IpSet::describe):
+            // the whole families, then "with exceptions".
+            let wholes: Vec<&str> = (to.split(['(', ' ', ',']))
+                .filter(|w| w.ends_with("/0"))
                 .collect();
-            return format!("egress rule to {}, with exceptions", heads.join(", "));
+            return format!("egress rule to {}, with exceptions", wholes.join(", "));
         }
         let ranges: Vec<&str> = to.split(", ").collect();
         return match ranges.len() {
@@ -1171,7 +1172,7 @@ mod tests {
                 "egress rule to 3 address ranges",
             ),
             (
-                "its pod's NetworkPolicies admit egress to 0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16 and ::/0 except fc00::/7 on TCP/443",
+                "its pod's NetworkPolicies admit egress to (0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16), (::/0 except fc00::/7) on TCP/443",
                 "egress rule to 0.0.0.0/0, ::/0, with exceptions",
             ),
             (

@@ -60,8 +60,10 @@ fn cut_by(g: &EnvGraph, why: CutWhy) -> Vec<String> {
 
 pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     let m = cx.model;
-    // grant index → (environments, what cuts it)
-    let mut found: BTreeMap<usize, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    // grant (by its item's place, subject and target: one per expanded
+    // grant) → (the grant, environments, what cuts it)
+    type Key = (crate::span::Span, Entity, Entity);
+    let mut found: BTreeMap<Key, (&crate::model::Grant, Vec<String>, Vec<String>)> = BTreeMap::new();
     for g in cx.graphs {
         for c in g.cuts() {
             let (GNode::E(s), GNode::E(t)) = (c.from, c.to) else {
@@ -72,10 +74,9 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 Some(Kind::Net(p)) => p.clone(),
                 _ => Default::default(),
             };
-            // Cuts are few (none without the layers): a pass over the
-            // grants for each is cheap.
-            for (gi, grant) in m.grants.iter().enumerate() {
-                if grant.subject != s || grant.target != t || !m.grant_applies(grant, g.env()) {
+            // The subject's own grants only: cuts × grants would not scale.
+            for grant in cx.grants_of(s) {
+                if grant.target != t || !m.grant_applies(grant, g.env()) {
                     continue;
                 }
                 // A `forbid` of the statement's own pair: the model says
@@ -89,16 +90,16 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 if !cut.contains(proto, number) || kept.contains(proto, number) {
                     continue;
                 }
-                let entry = found.entry(gi).or_default();
-                super::push_unique(&mut entry.0, cx.in_env(g.env()));
+                let entry = (found.entry((grant.span, grant.subject, grant.target)))
+                    .or_insert_with(|| (grant, Vec::new(), Vec::new()));
+                super::push_unique(&mut entry.1, cx.in_env(g.env()));
                 for b in cut_by(g, c.why) {
-                    super::push_unique(&mut entry.1, b);
+                    super::push_unique(&mut entry.2, b);
                 }
             }
         }
     }
-    for (gi, (envs, by)) in found {
-        let grant = &m.grants[gi];
+    for (grant, envs, by) in found.into_values() {
         let (s, t) = (m.name_of(grant.subject), m.name_of(grant.target));
         out.push(
             Finding::new(

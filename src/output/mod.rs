@@ -12,6 +12,24 @@ use crate::model::{EnvId, Model};
 use rayon::prelude::*;
 use tree::FileSet;
 
+/// Two generated objects that would be written to one file. Never one of
+/// them silently: a build that meets this writes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collision {
+    /// The file both would be, relative to OUT.
+    pub path: String,
+}
+
+impl std::fmt::Display for Collision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "two generated objects would be written to `{}` (one would silently replace the other)",
+            self.path
+        )
+    }
+}
+
 /// Every file of a build. Environments are generated and rendered in
 /// parallel (rayon); each object is rendered as soon as it is built and
 /// dropped, so no environment's objects are ever all in memory.
@@ -20,35 +38,43 @@ pub fn build(
     opts: &Options,
     only: Option<EnvId>,
     model_files: &[String],
-) -> FileSet {
+) -> Result<FileSet, Collision> {
     let header = header(model_files);
-    generate::environments(model, only)
+    let envs = generate::environments(model, only)
         .into_par_iter()
         .map(|env| {
             let name = env.map(|e| model.environments[e.index()].name.clone());
             let files = generate::map_env(model, opts, env, &|obj| render(&obj, &header));
             finish_env(name, files, &header)
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect()
+        .collect::<Vec<_>>();
+    collect(envs)
 }
 
 /// The files of already generated environments.
-pub fn files(envs: Vec<EnvOutput>, model_files: &[String]) -> FileSet {
+pub fn files(envs: Vec<EnvOutput>, model_files: &[String]) -> Result<FileSet, Collision> {
     let header = header(model_files);
-    envs.into_par_iter()
+    let envs = envs
+        .into_par_iter()
         .map(|env| {
             let files = (env.objects.into_par_iter())
                 .map(|obj| render(&obj, &header))
                 .collect();
             finish_env(env.env, files, &header)
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect()
+        .collect::<Vec<_>>();
+    collect(envs)
+}
+
+/// One environment's files: (path, bytes).
+type EnvFiles = Vec<(String, Vec<u8>)>;
+
+fn collect(envs: Vec<Result<EnvFiles, Collision>>) -> Result<FileSet, Collision> {
+    let mut out = FileSet::new();
+    for files in envs {
+        out.extend(files?);
+    }
+    Ok(out)
 }
 
 /// How every generated file starts (the model's files follow): the writer
@@ -152,11 +178,18 @@ fn render(obj: &Resource, header: &str) -> (String, Vec<u8>) {
 /// An environment's files plus its `kustomization.yaml`, under `<env>/`.
 fn finish_env(
     env: Option<String>,
-    mut files: Vec<(String, Vec<u8>)>,
+    mut files: EnvFiles,
     header: &str,
-) -> Vec<(String, Vec<u8>)> {
+) -> Result<EnvFiles, Collision> {
     let mut resources: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
     resources.sort();
+    if let Some(w) = resources.windows(2).find(|w| w[0] == w[1]) {
+        let path = match &env {
+            Some(env) => format!("{env}/{}", w[0]),
+            None => w[0].clone(),
+        };
+        return Err(Collision { path });
+    }
     let kustomization = Kustomization {
         api_version: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
@@ -170,7 +203,7 @@ fn finish_env(
             path.insert_str(0, &format!("{env}/"));
         }
     }
-    files
+    Ok(files)
 }
 
 #[derive(serde::Serialize)]
@@ -183,6 +216,21 @@ struct Kustomization {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn two_objects_in_one_file_are_an_error_not_one_of_them() {
+        let files = vec![
+            ("shop/networkpolicy-a.yaml".to_string(), b"one".to_vec()),
+            ("shop/networkpolicy-a.yaml".to_string(), b"two".to_vec()),
+        ];
+        assert_eq!(
+            finish_env(Some("prod".into()), files, "").unwrap_err(),
+            Collision {
+                path: "prod/shop/networkpolicy-a.yaml".into()
+            }
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -201,7 +249,8 @@ mod tests {
             &Options { workloads: true },
             None,
             &["big.sec".into()],
-        );
+        )
+        .expect("no two objects share a file");
         let ns = String::from_utf8(files["cluster/namespace-n.yaml"].clone()).unwrap();
         let objs = crate::k8s::parse_manifests(&ns).unwrap();
         let annotations = &objs[0].metadata().annotations;

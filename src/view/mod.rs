@@ -115,7 +115,7 @@ pub struct CutAccess {
     pub access: Kind,
     /// Why, one per cause, e.g. ``NetworkPolicy admits TCP/5432: egress
     /// p/etl-pod egress[0], ingress data/raw ingress[0]; GlobalNetworkPolicy
-    /// shop-forbid--etl-pod--raw--egress egress[0] denies it (forbid at
+    /// shop-forbid-etl-pod-raw-50695331d6-egress egress[0] denies it (forbid at
     /// shop.sec:16:1)``.
     pub causes: Vec<String>,
 }

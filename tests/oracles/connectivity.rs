@@ -155,22 +155,10 @@ fn not_internet(model: &Model) -> Vec<IpRange> {
         .collect()
 }
 
-/// `internet` as `check` counts it, and as a `forbid X -> internet`
-/// guardrail denies it: [`internet`] less every address the model
-/// declares (externals, stores outside the cluster, the API server) but a
-/// catch-all (`0.0.0.0/0`). An `-> internet` *grant*'s NetworkPolicy opens
-/// [`internet`] itself, declared addresses included.
+/// [`internet`] less `more` (a guardrail's exemptions).
 #[allow(dead_code)] // tests/oracles/layers.rs
-pub fn internet_undeclared(model: &Model) -> Vec<IpRange> {
-    let declared = (model.externals.iter().flat_map(|x| x.addresses.iter()))
-        .chain(model.stores.iter().flat_map(|s| match &s.location {
-            StoreLocation::Outside(c) => c.as_slice(),
-            StoreLocation::InCluster(_) => &[],
-        }))
-        .chain(model.platform.api_server.iter().map(|a| &a.address))
-        .filter(|c| c.prefix > 0)
-        .map(IpRange::of);
-    all_but(not_internet(model).into_iter().chain(declared).collect())
+pub fn internet_less(model: &Model, more: Vec<IpRange>) -> Vec<IpRange> {
+    all_but(not_internet(model).into_iter().chain(more).collect())
 }
 
 /// Every address of both families but `private`'s.

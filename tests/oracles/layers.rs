@@ -4,7 +4,7 @@
 //! (a pod endpoint or address ranges) and the connections it forbids; and
 //! whether a connectivity row opens one.
 
-use crate::connectivity::{group_of, internet_undeclared, parse_ranges, IpRange, Row};
+use crate::connectivity::{group_of, internet_less, parse_ranges, IpRange, Row};
 use palisade::model::{Access, Entity, EnvId, Model, Protocol, StoreLocation};
 
 /// Where a forbidden connection goes.
@@ -33,6 +33,55 @@ fn store_pod(model: &Model, s: palisade::model::StoreId) -> Option<String> {
         )),
         StoreLocation::Outside(_) => None,
     }
+}
+
+/// `internet` as the guardrail of `from`'s pod denies it: every address
+/// but the private and never-internet ranges and those the pod is granted
+/// outside the cluster in `env` (by any of its apps: an external's, an
+/// outside store's, the API server's for a `kube` grant; never a
+/// catch-all). `check` counts those as connections to their owners, so a
+/// `forbid X -> internet` must not cut them; every other address, declared
+/// or not, stays cut.
+fn internet_of(model: &Model, env: Option<EnvId>, from: &str) -> Vec<IpRange> {
+    let mut granted = Vec::new();
+    for g in &model.grants {
+        if let (Some(list), Some(e)) = (&g.envs, env) {
+            if !list.contains(&e) {
+                continue;
+            }
+        }
+        let group = match g.subject {
+            Entity::App(a) => group_of(model, a),
+            Entity::Store(id) => match store_pod(model, id) {
+                Some(p) => p,
+                None => continue,
+            },
+            _ => continue,
+        };
+        if group != from {
+            continue;
+        }
+        let addresses: Vec<palisade::model::Cidr> = match (g.target, &g.access) {
+            (Entity::External(x), Access::Port { .. }) => {
+                model.externals[x.index()].addresses.clone()
+            }
+            (Entity::Store(s), Access::Port { .. } | Access::Data(_)) => {
+                match &model.stores[s.index()].location {
+                    StoreLocation::Outside(c) => c.clone(),
+                    StoreLocation::InCluster(_) => continue,
+                }
+            }
+            (Entity::Kube, Access::Kube(_)) => model
+                .platform
+                .api_server
+                .iter()
+                .map(|a| a.address)
+                .collect(),
+            _ => continue,
+        };
+        granted.extend(addresses.iter().filter(|c| c.prefix > 0).map(IpRange::of));
+    }
+    internet_less(model, granted)
 }
 
 /// Every network cut of the forbids that apply in `env`.
@@ -82,7 +131,7 @@ pub fn cuts(model: &Model, env: Option<EnvId>) -> Vec<Cut> {
                             .map(IpRange::of)
                             .collect(),
                     ),
-                    Entity::Internet => To::Addresses(internet_undeclared(model)),
+                    Entity::Internet => To::Addresses(internet_of(model, env, &from)),
                     _ => continue,
                 };
                 out.push(Cut {

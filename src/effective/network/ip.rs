@@ -226,7 +226,8 @@ impl IpSet {
     /// For people: [`IpSet::cidrs`] comma-joined, except that a family
     /// whose complement takes fewer blocks is written as its whole range
     /// less that complement (`0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16`),
-    /// as the internet is; `none` when empty.
+    /// as the internet is (in parentheses beside the other family's); `none`
+    /// when empty.
     pub fn describe(&self) -> String {
         fn family(
             ranges: &Ranges,
@@ -265,16 +266,19 @@ impl IpSet {
         if parts.is_empty() {
             return "none".into();
         }
-        let sep = if parts.iter().any(|(_, except)| *except) {
-            " and "
-        } else {
-            ", "
-        };
-        parts
-            .into_iter()
-            .map(|(t, _)| t)
+        // Both families, one written with `except`: parentheses keep its
+        // exceptions from reading as the other family's too.
+        let several = parts.len() > 1;
+        (parts.into_iter())
+            .map(|(t, except)| {
+                if except && several {
+                    format!("({t})")
+                } else {
+                    t
+                }
+            })
             .collect::<Vec<_>>()
-            .join(sep)
+            .join(", ")
     }
 
     /// The ranges of `0..=max` that `ranges` (sorted, disjoint) leave out.

@@ -698,8 +698,24 @@ fn ip_sets_are_described_by_their_holes_when_shorter() {
         .difference(&holes.union(&cidr("fc00::/7")));
     assert_eq!(
         internet.describe(),
-        "0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 198.51.100.20/32 \
-         and ::/0 except fc00::/7"
+        "(0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 198.51.100.20/32), \
+         (::/0 except fc00::/7)"
+    );
+    // One family with exceptions beside the other's blocks: the exceptions
+    // must not read as the other family's.
+    let mixed = cidr("0.0.0.0/0")
+        .difference(&holes)
+        .union(&cidr("2001:db8::/32"))
+        .union(&cidr("2001:dbc::/32"));
+    assert_eq!(
+        mixed.describe(),
+        "(0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 198.51.100.20/32), \
+         2001:db8::/32, 2001:dbc::/32"
+    );
+    let v4_only = cidr("0.0.0.0/0").difference(&holes);
+    assert_eq!(
+        v4_only.describe(),
+        "0.0.0.0/0 except 10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 198.51.100.20/32"
     );
     // A short list stays a list.
     let two = cidr("203.0.113.0/24").union(&cidr("2001:db8::/32"));
