@@ -31,6 +31,7 @@ use super::parties::{
 use crate::k8s::{CalicoRule, EntityRule, GlobalNetworkPolicy, IntOrString, Labels, Resource};
 use crate::model::Model;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Where Calico puts Kubernetes NetworkPolicies in its order.
@@ -661,14 +662,14 @@ fn node_endpoint(
     placement: &Placement,
     ns_labels: &HashMap<&str, &Labels>,
     n: Node,
-) -> Option<Endpoint> {
+) -> Option<Rc<Endpoint>> {
     let id = node_identity(model, templates, placement, n)?;
-    Some(endpoint_of(
+    Some(Rc::new(endpoint_of(
         ns_labels,
         Some(&id.namespace),
         id.labels,
         id.exact,
-    ))
+    )))
 }
 
 /// For an audit: narrow the connections with what the model does not name
@@ -692,7 +693,7 @@ pub fn restrict_outside(
     }
     let ns_labels = namespace_labels(objects);
     let templates = Templates::new(objects);
-    let mut cache: HashMap<Outside, Option<Endpoint>> = HashMap::new();
+    let mut cache: HashMap<Outside, Option<Rc<Endpoint>>> = HashMap::new();
     let mut endpoint = |p: &Outside| {
         cache
             .entry(p.clone())
@@ -700,12 +701,14 @@ pub fn restrict_outside(
                 Outside::Node(n) => node_endpoint(model, &templates, placement, &ns_labels, *n),
                 Outside::Pod(ns, name) => {
                     let labels = templates.labels(ns, name)?.clone();
-                    Some(endpoint_of(&ns_labels, Some(ns), labels, true))
+                    Some(endpoint_of(&ns_labels, Some(ns), labels, true).into())
                 }
                 Outside::AnyIn(ns) => {
-                    Some(endpoint_of(&ns_labels, Some(ns), Labels::new_vec(), false))
+                    Some(endpoint_of(&ns_labels, Some(ns), Labels::new_vec(), false).into())
                 }
-                Outside::Anywhere => Some(endpoint_of(&ns_labels, None, Labels::new_vec(), false)),
+                Outside::Anywhere => {
+                    Some(endpoint_of(&ns_labels, None, Labels::new_vec(), false).into())
+                }
             })
             .clone()
     };
@@ -746,7 +749,7 @@ pub fn restrict(
     }));
     let ns_labels = namespace_labels(objects);
     let templates = Templates::new(objects);
-    let mut cache: HashMap<Node, Option<Endpoint>> = HashMap::new();
+    let mut cache: HashMap<Node, Option<Rc<Endpoint>>> = HashMap::new();
     let mut endpoint = |n: Node| {
         cache
             .entry(n)

@@ -542,11 +542,11 @@ pub fn restrict(
         return;
     };
     let templates = Templates::new(objects);
-    let mut ids: std::collections::BTreeMap<Node, Option<Identity>> =
-        std::collections::BTreeMap::new();
+    let mut ids: std::collections::HashMap<Node, Option<std::rc::Rc<Identity>>> =
+        std::collections::HashMap::new();
     let mut id = |n: Node| {
         ids.entry(n)
-            .or_insert_with(|| node_identity(model, &templates, placement, n))
+            .or_insert_with(|| node_identity(model, &templates, placement, n).map(Into::into))
             .clone()
     };
     net.retain_mut(|e| {
