@@ -192,6 +192,8 @@ impl Known {
 struct Endpoint {
     pod: Known,
     ns: Known,
+    /// The guardrails that may select it ([`Guardrails::candidates`]).
+    candidates: std::cell::OnceCell<Vec<usize>>,
 }
 
 /// A side of a rule (`source`, `destination`), read once.
@@ -357,6 +359,8 @@ struct Policy {
     nss: Selector,
     ingress: Option<Vec<Rule>>,
     egress: Option<Vec<Rule>>,
+    /// Some rule is not a `Deny` or `Log` (it may keep a port open).
+    admits: bool,
 }
 
 impl Policy {
@@ -432,14 +436,20 @@ impl Guardrails {
                         .collect()
                 })
             };
-            let policy = Policy {
+            let mut policy = Policy {
                 object,
                 name: format!("GlobalNetworkPolicy {}", p.metadata.name).into(),
                 pods: parse_selector(p.spec.selector.as_deref()),
                 nss: parse_selector(p.spec.namespace_selector.as_deref()),
                 ingress: rules("Ingress", &p.spec.ingress),
                 egress: rules("Egress", &p.spec.egress),
+                admits: false,
             };
+            policy.admits = [&policy.ingress, &policy.egress]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|r| r.action == Action::Ends);
             let position = out.policies.len();
             let key = |side: Side, s: &Selector| {
                 s.as_ref()?.iter().find_map(|t| match t {
@@ -464,22 +474,33 @@ impl Guardrails {
     }
 
     /// The policies that may select `e`, in order.
-    fn candidates(&self, e: &Endpoint) -> Vec<&Policy> {
-        let mut out = self.general.clone();
-        for ((side, k), values) in &self.index {
-            let known = match side {
-                Side::Pod => &e.pod,
-                Side::Namespace => &e.ns,
-            };
-            match known.value(k) {
-                Some(Some(v)) => out.extend(values.get(v).into_iter().flatten()),
-                Some(None) => {}
-                None => out.extend(values.values().flatten()),
+    /// Computed once per endpoint. A policy that may select `e` only
+    /// maybe (its term is on a label `e` is not known to carry) matters
+    /// only for its `Allow` and `Pass` rules (its denies need a sure
+    /// match): a policy of denies alone is left out then.
+    fn candidates<'e>(&self, e: &'e Endpoint) -> &'e [usize] {
+        e.candidates.get_or_init(|| {
+            let mut out = self.general.clone();
+            for ((side, k), values) in &self.index {
+                let known = match side {
+                    Side::Pod => &e.pod,
+                    Side::Namespace => &e.ns,
+                };
+                match known.value(k) {
+                    Some(Some(v)) => out.extend(values.get(v).into_iter().flatten()),
+                    Some(None) => {}
+                    None => out
+                        .extend((values.values().flatten()).filter(|&&i| self.policies[i].admits)),
+                }
             }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out.into_iter().map(|i| &self.policies[i]).collect()
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+    }
+
+    fn policies_for<'a>(&'a self, e: &'a Endpoint) -> impl Iterator<Item = &'a Policy> + 'a {
+        (self.candidates(e).iter()).map(move |&i| &self.policies[i])
     }
 
     /// What the policies deny of `ports` from `peer` into (`ingress`) or
@@ -500,7 +521,7 @@ impl Guardrails {
         let mut out = PortSet::empty();
         let mut causes = Vec::new();
         let list = if ingress { "ingress" } else { "egress" };
-        for p in self.candidates(at) {
+        for p in self.policies_for(at) {
             let Some(rules) = p.rules(ingress) else {
                 continue;
             };
@@ -548,7 +569,7 @@ impl Guardrails {
         // (addresses, ports still open, ports not yet decided)
         let mut parts = vec![(addresses.clone(), ports.clone(), ports.clone())];
         let mut cuts = Vec::new();
-        for p in self.candidates(from) {
+        for p in self.policies_for(from) {
             let Some(rules) = p.rules(false) else {
                 continue;
             };
@@ -639,6 +660,7 @@ fn endpoint_of(
                 labels: Labels::new_vec(),
                 exact: false,
             },
+            candidates: Default::default(),
         };
     };
     let found = ns_labels.get(ns);
@@ -652,6 +674,7 @@ fn endpoint_of(
             labels: nl,
             exact: found.is_some(),
         },
+        candidates: Default::default(),
     }
 }
 
