@@ -752,7 +752,10 @@ pub fn restrict_outside(
 /// to `cut` and `ip_cut`, with the rules that deny it; a `nets` entry that
 /// cannot be read goes to `problems` (its rule denies nothing, and an
 /// `Allow` with it may match any address).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the lists the layer narrows and the three it adds to, as `access` holds them"
+)]
 pub fn restrict(
     model: &Model,
     objects: &[Resource],
