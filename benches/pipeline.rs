@@ -22,6 +22,11 @@
 //! `PALISADE_BENCH_AUDIT_ONLY=1` times `palisade audit` of the model's own
 //! generated objects (first environment) against the model, after check:
 //! binding, evaluation, graph and comparison.
+//! `PALISADE_BENCH_LAYERS=1` (with any of the above) turns on both layers
+//! (`mesh = istio`, `guardrails = calico`) and adds a `forbid` per shared
+//! pod: its second app may not reach what its first may (one guardrail per
+//! pair, cutting pod-mates, so each cut is accepted), ~600 forbids per
+//! 1,000 pod groups — the guardrail and mesh evaluation at scale.
 
 use palisade::synth::{generate, SynthOptions};
 
@@ -45,7 +50,7 @@ fn main() {
             .get(i + 1)
             .and_then(|n| n.parse().ok())
             .unwrap_or(10_000);
-        print!("{}", generate(&SynthOptions::new(n)));
+        print!("{}", model(n));
         return;
     }
     let sizes: Vec<usize> = std::env::args()
@@ -71,7 +76,7 @@ fn main() {
     );
     let mut memory_rows = Vec::new();
     for n in sizes {
-        let text = generate(&SynthOptions::new(n));
+        let text = model(n);
         let statements = count_statements(&text);
         let runs = if n >= 50_000 { 3 } else { 7 };
         let mut times = Vec::new();
@@ -199,6 +204,70 @@ fn main() {
             p.binary_check.map_or("?".into(), fmt)
         );
     }
+}
+
+/// The synthetic model of `n` pod groups, with the layers when
+/// `PALISADE_BENCH_LAYERS` is set.
+fn model(n: usize) -> String {
+    let text = generate(&SynthOptions::new(n));
+    if std::env::var_os("PALISADE_BENCH_LAYERS").is_none() {
+        return text;
+    }
+    with_layers(&text)
+}
+
+/// `text` with `mesh = istio`, `guardrails = calico` (and the ingress
+/// controller's identity the mesh needs), and for each shared pod `[a, b,
+/// ...]`, `forbid b -> t` for every single target `t` of `a`, with the
+/// `layer-cuts-grant` its guardrail causes accepted.
+fn with_layers(text: &str) -> String {
+    let mut out = text.replacen(
+        "platform {\n",
+        "platform {\n  mesh = istio\n  guardrails = calico\n",
+        1,
+    );
+    out = out.replacen(
+        "ingress = { namespace = \"ingress-nginx\",",
+        "ingress = { namespace = \"ingress-nginx\", service_account = \"ingress-nginx\",",
+        1,
+    );
+    let mut targets: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("allow ") else {
+            continue;
+        };
+        if let Some((subject, rest)) = rest.split_once(" -> ") {
+            let target = rest.split(':').next().unwrap_or_default();
+            if !subject.contains(['[', ' ']) && !target.starts_with('[') {
+                targets.entry(subject).or_default().push(target);
+            }
+        }
+    }
+    let mut added = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("pod ") else {
+            continue;
+        };
+        let Some(members) = rest.split_once("= [").and_then(|(_, m)| m.split_once(']')) else {
+            continue;
+        };
+        let apps: Vec<&str> = members.0.split(',').map(str::trim).collect();
+        let [first, second, ..] = apps[..] else {
+            continue;
+        };
+        for t in targets.get(first).into_iter().flatten() {
+            added.insert(format!("forbid {second} -> {t}"));
+            added.insert(format!(
+                "accept layer-cuts-grant on {first} -> {t} \"the bench's guardrail cuts its pod-mate\""
+            ));
+        }
+    }
+    out.push('\n');
+    for line in added {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Peak memory of each operation alone, and the binary's check time.

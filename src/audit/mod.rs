@@ -34,7 +34,7 @@ use crate::manifests::Manifests;
 use crate::model::{Access, Entity, EnvId, Model, Subject};
 use crate::span::Span;
 use crate::Checked;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The layer an item is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,6 +166,7 @@ pub fn audit(checked: &Checked, env: Option<EnvId>, manifests: &Manifests) -> Re
         live,
         ip_grants: &ip_grants,
         theirs: &theirs,
+        cuts_from: cuts_by_source(&theirs),
     };
     let mut report = Report {
         env,
@@ -232,6 +233,9 @@ struct Cx<'a> {
     /// Each pod group's address egress, rule by rule.
     ip_grants: &'a [(Node, network::IpGrant)],
     theirs: &'a EnvGraph,
+    /// The cuts between model entities by source, for the `forbid`s that
+    /// hold ([`held_by_layers`]).
+    cuts_from: HashMap<Entity, Vec<usize>>,
 }
 
 impl Cx<'_> {
@@ -301,7 +305,7 @@ impl Cx<'_> {
             CutWhy::Ip(i) => {
                 let c = &access.ip_cut[i];
                 let who = self.node_name(c.from);
-                for (_, grant) in self.ip_grants.iter().filter(|(g, _)| *g == c.from) {
+                for (_, grant) in grants_of(self.ip_grants, c.from) {
                     let meets = !grant.ips.intersection(&c.addresses).is_empty()
                         && !grant.ports.intersection(&c.ports).is_empty();
                     if meets {
@@ -395,14 +399,18 @@ pub fn port_texts(ports: &PortSet) -> Vec<String> {
 /// that the NetworkPolicies admit and a layer cuts — what holds it where
 /// the NetworkPolicies alone would not.
 fn held_by_layers(cx: &Cx<'_>, f: &crate::model::Forbid) -> Vec<String> {
+    let targets: HashSet<&Entity> = f.targets.iter().collect();
+    let mut found: Vec<usize> = (f.subjects.iter())
+        .filter_map(|s| cx.cuts_from.get(s))
+        .flatten()
+        .copied()
+        .filter(|&i| matches!(cx.theirs.cuts()[i].to, GNode::E(t) if targets.contains(&t)))
+        .collect();
+    // In the graph's order, as a scan of the cuts would find them.
+    found.sort_unstable();
+    found.dedup();
     let mut out = Vec::new();
-    for c in cx.theirs.cuts() {
-        let (GNode::E(s), GNode::E(t)) = (c.from, c.to) else {
-            continue;
-        };
-        if !f.subjects.contains(&s) || !f.targets.contains(&t) {
-            continue;
-        }
+    for c in found.into_iter().map(|i| &cx.theirs.cuts()[i]) {
         let causes: Vec<String> = (cx.cut_causes(c.why).iter())
             .map(|x| match x.object {
                 Some(i) => format!("{}: {}", cx.manifests.objects[i].title(), x.detail),
@@ -419,6 +427,25 @@ fn held_by_layers(cx: &Cx<'_>, f: &crate::model::Forbid) -> Vec<String> {
         crate::lints::push_unique(&mut out, note);
     }
     out
+}
+
+/// The cuts between model entities, by their source (indices into
+/// [`EnvGraph::cuts`]).
+fn cuts_by_source(g: &EnvGraph) -> HashMap<Entity, Vec<usize>> {
+    let mut out: HashMap<Entity, Vec<usize>> = HashMap::new();
+    for (i, c) in g.cuts().iter().enumerate() {
+        if let (GNode::E(s), GNode::E(_)) = (c.from, c.to) {
+            out.entry(s).or_default().push(i);
+        }
+    }
+    out
+}
+
+/// The address egress rules of `node`, from a list sorted by node.
+fn grants_of(ip_grants: &[(Node, network::IpGrant)], node: Node) -> &[(Node, network::IpGrant)] {
+    let start = ip_grants.partition_point(|(n, _)| *n < node);
+    let end = start + ip_grants[start..].partition_point(|(n, _)| *n == node);
+    &ip_grants[start..end]
 }
 
 /// Network edges between model parties: the manifests' ports beyond the
@@ -467,7 +494,7 @@ fn network_wider(
                 }
                 Why::Ip(i) => {
                     let ip = &g.access.ip[i];
-                    for (node, grant) in ip_grants.iter().filter(|(n, _)| *n == ip.from) {
+                    for (node, grant) in grants_of(ip_grants, ip.from) {
                         let meets = !grant.ips.intersection(&ip.addresses).is_empty()
                             && !grant.ports.intersection(&wider).is_empty();
                         if meets {

@@ -601,6 +601,7 @@ pub fn network_placed(model: &Model, objects: &[Resource], placement: &Placement
         &mut ip,
         &mut cut,
         &mut ip_cut,
+        &mut out.problems,
     );
     super::calico::restrict_outside(model, objects, placement, &mut out.outside);
     out.cut = Arc::new(cut);

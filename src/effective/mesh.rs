@@ -381,6 +381,66 @@ fn source_matches(s: &Source, src: &Workload<'_>, principal: &str) -> Match {
 use super::parties::{CutEdge, NetEdge, Node, Placement};
 use crate::model::{Model, StoreLocation};
 
+/// A model node as a workload: its namespace, labels and ServiceAccount.
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    pub namespace: String,
+    pub labels: Labels,
+    pub service_account: String,
+    /// Whether `labels` are all the pod's labels (read from its pod
+    /// template), or only those the label contract promises (a stand-in:
+    /// the real pods may carry more).
+    pub exact: bool,
+}
+
+/// The pod templates of `objects`' workloads by `(namespace, name)` (a bare
+/// Pod's own), read once: finding them by a scan per node made the layers
+/// quadratic.
+pub(crate) struct Templates<'a>(
+    std::collections::HashMap<
+        (&'a str, &'a str),
+        (&'a crate::k8s::ObjectMeta, &'a crate::k8s::PodSpec),
+    >,
+);
+
+impl<'a> Templates<'a> {
+    pub fn new(objects: &'a [Resource]) -> Templates<'a> {
+        let mut out = std::collections::HashMap::new();
+        for r in objects {
+            let (meta, t) = match r {
+                Resource::Deployment(d)
+                | Resource::StatefulSet(d)
+                | Resource::DaemonSet(d)
+                | Resource::ReplicaSet(d) => (
+                    &d.metadata,
+                    (&d.spec.template.metadata, &d.spec.template.spec),
+                ),
+                Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
+                _ => continue,
+            };
+            if let Some(ns) = meta.namespace.as_deref() {
+                // The first of a name wins, as a scan would find it.
+                out.entry((ns, meta.name.as_str())).or_insert(t);
+            }
+        }
+        Templates(out)
+    }
+
+    /// The pod template of the workload `(ns, name)`.
+    fn get(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Option<(&'a crate::k8s::ObjectMeta, &'a crate::k8s::PodSpec)> {
+        self.0.get(&(ns, name)).copied()
+    }
+
+    /// The labels of the pods of workload `(ns, name)`.
+    pub fn labels(&self, ns: &str, name: &str) -> Option<&'a Labels> {
+        self.get(ns, name).map(|(meta, _)| &meta.labels)
+    }
+}
+
 /// Labels and ServiceAccount of a node: a pod group's from its workload
 /// object (its pod template), an in-cluster store's and the ingress
 /// controller's from the label contract (docs/kubernetes.md: a store runs
@@ -388,17 +448,23 @@ use crate::model::{Model, StoreLocation};
 /// `platform.ingress.service_account`).
 pub(crate) fn node_identity(
     model: &Model,
-    objects: &[Resource],
+    templates: &Templates<'_>,
     placement: &Placement,
     node: Node,
-) -> Option<(String, Labels, String)> {
-    let template = |ns: &str, name: &str| template(objects, ns, name);
-    let identity = |ns: &str, (meta, spec): (&crate::k8s::ObjectMeta, &crate::k8s::PodSpec)| {
-        (
-            ns.to_string(),
-            meta.labels.clone(),
-            (spec.service_account_name.clone()).unwrap_or_else(|| "default".into()),
-        )
+) -> Option<Identity> {
+    let identity =
+        |ns: &str, (meta, spec): (&crate::k8s::ObjectMeta, &crate::k8s::PodSpec)| Identity {
+            namespace: ns.to_string(),
+            labels: meta.labels.clone(),
+            service_account: (spec.service_account_name.clone())
+                .unwrap_or_else(|| "default".into()),
+            exact: true,
+        };
+    let stand_in = |ns: &str, labels: Labels, service_account: String| Identity {
+        namespace: ns.to_string(),
+        labels,
+        service_account,
+        exact: false,
     };
     match node {
         Node::Group(id) => {
@@ -408,13 +474,13 @@ pub(crate) fn node_identity(
             // or the one an audit bound it to).
             let placed = placement.groups.get(id.index()).and_then(Option::as_ref);
             let template = match placed {
-                Some((ns, name)) => template(ns, name),
-                None => template(ns, &g.workload().name),
+                Some((ns, name)) => templates.get(ns, name),
+                None => templates.get(ns, &g.workload().name),
             };
             Some(match template.map(|t| identity(ns, t)) {
                 Some(found) => found,
-                None => (
-                    ns.clone(),
+                None => stand_in(
+                    ns,
                     Labels::from_iter(model.group_selector(id)),
                     g.service_account().to_string(),
                 ),
@@ -425,12 +491,13 @@ pub(crate) fn node_identity(
             let StoreLocation::InCluster(ns) = s.location else {
                 return None;
             };
+            let ns = &model.namespaces[ns.index()].name;
             let placed = placement.stores.get(id.index()).and_then(Option::as_ref);
-            if let Some(t) = placed.and_then(|(ns, name)| template(ns, name)) {
-                return Some(identity(&model.namespaces[ns.index()].name, t));
+            if let Some(t) = placed.and_then(|(ns, name)| templates.get(ns, name)) {
+                return Some(identity(ns, t));
             }
-            Some((
-                model.namespaces[ns.index()].name.clone(),
+            Some(stand_in(
+                ns,
                 Labels::from_iter(model.store_selector(id)),
                 s.binding
                     .service_account
@@ -444,41 +511,17 @@ pub(crate) fn node_identity(
                 .service_account
                 .clone()
                 .unwrap_or_else(|| "default".into());
-            Some((ing.namespace.clone(), ing.labels.clone(), sa))
+            Some(stand_in(&ing.namespace, ing.labels.clone(), sa))
         }
         Node::Dns => {
             let dns = &model.platform.dns;
-            Some((dns.namespace.clone(), dns.labels.clone(), "default".into()))
+            Some(stand_in(
+                &dns.namespace,
+                dns.labels.clone(),
+                "default".into(),
+            ))
         }
     }
-}
-
-/// The pod template of the workload `(ns, name)` of `objects` (a bare
-/// Pod's own).
-fn template<'a>(
-    objects: &'a [Resource],
-    ns: &str,
-    name: &str,
-) -> Option<(&'a crate::k8s::ObjectMeta, &'a crate::k8s::PodSpec)> {
-    objects.iter().find_map(|r| {
-        let (meta, t) = match r {
-            Resource::Deployment(d)
-            | Resource::StatefulSet(d)
-            | Resource::DaemonSet(d)
-            | Resource::ReplicaSet(d) => (
-                &d.metadata,
-                (&d.spec.template.metadata, &d.spec.template.spec),
-            ),
-            Resource::Pod(p) => (&p.metadata, (&p.metadata, &p.spec)),
-            _ => return None,
-        };
-        (meta.name == name && meta.namespace.as_deref() == Some(ns)).then_some(t)
-    })
-}
-
-/// The labels of the pods of workload `(ns, name)` of `objects`.
-pub(crate) fn workload_labels(objects: &[Resource], ns: &str, name: &str) -> Option<Labels> {
-    template(objects, ns, name).map(|(meta, _)| meta.labels.clone())
 }
 
 /// Narrow each connection the NetworkPolicies allow to what the
@@ -498,11 +541,12 @@ pub fn restrict(
     let Some(mesh) = Mesh::from_resources(objects, trust_domain) else {
         return;
     };
-    let mut ids: std::collections::BTreeMap<Node, Option<(String, Labels, String)>> =
-        std::collections::BTreeMap::new();
+    let templates = Templates::new(objects);
+    let mut ids: std::collections::HashMap<Node, Option<std::rc::Rc<Identity>>> =
+        std::collections::HashMap::new();
     let mut id = |n: Node| {
         ids.entry(n)
-            .or_insert_with(|| node_identity(model, objects, placement, n))
+            .or_insert_with(|| node_identity(model, &templates, placement, n).map(Into::into))
             .clone()
     };
     net.retain_mut(|e| {
@@ -511,14 +555,14 @@ pub fn restrict(
         };
         let decision = mesh.decide(
             &Workload {
-                namespace: &s.0,
-                labels: &s.1,
-                service_account: &s.2,
+                namespace: &s.namespace,
+                labels: &s.labels,
+                service_account: &s.service_account,
             },
             &Workload {
-                namespace: &d.0,
-                labels: &d.1,
-                service_account: &d.2,
+                namespace: &d.namespace,
+                labels: &d.labels,
+                service_account: &d.service_account,
             },
         );
         let lost = e.ports.difference(&decision.allowed);
