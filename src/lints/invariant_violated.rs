@@ -159,21 +159,42 @@ fn declared_by(cx: &Cx<'_>, f: &Forbid, s: Entity, t: Entity, env: Option<EnvId>
     ))
 }
 
-/// Whether a `forbid` (`->` or `~>`) applying in `env` forbids what `g`
-/// declares: the model says both, which `check` reports here.
-pub fn contradicts(m: &Model, g: &crate::model::Grant, env: Option<EnvId>) -> bool {
-    m.forbids.iter().any(|f| {
-        let applies = match (&f.envs, env) {
-            (Some(list), Some(e)) => list.contains(&e),
-            _ => true,
+/// The `forbid`s by (subject, target) pair, to ask of a grant whether a
+/// `forbid` of its own pair contradicts it without a pass over them all.
+pub struct Forbids<'m> {
+    by_pair: HashMap<(Entity, Entity), Vec<&'m Forbid>>,
+}
+
+impl<'m> Forbids<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        let mut by_pair: HashMap<(Entity, Entity), Vec<&'m Forbid>> = HashMap::new();
+        for f in &model.forbids {
+            for &s in &f.subjects {
+                for &t in &f.targets {
+                    by_pair.entry((s, t)).or_default().push(f);
+                }
+            }
+        }
+        Forbids { by_pair }
+    }
+
+    /// Whether a `forbid` (`->` or `~>`) applying in `env` forbids what
+    /// `g` declares: the model says both, which `check` reports here.
+    pub fn contradict(&self, g: &crate::model::Grant, env: Option<EnvId>) -> bool {
+        let Some(list) = self.by_pair.get(&(g.subject, g.target)) else {
+            return false;
         };
-        applies
-            && f.subjects.contains(&g.subject)
-            && f.targets.contains(&g.target)
-            && (f.kind == ForbidKind::Path
-                || f.access.is_empty()
-                || f.access.iter().any(|a| covers(a, &g.access)))
-    })
+        list.iter().any(|f| {
+            let applies = match (&f.envs, env) {
+                (Some(list), Some(e)) => list.contains(&e),
+                _ => true,
+            };
+            applies
+                && (f.kind == ForbidKind::Path
+                    || f.access.is_empty()
+                    || f.access.iter().any(|a| covers(a, &g.access)))
+        })
+    }
 }
 
 /// Whether forbidding `forbidden` forbids the granted `granted`.

@@ -64,6 +64,7 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     // grant) → (the grant, environments, what cuts it)
     type Key = (crate::span::Span, Entity, Entity);
     let mut found: BTreeMap<Key, (&crate::model::Grant, Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut forbids = None;
     for g in cx.graphs {
         for c in g.cuts() {
             let (GNode::E(s), GNode::E(t)) = (c.from, c.to) else {
@@ -79,15 +80,16 @@ pub fn check(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 if grant.target != t || !m.grant_applies(grant, g.env()) {
                     continue;
                 }
-                // A `forbid` of the statement's own pair: the model says
-                // both, an error `invariant-violated` reports.
-                if super::invariant_violated::contradicts(m, grant, g.env()) {
-                    continue;
-                }
                 let Some((proto, number)) = port(cx, &grant.access, t) else {
                     continue;
                 };
                 if !cut.contains(proto, number) || kept.contains(proto, number) {
+                    continue;
+                }
+                // A `forbid` of the statement's own pair: the model says
+                // both, an error `invariant-violated` reports.
+                let forbids = forbids.get_or_insert_with(|| super::invariant_violated::Forbids::new(m));
+                if forbids.contradict(grant, g.env()) {
                     continue;
                 }
                 let entry = (found.entry((grant.span, grant.subject, grant.target)))
