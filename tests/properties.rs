@@ -574,24 +574,11 @@ const NCA_MODELS: usize = 20;
 #[test]
 fn network_config_analyzer_agrees_on_random_models() {
     use proptest::strategy::ValueTree;
-    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
     let oracles = tools::oracles();
-    let mut runner = TestRunner::new_with_rng(
-        ProptestConfig::default(),
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
-    let scratch = tempfile::Builder::new()
-        .prefix("nca-random-")
-        .tempdir_in(tools::target_dir().join("tmp"))
-        .or_else(|_| tempfile::tempdir())
-        .expect("scratch dir");
+    let (mut runner, scratch, models) = random_runs("nca-random-", NCA_MODELS);
     // (model index, environment, tree, stand-ins, our rows, expected rows)
     let mut jobs = Vec::new();
     let mut texts = Vec::new();
-    let models = std::env::var("PALISADE_NCA_MODELS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(NCA_MODELS);
     for i in 0..models {
         let text = random_model::spec()
             .new_tree(&mut runner)
@@ -663,6 +650,30 @@ fn network_config_analyzer_agrees_on_random_models() {
     );
 }
 
+/// For a test over random models outside `proptest!`: a deterministic
+/// runner, a scratch directory under `target/tmp` named `prefix…`, and how
+/// many models (`PALISADE_NCA_MODELS`, else `default`).
+fn random_runs(
+    prefix: &str,
+    default: usize,
+) -> (proptest::test_runner::TestRunner, tempfile::TempDir, usize) {
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let scratch = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(tools::target_dir().join("tmp"))
+        .or_else(|_| tempfile::tempdir())
+        .expect("scratch dir");
+    let models = std::env::var("PALISADE_NCA_MODELS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default);
+    (runner, scratch, models)
+}
+
 /// The mesh layer of random models, judged by network-config-analyzer:
 /// with `mesh = istio` turned on, the AuthorizationPolicies alone (every
 /// NetworkPolicy left out; impostors wearing each group's labels under
@@ -673,21 +684,8 @@ fn network_config_analyzer_agrees_on_random_models() {
 fn network_config_analyzer_proves_the_mesh_on_random_models() {
     use palisade::model::{Mesh, MeshKind};
     use proptest::strategy::ValueTree;
-    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
     let oracles = tools::oracles();
-    let mut runner = TestRunner::new_with_rng(
-        ProptestConfig::default(),
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
-    let scratch = tempfile::Builder::new()
-        .prefix("nca-mesh-")
-        .tempdir_in(tools::target_dir().join("tmp"))
-        .or_else(|_| tempfile::tempdir())
-        .expect("scratch dir");
-    let models = std::env::var("PALISADE_NCA_MODELS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(NCA_MODELS / 2);
+    let (mut runner, scratch, models) = random_runs("nca-mesh-", NCA_MODELS / 2);
     // (model, environment, expected rows, its namespaces)
     let mut jobs = Vec::new();
     let mut pairs = Vec::new();
@@ -775,21 +773,8 @@ fn network_config_analyzer_proves_the_mesh_on_random_models() {
 fn the_layer_objects_of_random_models_pass_their_crds() {
     use palisade::model::{Guardrails, Mesh, MeshKind};
     use proptest::strategy::ValueTree;
-    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
     let oracles = tools::oracles();
-    let mut runner = TestRunner::new_with_rng(
-        ProptestConfig::default(),
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
-    let scratch = tempfile::Builder::new()
-        .prefix("crds-random-")
-        .tempdir_in(tools::target_dir().join("tmp"))
-        .or_else(|_| tempfile::tempdir())
-        .expect("scratch dir");
-    let models = std::env::var("PALISADE_NCA_MODELS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(NCA_MODELS);
+    let (mut runner, scratch, models) = random_runs("crds-random-", NCA_MODELS);
     let mut written = 0;
     for i in 0..models {
         let text = random_model::spec()

@@ -60,7 +60,9 @@ fn envs_cover(m: &Model, wide: Option<&[EnvId]>, narrow: Option<&[EnvId]>) -> bo
     }
 }
 
-fn access_covers(wide: &Access, narrow: &Access) -> bool {
+/// Whether `wide` says all `narrow` says (a port, a level at least as
+/// high, the same operation, an RBAC rule that covers the other).
+pub(super) fn access_covers(wide: &Access, narrow: &Access) -> bool {
     match (wide, narrow) {
         (
             Access::Port {
