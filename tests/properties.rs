@@ -674,6 +674,32 @@ fn random_runs(
     (runner, scratch, models)
 }
 
+/// The next random model, compiled, with `mesh = istio` (and
+/// `guardrails`) turned on and the ingress given an identity: its text
+/// and its model.
+fn random_with_mesh(
+    runner: &mut proptest::test_runner::TestRunner,
+    guardrails: Option<palisade::model::Guardrails>,
+) -> (String, palisade::model::Model) {
+    use palisade::model::{Mesh, MeshKind};
+    use proptest::strategy::ValueTree;
+    let text = random_model::spec()
+        .new_tree(runner)
+        .expect("a model")
+        .current()
+        .render();
+    let mut model = compile(&text).model;
+    model.platform.mesh = Some(Mesh {
+        kind: MeshKind::Istio,
+        trust_domain: "cluster.local".into(),
+    });
+    model.platform.guardrails = guardrails;
+    if let Some(ing) = &mut model.platform.ingress {
+        ing.service_account.get_or_insert_with(|| "ingress".into());
+    }
+    (text, model)
+}
+
 /// The mesh layer of random models, judged by network-config-analyzer:
 /// with `mesh = istio` turned on, the AuthorizationPolicies alone (every
 /// NetworkPolicy left out; impostors wearing each group's labels under
@@ -682,27 +708,13 @@ fn random_runs(
 /// same for every example).
 #[test]
 fn network_config_analyzer_proves_the_mesh_on_random_models() {
-    use palisade::model::{Mesh, MeshKind};
-    use proptest::strategy::ValueTree;
     let oracles = tools::oracles();
     let (mut runner, scratch, models) = random_runs("nca-mesh-", NCA_MODELS / 2);
     // (model, environment, expected rows, its namespaces)
     let mut jobs = Vec::new();
     let mut pairs = Vec::new();
     for i in 0..models {
-        let text = random_model::spec()
-            .new_tree(&mut runner)
-            .expect("a model")
-            .current()
-            .render();
-        let mut model = compile(&text).model;
-        model.platform.mesh = Some(Mesh {
-            kind: MeshKind::Istio,
-            trust_domain: "cluster.local".into(),
-        });
-        if let Some(ing) = &mut model.platform.ingress {
-            ing.service_account.get_or_insert_with(|| "ingress".into());
-        }
+        let (text, model) = random_with_mesh(&mut runner, None);
         let dir = scratch.path().join(format!("model-{i:02}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("random.sec"), &text).unwrap();
@@ -771,26 +783,12 @@ fn network_config_analyzer_proves_the_mesh_on_random_models() {
 /// GlobalNetworkPolicy: the examples cover those.)
 #[test]
 fn the_layer_objects_of_random_models_pass_their_crds() {
-    use palisade::model::{Guardrails, Mesh, MeshKind};
-    use proptest::strategy::ValueTree;
+    use palisade::model::Guardrails;
     let oracles = tools::oracles();
     let (mut runner, scratch, models) = random_runs("crds-random-", NCA_MODELS);
     let mut written = 0;
     for i in 0..models {
-        let text = random_model::spec()
-            .new_tree(&mut runner)
-            .expect("a model")
-            .current()
-            .render();
-        let mut model = compile(&text).model;
-        model.platform.mesh = Some(Mesh {
-            kind: MeshKind::Istio,
-            trust_domain: "cluster.local".into(),
-        });
-        model.platform.guardrails = Some(Guardrails::Calico);
-        if let Some(ing) = &mut model.platform.ingress {
-            ing.service_account.get_or_insert_with(|| "ingress".into());
-        }
+        let (text, model) = random_with_mesh(&mut runner, Some(Guardrails::Calico));
         let dir = scratch.path().join(format!("model-{i:02}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("random.sec"), &text).unwrap();

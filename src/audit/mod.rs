@@ -680,12 +680,13 @@ fn unenforced(
     }
 }
 
-/// For a `kube` grant the manifests allow only on objects they name
-/// (`resourceNames`): a note that says so.
-fn named_only(model: &Model, rbac: &Authorizer, grant: &crate::model::Grant) -> Option<String> {
-    let (Entity::App(app), Access::Kube(rule)) = (grant.subject, &grant.access) else {
-        return None;
-    };
+/// The RBAC request an app's `kube` grant makes: its pod's ServiceAccount
+/// asking for the rule in its namespace.
+fn kube_request(
+    model: &Model,
+    app: crate::model::AppId,
+    rule: &crate::model::KubeRule,
+) -> (UserInfo, Attributes) {
     let pod = model.pod_of(app);
     let ns = &model.namespaces[pod.namespace.index()].name;
     let user = UserInfo::service_account(ns, pod.service_account());
@@ -693,6 +694,16 @@ fn named_only(model: &Model, rbac: &Authorizer, grant: &crate::model::Grant) -> 
     if let Some(sub) = &rule.subresource {
         attrs = attrs.with_subresource(sub.clone());
     }
+    (user, attrs)
+}
+
+/// For a `kube` grant the manifests allow only on objects they name
+/// (`resourceNames`): a note that says so.
+fn named_only(model: &Model, rbac: &Authorizer, grant: &crate::model::Grant) -> Option<String> {
+    let (Entity::App(app), Access::Kube(rule)) = (grant.subject, &grant.access) else {
+        return None;
+    };
+    let (user, attrs) = kube_request(model, app, rule);
     (!rbac.allowed_names(&user, &attrs).is_empty()).then(|| {
         "the manifests allow it only on objects they name (`resourceNames`); the model grants it on every object of the kind".to_string()
     })
@@ -727,13 +738,7 @@ fn held(
             let Entity::App(app) = grant.subject else {
                 return None;
             };
-            let pod = model.pod_of(app);
-            let ns = &model.namespaces[pod.namespace.index()].name;
-            let user = UserInfo::service_account(ns, pod.service_account());
-            let mut attrs = Attributes::resource(&rule.verb, &rule.group, &rule.resource, ns);
-            if let Some(sub) = &rule.subresource {
-                attrs = attrs.with_subresource(sub.clone());
-            }
+            let (user, attrs) = kube_request(model, app, rule);
             rbac.authorize(&user, &attrs).is_allowed()
         }
     })
